@@ -1,0 +1,207 @@
+"""The catalog of matters (事项目录): agencies, matters with their materials, and bundles ("one thing").
+
+The structure of a catalog file is parsed elsewhere (schemas.catalog); this module holds the
+rules that make a catalog coherent: every reference resolves, dependencies form no cycle and
+stay inside each bundle, promised limits never exceed statutory ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from approvals.errors import BadInput
+
+
+class CatalogError(BadInput):
+    """A catalog that cannot be loaded; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Material:
+    code: str
+    name: str
+    core: bool = True  # 主要材料: may never be missing; secondary ones may be promised (容缺)
+
+
+@dataclass(frozen=True)
+class Matter:
+    """One administrative permit or filing (事项), owned by one agency."""
+
+    code: str
+    name: str
+    agency: str
+    promised_days: int
+    statutory_days: int
+    depends_on: tuple[str, ...] = ()
+    notification_commitment: bool = False
+    materials: tuple[Material, ...] = ()
+
+
+@dataclass(frozen=True)
+class BundleMatter:
+    matter: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A published set of matters applied for together (一件事)."""
+
+    code: str
+    name: str
+    promised_days: int
+    matters: tuple[BundleMatter, ...]
+
+    def matter_codes(self) -> tuple[str, ...]:
+        return tuple(m.matter for m in self.matters)
+
+    def is_optional(self, matter: str) -> bool:
+        return any(m.matter == matter and m.optional for m in self.matters)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    agencies: dict[str, Agency] = field(default_factory=dict)
+    matters: dict[str, Matter] = field(default_factory=dict)
+    bundles: dict[str, Bundle] = field(default_factory=dict)
+
+    def bundle(self, code: str) -> Bundle:
+        try:
+            return self.bundles[code]
+        except KeyError:
+            known = ", ".join(sorted(self.bundles)) or "none"
+            raise BadInput(f"unknown bundle {code!r} (known: {known})") from None
+
+    def material_names(self) -> dict[str, str]:
+        return {mat.code: mat.name for m in self.matters.values() for mat in m.materials}
+
+    def materials_of(self, matters: Iterable[str]) -> tuple[str, ...]:
+        """The materials needed for `matters`, each once, in catalog order (一次提交, 多方共用)."""
+        seen: dict[str, None] = {}
+        for code in matters:
+            for mat in self.matters[code].materials:
+                seen.setdefault(mat.code)
+        return tuple(seen)
+
+
+def build_catalog(
+    agencies: list[Agency], matters: list[Matter], bundles: list[Bundle]
+) -> Catalog:
+    """Check every cross-reference and return the catalog, or raise CatalogError on the first fault."""
+    agency_map = _unique("agencies", agencies)
+    matter_map = _unique("matters", matters)
+    bundle_map = _unique("bundles", bundles)
+
+    material_names: dict[str, tuple[str, str]] = {}
+    for matter in matters:
+        where = f"matters.{matter.code}"
+        if matter.agency not in agency_map:
+            raise CatalogError(f"{where}.agency: unknown agency {matter.agency!r}")
+        if matter.promised_days < 1:
+            raise CatalogError(f"{where}.promised_days: must be at least 1 working day")
+        if matter.promised_days > matter.statutory_days:
+            raise CatalogError(
+                f"{where}.promised_days: {matter.promised_days} exceeds "
+                f"statutory_days {matter.statutory_days}"
+            )
+        _unique(f"{where}.materials", matter.materials)
+        for dep in matter.depends_on:
+            if dep not in matter_map:
+                raise CatalogError(f"{where}.depends_on: unknown matter {dep!r}")
+            if dep == matter.code:
+                raise CatalogError(f"{where}.depends_on: a matter cannot depend on itself")
+        for mat in matter.materials:
+            first = material_names.setdefault(mat.code, (mat.name, matter.code))
+            if first[0] != mat.name:
+                raise CatalogError(
+                    f"{where}.materials.{mat.code}: named {mat.name!r} here but "
+                    f"{first[0]!r} in matter {first[1]}; a shared material is one material"
+                )
+    cycle = _find_cycle({m.code: m.depends_on for m in matters})
+    if cycle:
+        raise CatalogError(f"matters.{cycle[0]}.depends_on: dependency cycle {' -> '.join(cycle)}")
+
+    for bundle in bundles:
+        where = f"bundles.{bundle.code}"
+        if not bundle.matters:
+            raise CatalogError(f"{where}.matters: a bundle needs at least one matter")
+        _unique(f"{where}.matters", bundle.matters, key=lambda m: m.matter)
+        if bundle.promised_days < 1:
+            raise CatalogError(f"{where}.promised_days: must be at least 1 working day")
+        if all(m.optional for m in bundle.matters):
+            raise CatalogError(f"{where}.matters: a bundle needs at least one required matter")
+        codes = set(bundle.matter_codes())
+        for entry in bundle.matters:
+            if entry.matter not in matter_map:
+                raise CatalogError(f"{where}.matters: unknown matter {entry.matter!r}")
+            for dep in matter_map[entry.matter].depends_on:
+                if dep not in codes:
+                    raise CatalogError(
+                        f"{where}.matters: {entry.matter} depends on {dep}, which is not in the bundle"
+                    )
+                if bundle.is_optional(dep) and not entry.optional:
+                    raise CatalogError(
+                        f"{where}.matters: required matter {entry.matter} depends on "
+                        f"optional matter {dep}"
+                    )
+    return Catalog(agency_map, matter_map, bundle_map)
+
+
+def dependency_order(matters: dict[str, tuple[str, ...]]) -> list[str]:
+    """Matter codes with every prerequisite before its dependents (stable otherwise)."""
+    order: list[str] = []
+    placed: set[str] = set()
+    pending = list(matters)
+    while pending:
+        ready = [c for c in pending if all(d in placed or d not in matters for d in matters[c])]
+        if not ready:
+            raise CatalogError(f"dependency cycle among {', '.join(pending)}")
+        for code in ready:
+            order.append(code)
+            placed.add(code)
+        pending = [c for c in pending if c not in placed]
+    return order
+
+
+def _unique(where: str, items, key=lambda item: item.code) -> dict:
+    seen: dict = {}
+    for item in items:
+        code = key(item)
+        if code in seen:
+            raise CatalogError(f"{where}: duplicate code {code!r}")
+        seen[code] = item
+    return seen
+
+
+def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
+    """One dependency cycle as a path that returns to its start, or None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for dep in graph.get(node, ()):
+            if state.get(dep) == 1:
+                return path[path.index(dep):] + [dep]
+            if dep in graph and dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None

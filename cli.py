@@ -1,0 +1,470 @@
+"""The `onevisit` command: parse, call a use case, print. Reading commands never import Prefect."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="onevisit: one thing, one visit (一件事一次办) approvals.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+catalog_app = typer.Typer(help="The catalog of matters and bundles (事项目录).", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+OperatorOpt = Annotated[str | None, typer.Option("--operator", help="Who acts (or ONEVISIT_OPERATOR).")]
+
+
+class DecisionAction(str, Enum):
+    approve = "approve"
+    deny = "deny"
+    supplement = "supplement"
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+def _settings():
+    from pydantic import ValidationError
+
+    from approvals.errors import BadInput
+    from services.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise BadInput(f"ONEVISIT_{str(error['loc'][0]).upper()}: {error['msg']}") from None
+
+
+def _clock(session):
+    from approvals.deadlines import Clock
+    from services.cases import calendar_for
+
+    return Clock(_settings().current_time(), calendar_for(session))
+
+
+def _read():
+    """A read-only connection: no SQLAlchemy, no SQLModel, no Prefect (reads answer fast)."""
+    from services.reads import reader
+
+    return reader(_settings().url)
+
+
+def _read_clock(read):
+    from approvals.deadlines import Clock
+    from services.reads import calendar
+
+    return Clock(_settings().current_time(), calendar(read))
+
+
+def _uow(write: bool = True):
+    from services.db import UnitOfWork, require_schema
+
+    url = _settings().url
+    require_schema(url)
+    return UnitOfWork(url, write=write)
+
+
+def _operator(given: str | None) -> str:
+    from approvals.errors import BadInput
+
+    operator = given or _settings().operator
+    if not operator:
+        raise BadInput("--operator is required (or set ONEVISIT_OPERATOR)")
+    return operator
+
+
+def _plain(value: Any, tz) -> Any:
+    """JSON-ready data: times as ISO 8601 in the jurisdiction's zone, dates as YYYY-MM-DD."""
+    if isinstance(value, dict):
+        return {k: _plain(v, tz) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v, tz) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(tz).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _print_json(data: Any) -> None:
+    if hasattr(data, "model_dump"):
+        data = data.model_dump()
+    elif isinstance(data, list):
+        data = [d.model_dump() if hasattr(d, "model_dump") else d for d in data]
+    typer.echo(json.dumps(_plain(data, _settings().tz), ensure_ascii=False, indent=2))
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(_settings().tz).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["-" if v is None or v == "" else str(v) for v in row])
+    console = Console()
+    if not console.is_terminal:  # piped or captured: don't squeeze case numbers into 80 columns
+        console = Console(width=200)
+    console.print(table)
+
+
+# --- set-up and catalog --------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    no_catalog: Annotated[bool, typer.Option("--no-catalog", help="Do not load the built-in catalog.")] = False,
+) -> None:
+    """Create or upgrade the database; load the built-in catalog if none is loaded."""
+    from services import catalog as catalogs
+    from services.db import UnitOfWork
+    from services.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.url)
+    with UnitOfWork(settings.url) as uow:
+        from schemas.catalog import CatalogVersion
+        from sqlmodel import select
+
+        loaded = uow.session.exec(select(CatalogVersion.id).limit(1)).first()
+        if loaded is None and not no_catalog:
+            version, _ = catalogs.load_catalog(uow.session, catalogs.builtin_catalog_text(), source=catalogs.BUILTIN,
+                                               actor="init", now=settings.current_time())
+            uow.commit()
+            typer.echo(f"loaded the built-in catalog (version {version.id})")
+    typer.echo(f"database ready: {_safe_url(settings.url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@catalog_app.command("load")
+def catalog_load(
+    file: Annotated[Path, typer.Argument(help="A YAML catalog.")],
+    operator: OperatorOpt = None,
+) -> None:
+    """Load a catalog: checked whole, loaded whole or not at all."""
+    from services import catalog as catalogs
+
+    text = catalogs.read_catalog_file(file)
+    catalogs.parse_catalog_text(text)  # bad input is refused before the database is touched
+    with _uow() as uow:
+        version, changed = catalogs.load_catalog(uow.session, text, source=str(file), actor=operator or "admin",
+                                                 now=_settings().current_time())
+        uow.commit()
+    typer.echo(f"catalog version {version.id} " + ("loaded" if changed else "unchanged (same as in force)"))
+
+
+@catalog_app.command("list")
+def catalog_list(as_json: JsonOpt = False) -> None:
+    """Bundles, their matters and materials, as in force."""
+    from services.reads import catalog_document
+
+    with _read() as read:
+        version, document = catalog_document(read)
+    matters = {m["code"]: m for m in document["matters"]}
+    bundles = [
+        {
+            "code": b["code"],
+            "name": b["name"],
+            "promised_days": b["promised_days"],
+            "matters": [
+                {"matter": entry["matter"], "optional": entry["optional"]}
+                | {k: v for k, v in matters[entry["matter"]].items() if k != "code"}
+                for entry in b["matters"]
+            ],
+        }
+        for b in document["bundles"]
+    ]
+    if as_json:
+        _print_json({"version": version, "agencies": document["agencies"], "bundles": bundles})
+        return
+    for b in bundles:
+        _table(
+            f"{b['code']} {b['name']} · promised {b['promised_days']} working days",
+            ["matter", "name", "agency", "days (promised/statutory)", "after", "materials"],
+            [
+                [m["matter"] + (" (optional)" if m["optional"] else ""), m["name"], m["agency"],
+                 f"{m['promised_days']}/{m['statutory_days']}", ", ".join(m["depends_on"]),
+                 ", ".join(x["code"] + ("" if x["core"] else "*") for x in m["materials"])]
+                for m in b["matters"]
+            ],
+        )
+    typer.echo(f"catalog version {version}; * = secondary material")
+
+
+# --- the window and the reviewers ----------------------------------------------------------
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="The application, as JSON.")],
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """File an application for a bundle at one window (一窗受理)."""
+    from services import cases
+
+    application = _read_application(file)
+    actor = operator or _settings().operator or "window"
+    result = _write(lambda session: cases.submit(session, application, actor=actor, clock=_clock(session)),
+                    retry_on_conflict=True)
+    if as_json:
+        _print_json(result)
+        return
+    verb = "filed" if result.created else "already filed (same request_id)"
+    typer.echo(f"{result.case_no} {verb}: {result.status}")
+    if result.missing:
+        typer.echo("missing, all at once (补正一次性告知): " + ", ".join(result.missing))
+
+
+def _read_application(file: Path):
+    from pydantic import ValidationError
+
+    from approvals.errors import BadInput
+    from schemas.case import ApplicationIn
+
+    try:
+        raw = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return ApplicationIn.model_validate_json(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "application"
+        raise BadInput(f"{file}: {where}: {error['msg']}") from None
+
+
+def _write(use_case, *, retry_on_conflict: bool = False):
+    """Run one use case in one transaction. A lost race on a unique key is retried once."""
+    from sqlalchemy.exc import IntegrityError
+
+    attempts = 2 if retry_on_conflict else 1
+    for attempt in range(attempts):
+        try:
+            with _uow() as uow:
+                result = use_case(uow.session)
+                uow.commit()
+                return result
+        except IntegrityError:
+            if attempt + 1 == attempts:
+                raise
+
+
+@app.command()
+def supplement(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    material: Annotated[list[str] | None, typer.Option("--material", help="A material supplied (repeat).")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record materials the applicant supplied: completes intake or resumes a review."""
+    from services import cases
+
+    actor = operator or _settings().operator or "window"
+    result = _write(lambda s: cases.supplement(s, case_no, material or [], actor=actor, clock=_clock(s)))
+    if as_json:
+        _print_json(result.__dict__)
+        return
+    typer.echo(f"{result.case_no}: received {', '.join(result.received)}; case {result.status}")
+    if result.still_missing:
+        typer.echo("still awaited: " + ", ".join(result.still_missing))
+
+
+@app.command()
+def decide(
+    task_id: Annotated[int, typer.Argument(help="The review task.")],
+    action: Annotated[DecisionAction, typer.Argument(help="approve, deny or supplement.")],
+    operator: OperatorOpt = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required to deny).")] = None,
+    material: Annotated[list[str] | None, typer.Option("--material", help="A material to ask for (repeat).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A reviewer decides a task; what follows (release, issuance) happens before this returns."""
+    from approvals.review import Action
+    from services import cases
+
+    who = _operator(operator)
+    result = _write(lambda s: cases.decide(s, task_id, Action(action.value), operator=who, reason=reason,
+                                           materials=material or [], clock=_clock(s)))
+    if as_json:
+        _print_json(result.__dict__)
+        return
+    typer.echo(f"task {result.task_id} {result.matter}: {result.task_status}; case {result.case_no} {result.case_status}")
+    if result.certificates:
+        typer.echo("issued together: " + ", ".join(result.certificates))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@app.command()
+def show(case_no: Annotated[str, typer.Argument(help="The case number.")], as_json: JsonOpt = False) -> None:
+    """One case: its reviews, certificates and timeline."""
+    from services.reads import show_case
+
+    with _read() as read:
+        clock = _read_clock(read)
+        case = show_case(read, case_no, clock.calendar, clock.today)
+    if as_json:
+        _print_json(case)
+        return
+    light = f" · light {case.light}" if case.light else ""
+    typer.echo(f"{case.case_no} · {case.bundle} {case.bundle_name} · {case.status}{light}")
+    typer.echo(f"applicant {case.applicant} ({case.uscc}), legal representative {case.legal_representative} "
+               f"{case.legal_representative_id}; due {case.due_date or '-'}")
+    if case.missing:
+        typer.echo("missing: " + ", ".join(case.missing))
+    _table("reviews (并联审批)", ["task", "matter", "agency", "status", "due", "light", "note"],
+           [[r.task_id, r.matter + (" (optional)" if r.optional else ""), r.agency, r.status, r.due_date, r.light,
+             r.reason or ", ".join(r.requested_materials)] for r in case.reviews])
+    if case.certificates:
+        _table("certificates (一个窗口出件)", ["number", "matter", "status", "issued", "delivered"],
+               [[c.number, c.matter, c.status, _when(c.issued_at), _when(c.delivered_at)] for c in case.certificates])
+    _table("timeline", ["at", "kind", "actor", "detail"],
+           [[_when(e.at), e.kind, e.actor, e.detail] for e in case.events])
+
+
+@app.command()
+def tasks(
+    agency: Annotated[str | None, typer.Option("--agency", help="Only this agency's tasks.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only tasks in this status (default: open).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A work queue: key projects first, then the reddest light, then the earliest due date."""
+    from services.reads import list_tasks
+
+    with _read() as read:
+        clock = _read_clock(read)
+        rows = list_tasks(read, clock.calendar, clock.today, agency=agency, status=status)
+    if as_json:
+        _print_json(rows)
+        return
+    _table(f"tasks{' of ' + agency if agency else ''}", ["task", "case", "matter", "agency", "status", "due", "light"],
+           [[r.task_id, r.case_no + (" ★" if r.key_project else ""), r.matter, r.agency, r.status, r.due_date, r.light]
+            for r in rows])
+
+
+@app.command("cases")
+def cases_(
+    status: Annotated[str | None, typer.Option("--status", help="Only cases in this status.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cases, oldest first."""
+    from services.reads import list_cases
+
+    with _read() as read:
+        clock = _read_clock(read)
+        rows = list_cases(read, clock.calendar, clock.today, status=status)
+    if as_json:
+        _print_json(rows)
+        return
+    _table("cases", ["case", "status", "bundle", "applicant", "submitted", "due", "light", "open tasks", "certificates"],
+           [[r.case_no, r.status, r.bundle, r.applicant, _when(r.submitted_at), r.due_date, r.light, r.open_tasks,
+             r.certificates] for r in rows])
+
+
+@app.command()
+def runs(case_no: Annotated[str, typer.Argument(help="The case number.")], as_json: JsonOpt = False) -> None:
+    """The Prefect flow runs that acted on a case (as they recorded themselves)."""
+    from services.reads import list_runs
+
+    with _read() as read:
+        rows = list_runs(read, case_no)
+    if as_json:
+        _print_json(rows)
+        return
+    _table(f"flow runs for {case_no}", ["id", "name", "state", "started", "ended"],
+           [[r.id, r.name, r.state, _when(r.started_at), _when(r.ended_at)] for r in rows])
+
+
+# --- orchestration (these import Prefect) ---------------------------------------------------
+
+
+@app.command()
+def orchestrate(
+    case_no: Annotated[str | None, typer.Option("--case", help="Only this case's queued work.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the orchestration flow now, once per batch until nothing is queued."""
+    with _read():  # refuse early on an uninitialised database, before Prefect starts
+        pass
+    from flows.serving import run_until_idle
+
+    reports = run_until_idle(case_no)
+    if as_json:
+        _print_json(reports)
+        return
+    if not reports:
+        typer.echo("nothing queued")
+    for r in reports:
+        typer.echo(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed "
+                   f"for {len(r.cases)} cases")
+
+
+@app.command()
+def serve() -> None:
+    """Run the flows continuously: on the embedded API a loop, on a Prefect server its deployments."""
+    with _read():
+        pass
+    from flows.serving import serve_forever
+
+    serve_forever()
+
+
+@app.command()
+def demo(
+    keep: Annotated[Path | None, typer.Option("--database", help="Keep the demo database at this SQLite path.")] = None,
+) -> None:
+    """Play a handful of cases across bundles on a fresh database, and show what happened."""
+    from flows.demo import run_demo
+
+    run_demo(keep)
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Errors a user can cause print one line on stderr: 2 for bad input, 1 for a refusal."""
+    from approvals.errors import OnevisitError
+
+    try:
+        code = app(args=argv, prog_name="onevisit", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("onevisit: aborted", err=True)
+        sys.exit(130)
+    except typer.TyperException as exc:  # click's usage errors: missing option, bad value...
+        typer.echo(f"onevisit: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except OnevisitError as exc:
+        typer.echo(f"onevisit: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            typer.echo(f"onevisit: database unavailable: {str(exc.orig).splitlines()[0]}", err=True)
+            sys.exit(1)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

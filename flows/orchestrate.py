@@ -1,0 +1,121 @@
+"""Carry out queued work in batches: dispatch reviews to agencies, deliver results, send notices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prefect import flow, get_client, tags, task
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from services import outbox
+from services.db import UnitOfWork
+from services.outbox import ItemOutcome, WorkItem
+from services.settings import get_settings
+
+FLOW_NAME = "onevisit-orchestrate"
+MAX_TAGGED_CASES = 50  # beyond this a run's tags say "+N more"; task runs still carry every case
+
+
+class OrchestrateInput(BaseModel):
+    case_no: str | None = None  # only this case's work; None: whatever is queued
+    limit: int | None = None  # items per run; None: the configured batch size
+
+
+class OrchestrateReport(BaseModel):
+    flow_run_id: str
+    claimed: int
+    done: int
+    already_done: int
+    failed: int
+    cases: list[str]
+
+
+def _carry_out(step: Callable[[Session, WorkItem, str, object], ItemOutcome], item: WorkItem, run_id: str) -> ItemOutcome:
+    settings = get_settings()
+    with UnitOfWork(settings.url) as uow:
+        outcome = step(uow.session, item, run_id, settings.current_time())
+        uow.commit()
+    return outcome
+
+
+@task(name="dispatch-review", retries=2, retry_delay_seconds=1, task_run_name="dispatch {item.case_no} task {item.task_id}")
+def dispatch_review(item: WorkItem, run_id: str) -> ItemOutcome:
+    return _carry_out(outbox.dispatch_review, item, run_id)
+
+
+@task(name="deliver-results", retries=2, retry_delay_seconds=1, task_run_name="deliver {item.case_no}")
+def deliver_results(item: WorkItem, run_id: str) -> ItemOutcome:
+    return _carry_out(outbox.deliver_results, item, run_id)
+
+
+@task(name="send-notice", retries=2, retry_delay_seconds=1, task_run_name="notify {item.case_no} {item.key}")
+def send_notice(item: WorkItem, run_id: str) -> ItemOutcome:
+    return _carry_out(outbox.send_notice, item, run_id)
+
+
+STEPS = {"dispatch_review": dispatch_review, "deliver_results": deliver_results, "notify": send_notice}
+
+
+@task(name="claim-work")
+def claim_work(run_id: str, request: OrchestrateInput) -> list[WorkItem]:
+    settings = get_settings()
+    with UnitOfWork(settings.url) as uow:
+        now = settings.current_time()
+        outbox.start_run(uow.session, run_id, FLOW_NAME, f"{FLOW_NAME} {request.case_no or 'batch'}", now)
+        items = outbox.claim(uow.session, run_id, now, lease_seconds=settings.claim_lease_seconds,
+                             limit=request.limit or settings.batch_size, case_no=request.case_no)
+        uow.commit()
+    return items
+
+
+def _label_run(run_id: str, cases: list[str]) -> str:
+    """Name and tag the run after the cases it took on, so the Prefect UI finds it by case number."""
+    shown = cases[:3]
+    name = f"{FLOW_NAME} {', '.join(shown)}" + (f" +{len(cases) - len(shown)}" if len(cases) > len(shown) else "")
+    case_tags = [f"case:{c}" for c in cases[:MAX_TAGGED_CASES]]
+    if len(cases) > MAX_TAGGED_CASES:
+        case_tags.append(f"cases:+{len(cases) - MAX_TAGGED_CASES}")
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(flow_run.id, name=name, tags=["onevisit", *case_tags])
+    return name
+
+
+@flow(name=FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
+def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
+    """Claim a batch of queued work and carry it out in parallel, one task per item."""
+    request = request or OrchestrateInput()
+    run_id = str(flow_run.id)
+    items = claim_work(run_id, request)
+    cases = list(dict.fromkeys(item.case_no for item in items))
+    name = _label_run(run_id, cases) if cases else None
+
+    futures = []
+    for item in items:
+        with tags(f"case:{item.case_no}", item.kind):
+            futures.append((item, STEPS[item.kind].submit(item, run_id)))
+    done = already = 0
+    failures: list[str] = []
+    for item, future in futures:
+        state = future.wait() or future.state
+        if future.state.is_completed():
+            outcome: ItemOutcome = future.result()
+            done += outcome.done
+            already += not outcome.done
+        else:
+            failures.append(f"{item.key}: {future.state.message or future.state.name}")
+
+    settings = get_settings()
+    with UnitOfWork(settings.url) as uow:
+        for item, future in futures:
+            if not future.state.is_completed():
+                outbox.release(uow.session, item.id, future.state.message or "failed")
+        outbox.end_run(uow.session, run_id, "FAILED" if failures else "COMPLETED", settings.current_time(),
+                       name=name, message="; ".join(failures)[:2000] or None)
+        uow.commit()
+    if failures:
+        raise RuntimeError(f"{len(failures)} of {len(items)} items failed: {failures[0]}")
+    return OrchestrateReport(flow_run_id=run_id, claimed=len(items), done=done, already_done=already,
+                             failed=len(failures), cases=cases)

@@ -1,0 +1,96 @@
+"""The case (办件): the application as submitted, its state, and its append-only timeline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from schemas.types import UTCDateTime
+
+
+class LegalRepresentativeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = PydField(min_length=1, max_length=100)
+    id_number: str = PydField(min_length=1, max_length=32)
+
+    @field_validator("id_number")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return value.strip().upper()  # a trailing x is the same check character as X
+
+
+class ApplicantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = PydField(min_length=1, max_length=200)
+    uscc: str = PydField(min_length=1, max_length=32)
+
+    @field_validator("uscc")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return value.strip().upper()
+    legal_representative: LegalRepresentativeIn
+
+
+class ApplicationIn(BaseModel):
+    """One application for one bundle, as filed at the window (JSON file)."""
+
+    model_config = ConfigDict(extra="forbid")
+    request_id: str | None = PydField(default=None, min_length=1, max_length=128)
+    bundle: str
+    channel: Literal["window", "online", "proxy"] = "window"
+    applicant: ApplicantIn
+    materials: list[str] = []
+    optional_matters: list[str] | None = None  # None: every optional matter of the bundle
+    key_project: bool = False
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_file"  # "case" is a reserved word in SQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_no: str = Field(max_length=32, unique=True, index=True)
+    request_id: str | None = Field(default=None, max_length=128, unique=True)
+    request_digest: str = Field(max_length=64)
+    catalog_version: int
+    bundle: str = Field(index=True)
+    channel: str
+    applicant_name: str
+    uscc: str = Field(index=True, max_length=18)
+    legal_rep_name: str
+    legal_rep_id_number: str = Field(max_length=18)
+    key_project: bool = False
+    status: str = Field(index=True)
+    promised_days: int
+    matters: list[str] = Field(sa_type=JSON)
+    required_materials: list[str] = Field(sa_type=JSON)
+    provided_materials: list[str] = Field(sa_type=JSON)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_date: date | None = None
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CaseEvent(SQLModel, table=True):
+    """One line of a case's timeline; rows are only ever added."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str
+    actor: str
+    detail: str = ""
+    flow_run_id: str | None = None
+
+
+class SubmitResult(BaseModel):
+    case_no: str
+    status: str
+    missing: list[str]
+    created: bool

@@ -1,0 +1,99 @@
+"""The catalog file (YAML) as loaded, and the table that keeps every loaded version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field as PydField
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from approvals.catalog import Agency, Bundle, BundleMatter, Catalog, Material, Matter, build_catalog
+from schemas.types import UTCDateTime
+
+CODE = r"^[A-Z][A-Z0-9_]*$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)  # more keys are welcome
+
+
+class AgencyIn(_In):
+    code: str = PydField(pattern=CODE)
+    name: str = PydField(min_length=1)
+
+
+class MaterialIn(_In):
+    code: str = PydField(pattern=CODE)
+    name: str = PydField(min_length=1)
+    core: bool = True
+
+
+class MatterIn(_In):
+    code: str = PydField(pattern=CODE)
+    name: str = PydField(min_length=1)
+    agency: str
+    promised_days: int = PydField(ge=1)
+    statutory_days: int = PydField(ge=1)
+    depends_on: list[str] = []
+    notification_commitment: bool = False
+    materials: list[MaterialIn] = []
+
+
+class BundleMatterIn(_In):
+    matter: str
+    optional: bool = False
+
+
+class BundleIn(_In):
+    code: str = PydField(pattern=CODE)
+    name: str = PydField(min_length=1)
+    promised_days: int = PydField(ge=1)
+    matters: list[BundleMatterIn]
+
+
+class CatalogFile(_In):
+    agencies: list[AgencyIn]
+    matters: list[MatterIn]
+    bundles: list[BundleIn]
+
+    def to_domain(self) -> Catalog:
+        """Check the cross-references (approvals.catalog) and build the domain catalog."""
+        return build_catalog(
+            [Agency(a.code, a.name) for a in self.agencies],
+            [
+                Matter(
+                    code=m.code,
+                    name=m.name,
+                    agency=m.agency,
+                    promised_days=m.promised_days,
+                    statutory_days=m.statutory_days,
+                    depends_on=tuple(m.depends_on),
+                    notification_commitment=m.notification_commitment,
+                    materials=tuple(Material(x.code, x.name, x.core) for x in m.materials),
+                )
+                for m in self.matters
+            ],
+            [
+                Bundle(
+                    code=b.code,
+                    name=b.name,
+                    promised_days=b.promised_days,
+                    matters=tuple(BundleMatter(x.matter, x.optional) for x in b.matters),
+                )
+                for b in self.bundles
+            ],
+        )
+
+
+class CatalogVersion(SQLModel, table=True):
+    """Every catalog ever loaded; the newest is in force. Cases keep the version they were accepted under."""
+
+    __tablename__ = "catalog_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    loaded_at: datetime = Field(sa_type=UTCDateTime)
+    loaded_by: str
+    source: str
+    digest: str = Field(max_length=64)
+    document: dict = Field(sa_type=JSON)

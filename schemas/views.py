@@ -1,0 +1,98 @@
+"""What the read commands return (`show`, `tasks`, `cases`, `runs`): plain pydantic, no ORM.
+
+Kept apart from the tables so that reading a case imports neither SQLModel nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+
+class ReviewPublic(BaseModel):
+    task_id: int
+    matter: str
+    agency: str
+    status: str
+    optional: bool
+    depends_on: list[str]
+    due_date: date | None
+    light: str | None
+    requested_materials: list[str]
+    reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class CertificatePublic(BaseModel):
+    number: str
+    matter: str
+    status: str
+    issued_at: datetime
+    delivered_at: datetime | None
+
+
+class EventPublic(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    detail: str
+    flow_run_id: str | None
+
+
+class CasePublic(BaseModel):
+    case_no: str
+    status: str
+    bundle: str
+    bundle_name: str
+    channel: str
+    applicant: str
+    uscc: str
+    legal_representative: str
+    legal_representative_id: str  # masked
+    key_project: bool
+    submitted_at: datetime
+    accepted_at: datetime | None
+    due_date: date | None
+    light: str | None
+    missing: list[str]
+    reviews: list[ReviewPublic]
+    commitments: list[dict] = []
+    certificates: list[CertificatePublic]
+    events: list[EventPublic]
+
+
+class CaseSummary(BaseModel):
+    case_no: str
+    status: str
+    bundle: str
+    applicant: str
+    uscc: str
+    submitted_at: datetime
+    due_date: date | None
+    light: str | None
+    open_tasks: int
+    certificates: int
+
+
+class TaskRow(BaseModel):
+    """A line of an agency's work queue (`onevisit tasks`)."""
+
+    task_id: int
+    case_no: str
+    matter: str
+    agency: str
+    status: str
+    due_date: date | None
+    light: str | None
+    key_project: bool
+
+
+class RunRow(BaseModel):
+    id: str
+    flow: str
+    name: str
+    state: str
+    started_at: datetime
+    ended_at: datetime | None

@@ -1,0 +1,371 @@
+"""Use cases on a case: submit at the window, supplement materials, decide a review.
+
+Each takes a Session inside an open unit of work, changes one case, and never commits: the
+caller commits once. Rules come from `approvals`; this module only loads, applies and records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from approvals import deadlines, intake
+from approvals.deadlines import Clock
+from approvals.calendar import WorkingCalendar
+from approvals.errors import BadInput, NotFound, Refused
+from approvals.identifiers import resident_id_problem, uscc_problem
+from approvals.review import (
+    Action,
+    CaseStatus,
+    FINISHED_CASE,
+    TaskState,
+    TaskStatus,
+    check_decision,
+    initial_status,
+    settle,
+)
+from schemas.case import ApplicationIn, Case, CaseEvent, SubmitResult
+from schemas.certificate import Certificate
+from schemas.orchestration import OutboxItem
+from schemas.review import ReviewTask
+from services.catalog import catalog_in_force, catalog_version
+
+
+def calendar_for(session: Session) -> WorkingCalendar:
+    """The working-day calendar in force (the announced calendar; overrides come with time limits)."""
+    return WorkingCalendar()
+
+
+# --- submit (受理) -------------------------------------------------------------------------
+
+
+def submit(session: Session, application: ApplicationIn, *, actor: str, clock: Clock) -> SubmitResult:
+    """File one application at the window. The same request_id never makes a second case."""
+    _check_identifiers(application, clock)
+    digest = _digest(application)
+    if application.request_id is not None:
+        existing = session.exec(select(Case).where(Case.request_id == application.request_id)).first()
+        if existing is not None:
+            if existing.request_digest != digest:
+                raise Refused(
+                    f"request_id {application.request_id!r} was already used for a different "
+                    f"application (case {existing.case_no})"
+                )
+            return SubmitResult(
+                case_no=existing.case_no, status=existing.status, missing=_missing(existing), created=False
+            )
+
+    version, catalog = catalog_in_force(session)
+    bundle = catalog.bundle(application.bundle)
+    assessment = intake.assess(catalog, bundle, application.materials, application.optional_matters)
+    legal = application.applicant.legal_representative
+    case = Case(
+        case_no="",
+        request_id=application.request_id,
+        request_digest=digest,
+        catalog_version=version,
+        bundle=bundle.code,
+        channel=application.channel,
+        applicant_name=application.applicant.name,
+        uscc=application.applicant.uscc,
+        legal_rep_name=legal.name,
+        legal_rep_id_number=legal.id_number,
+        key_project=application.key_project,
+        status=assessment.status.value,
+        promised_days=bundle.promised_days,
+        matters=[p.matter for p in assessment.matters],
+        required_materials=list(assessment.required_materials),
+        provided_materials=[m for m in dict.fromkeys(application.materials)],
+        submitted_at=clock.now,
+        updated_at=clock.now,
+    )
+    session.add(case)
+    session.flush()
+    case.case_no = f"OV{clock.today:%Y%m%d}{case.id:06d}"
+    record(session, case, clock.now, "submitted", actor, f"bundle {bundle.code} via {case.channel}")
+    if assessment.missing:
+        _request_correction(session, case, list(assessment.missing), actor, clock)
+    else:
+        _accept(session, case, actor, clock)
+    return SubmitResult(case_no=case.case_no, status=case.status, missing=list(assessment.missing), created=True)
+
+
+def _check_identifiers(application: ApplicationIn, clock: Clock) -> None:
+    problem = uscc_problem(application.applicant.uscc)
+    if problem:
+        raise BadInput(f"applicant.uscc {application.applicant.uscc!r} is not a valid unified social credit code: {problem}")
+    number = application.applicant.legal_representative.id_number
+    problem = resident_id_problem(number, today=clock.today)
+    if problem:
+        raise BadInput(f"applicant.legal_representative.id_number is not a valid resident ID: {problem}")
+
+
+def _digest(application: ApplicationIn) -> str:
+    body = application.model_dump(mode="json")
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _missing(case: Case) -> list[str]:
+    return [m for m in case.required_materials if m not in case.provided_materials]
+
+
+def _request_correction(session: Session, case: Case, missing: list[str], actor: str, clock: Clock) -> None:
+    """补正: every missing material is listed at once."""
+    case.status = CaseStatus.CORRECTION_REQUIRED.value
+    record(session, case, clock.now, "correction_requested", actor, "missing: " + ", ".join(missing))
+    enqueue_notice(session, case, clock.now, "correction_requested", {"missing": missing})
+
+
+def _accept(session: Session, case: Case, actor: str, clock: Clock) -> None:
+    """受理: open one review task per matter; those without prerequisites start at once."""
+    catalog = catalog_version(session, case.catalog_version)
+    case.status = CaseStatus.IN_REVIEW.value
+    case.accepted_at = clock.now
+    case.due_date = deadlines.due_date(clock.calendar, clock.today, case.promised_days)
+    record(session, case, clock.now, "accepted", actor, f"{len(case.matters)} matters to review in parallel")
+    for code in case.matters:
+        matter = catalog.matters[code]
+        status = initial_status(matter.depends_on)
+        task = ReviewTask(
+            case_id=case.id,
+            matter=code,
+            agency=matter.agency,
+            optional=catalog.bundles[case.bundle].is_optional(code),
+            depends_on=list(matter.depends_on),
+            status=status.value,
+            promised_days=matter.promised_days,
+            statutory_days=matter.statutory_days,
+            requested_materials=[],
+            updated_at=clock.now,
+        )
+        session.add(task)
+        session.flush()
+        if status is TaskStatus.PENDING:
+            _start(session, case, task, clock)
+    enqueue_notice(session, case, clock.now, "accepted", {"due_date": _iso(case.due_date)})
+
+
+def _start(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None:
+    """A task becomes the agency's work: its clock starts today and it is dispatched to the agency."""
+    task.status = TaskStatus.PENDING.value
+    task.started_on = clock.today
+    task.due_date = deadlines.due_date(clock.calendar, clock.today, task.promised_days)
+    task.updated_at = clock.now
+    enqueue(session, case, clock.now, f"dispatch:task:{task.id}", "dispatch_review", task_id=task.id)
+
+
+# --- supplement (补正 / 补齐补正) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupplementResult:
+    case_no: str
+    status: str
+    received: list[str]
+    still_missing: list[str]
+
+
+def supplement(
+    session: Session, case_no: str, materials: Sequence[str], *, actor: str, clock: Clock
+) -> SupplementResult:
+    """The applicant supplies materials: a correction completes intake, a supplement resumes review."""
+    if not materials:
+        raise BadInput("name at least one --material")
+    case = lock_case(session, case_no)
+    catalog = catalog_version(session, case.catalog_version)
+    known = catalog.material_names()
+    for code in materials:
+        if code not in known:
+            raise BadInput(f"unknown material {code!r}")
+    materials = list(dict.fromkeys(materials))
+
+    if case.status == CaseStatus.CORRECTION_REQUIRED.value:
+        missing = _missing(case)
+        unexpected = [m for m in materials if m not in case.required_materials]
+        if unexpected:
+            raise BadInput(f"{', '.join(unexpected)} not needed for case {case.case_no} (missing: {', '.join(missing)})")
+        case.provided_materials = case.provided_materials + [m for m in materials if m not in case.provided_materials]
+        case.updated_at = clock.now
+        still = _missing(case)
+        record(session, case, clock.now, "materials_received", actor, ", ".join(materials))
+        if still:
+            record(session, case, clock.now, "correction_pending", "system", "still missing: " + ", ".join(still))
+        else:
+            _accept(session, case, actor, clock)
+        return SupplementResult(case.case_no, case.status, materials, still)
+
+    tasks = tasks_of(session, case.id)
+    awaiting = [t for t in tasks if t.status == TaskStatus.SUPPLEMENT_REQUESTED.value]
+    awaited = {m for t in awaiting for m in t.requested_materials}
+    if not awaited:
+        raise Refused(f"case {case.case_no} is {case.status}: no material is awaited")
+    unexpected = [m for m in materials if m not in awaited]
+    if unexpected:
+        raise Refused(
+            f"case {case.case_no} is not waiting for {', '.join(unexpected)} "
+            f"(awaited: {', '.join(sorted(awaited))})"
+        )
+    record(session, case, clock.now, "materials_received", actor, ", ".join(materials))
+    case.provided_materials = case.provided_materials + [m for m in materials if m not in case.provided_materials]
+    case.updated_at = clock.now
+    for task in awaiting:
+        remaining = [m for m in task.requested_materials if m not in materials]
+        if remaining == task.requested_materials:
+            continue
+        task.requested_materials = remaining
+        task.updated_at = clock.now
+        if not remaining:
+            task.status = TaskStatus.PENDING.value
+            record(session, case, clock.now, "review_resumed", actor, f"task {task.id} {task.matter}")
+    still = sorted({m for t in awaiting for m in t.requested_materials})
+    return SupplementResult(case.case_no, case.status, materials, still)
+
+
+# --- decide (审批决定) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    task_id: int
+    matter: str
+    task_status: str
+    case_no: str
+    case_status: str
+    certificates: list[str]
+
+
+def decide(
+    session: Session,
+    task_id: int,
+    action: Action,
+    *,
+    operator: str,
+    reason: str | None,
+    materials: Sequence[str],
+    clock: Clock,
+) -> DecideResult:
+    """Record a reviewer's decision and everything that follows from it in the same transaction."""
+    task = session.get(ReviewTask, task_id)
+    if task is None:
+        raise NotFound(f"no review task {task_id}")
+    case = lock_case_by_id(session, task.case_id)
+    session.refresh(task)
+    if materials:
+        known = catalog_version(session, case.catalog_version).material_names()
+        for code in materials:
+            if code not in known:
+                raise BadInput(f"unknown material {code!r}")
+    decision = check_decision(TaskStatus(task.status), action, reason, materials)
+    task.status = decision.status.value
+    task.reason = decision.reason
+    task.updated_at = clock.now
+    if action is Action.SUPPLEMENT:
+        task.requested_materials = list(decision.materials)
+        record(session, case, clock.now, "supplement_requested", operator,
+               f"task {task.id} {task.matter}: " + ", ".join(decision.materials))
+        prefix = f"notify:case:{case.id}:supplement_requested:task{task.id}:"
+        rounds = len(session.exec(select(OutboxItem.id).where(OutboxItem.key.startswith(prefix))).all())
+        enqueue_notice(session, case, clock.now, "supplement_requested",
+                       {"matter": task.matter, "materials": list(decision.materials)},
+                       unique=f"task{task.id}:{rounds + 1}")
+    else:
+        task.decided_by = operator
+        task.decided_at = clock.now
+        detail = f"task {task.id} {task.matter}" + (f": {decision.reason}" if decision.reason else "")
+        record(session, case, clock.now, decision.status.value, operator, detail)
+    certificates = settle_case(session, case, actor=operator, clock=clock)
+    return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, certificates)
+
+
+def settle_case(session: Session, case: Case, *, actor: str, clock: Clock) -> list[str]:
+    """Apply approvals.review.settle: release, cancel, and issue every certificate together."""
+    if case.status in {s.value for s in FINISHED_CASE} or case.status == CaseStatus.CORRECTION_REQUIRED.value:
+        return []
+    tasks = tasks_of(session, case.id)
+    by_matter = {t.matter: t for t in tasks}
+    outcome = settle([
+        TaskState(t.matter, TaskStatus(t.status), t.optional, tuple(t.depends_on)) for t in tasks
+    ])
+    for matter, status in outcome.changes.items():
+        task = by_matter[matter]
+        if status is TaskStatus.PENDING:
+            _start(session, case, task, clock)
+            record(session, case, clock.now, "released", actor, f"task {task.id} {matter}: prerequisites approved")
+        else:
+            task.status = status.value
+            task.updated_at = clock.now
+            record(session, case, clock.now, status.value, "system", f"task {task.id} {matter}: no longer needed")
+    if outcome.case_status.value == case.status:
+        return []
+    case.status = outcome.case_status.value
+    case.updated_at = clock.now
+    if outcome.case_status is CaseStatus.DENIED:
+        case.finished_at = clock.now
+        record(session, case, clock.now, "case_denied", actor, "a required matter was denied")
+        enqueue_notice(session, case, clock.now, "denied", {})
+        return []
+    if outcome.case_status in (CaseStatus.ISSUED, CaseStatus.PARTIALLY_ISSUED):
+        return _issue(session, case, [by_matter[m] for m in outcome.certify], clock)
+    return []
+
+
+def _issue(session: Session, case: Case, tasks: list[ReviewTask], clock: Clock) -> list[str]:
+    """一个窗口出件: every certificate of the case, one issuance, one timestamp, one notice."""
+    numbers = []
+    for task in tasks:
+        number = f"{case.case_no}-{task.matter}"
+        session.add(Certificate(number=number, case_id=case.id, task_id=task.id, matter=task.matter,
+                                agency=task.agency, status="issued", issued_at=clock.now))
+        numbers.append(number)
+    case.finished_at = clock.now
+    record(session, case, clock.now, "issued", "system", ", ".join(numbers))
+    enqueue(session, case, clock.now, f"deliver:case:{case.id}", "deliver_results")
+    return numbers
+
+
+# --- shared helpers ------------------------------------------------------------------------
+
+
+def lock_case(session: Session, case_no: str) -> Case:
+    """The case row, locked for this transaction (SELECT ... FOR UPDATE; SQLite writers queue anyway)."""
+    case = session.exec(select(Case).where(Case.case_no == case_no).with_for_update()).first()
+    if case is None:
+        raise NotFound(f"no case {case_no}")
+    return case
+
+
+def lock_case_by_id(session: Session, case_id: int) -> Case:
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
+    return case
+
+
+def tasks_of(session: Session, case_id: int) -> list[ReviewTask]:
+    return list(session.exec(select(ReviewTask).where(ReviewTask.case_id == case_id).order_by(ReviewTask.id)))
+
+
+def record(session: Session, case: Case, at: datetime, kind: str, actor: str, detail: str = "",
+           flow_run_id: str | None = None) -> None:
+    session.add(CaseEvent(case_id=case.id, at=at, kind=kind, actor=actor, detail=detail, flow_run_id=flow_run_id))
+
+
+def enqueue(session: Session, case: Case, now: datetime, key: str, kind: str, *,
+            task_id: int | None = None, payload: dict | None = None) -> None:
+    """Queue outward work for the flows, once per key."""
+    if session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is None:
+        session.add(OutboxItem(key=key, kind=kind, case_id=case.id, task_id=task_id,
+                               payload=payload or {}, created_at=now))
+
+
+def enqueue_notice(session: Session, case: Case, now: datetime, kind: str, payload: dict,
+                   unique: str = "") -> None:
+    key = f"notify:case:{case.id}:{kind}" + (f":{unique}" if unique else "")
+    enqueue(session, case, now, key, "notify", payload={"kind": kind, **payload})
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,100 @@
+"""Loading and reading the catalog (事项目录): all or nothing, every version kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from approvals.catalog import Catalog, CatalogError
+from approvals.errors import BadInput, Refused
+from schemas.catalog import CatalogFile, CatalogVersion
+
+BUILTIN = "builtin"
+
+
+def builtin_catalog_text() -> str:
+    return resources.files("approvals").joinpath("data/builtin_catalog.yaml").read_text("utf-8")
+
+
+def parse_catalog_text(text: str) -> tuple[dict, Catalog]:
+    """Parse and check a YAML catalog; raise CatalogError naming the offending key."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise CatalogError(f"catalog is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(document, dict):
+        raise CatalogError("catalog must be a mapping with agencies, matters and bundles")
+    try:
+        parsed = CatalogFile.model_validate(document)
+    except ValidationError as exc:
+        raise CatalogError(_first_error(document, exc)) from None
+    return parsed.model_dump(mode="json"), parsed.to_domain()
+
+
+def read_catalog_file(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read catalog {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+
+
+def load_catalog(session: Session, text: str, *, source: str, actor: str, now) -> tuple[CatalogVersion, bool]:
+    """Store a new catalog version unless it equals the one in force. Returns (version, changed)."""
+    document, _ = parse_catalog_text(text)
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    current = _current(session)
+    if current is not None and current.digest == digest:
+        return current, False
+    version = CatalogVersion(loaded_at=now, loaded_by=actor, source=source, digest=digest, document=document)
+    session.add(version)
+    session.flush()
+    return version, True
+
+
+def catalog_in_force(session: Session) -> tuple[int, Catalog]:
+    current = _current(session)
+    if current is None:
+        raise Refused("no catalog is loaded: run `onevisit catalog load FILE` (or `onevisit init`)")
+    return current.id, catalog_version(session, current.id)
+
+
+_parsed: dict[tuple[int, str], Catalog] = {}
+
+
+def catalog_version(session: Session, version_id: int) -> Catalog:
+    """A stored catalog version as domain objects (parsed once per process)."""
+    row = session.get(CatalogVersion, version_id)
+    if row is None:
+        raise Refused(f"catalog version {version_id} is missing")
+    key = (row.id, row.digest)
+    if key not in _parsed:
+        _parsed[key] = CatalogFile.model_validate(row.document).to_domain()
+    return _parsed[key]
+
+
+def _current(session: Session) -> CatalogVersion | None:
+    return session.exec(select(CatalogVersion).order_by(CatalogVersion.id.desc()).limit(1)).first()
+
+
+def _first_error(document: dict, exc: ValidationError) -> str:
+    """`matters.FOOD_BUSINESS.promised_days: Input should be ...`: the path with codes, not indexes."""
+    error = exc.errors()[0]
+    parts: list[str] = []
+    node = document
+    for loc in error["loc"]:
+        if isinstance(loc, int) and isinstance(node, list) and loc < len(node):
+            node = node[loc]
+            code = node.get("code") or node.get("matter") if isinstance(node, dict) else None
+            parts.append(str(code) if code else str(loc))
+        else:
+            parts.append(str(loc))
+            node = node.get(loc) if isinstance(node, dict) else None
+    return f"{'.'.join(parts)}: {error['msg']}"

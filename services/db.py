@@ -1,0 +1,81 @@
+"""Engines and the unit of work: every human action is one short transaction, committed once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from approvals.errors import BadInput, Refused
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str, *, write: bool = True) -> Engine:
+    """One engine per URL. On SQLite a writer begins IMMEDIATE, so two writers queue instead of deadlocking."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise BadInput(f"ONEVISIT_DATABASE_URL is not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    if parsed.database:
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+    begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+class UnitOfWork:
+    """`with UnitOfWork(url) as uow: ...; uow.commit()`; leaving without commit rolls back."""
+
+    def __init__(self, url: str, *, write: bool = True):
+        self.engine = engine_for(url, write=write)
+        self.session: Session | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = Session(self.engine, expire_on_commit=False)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.commit()
+
+
+def require_schema(url: str) -> None:
+    """Refuse politely when `onevisit init` has not been run on this database."""
+    engine = engine_for(url, write=False)
+    try:
+        with engine.connect() as conn:
+            ready = inspect(conn).has_table("alembic_version")
+    except Exception as exc:
+        raise Refused(f"cannot open the database: {str(exc).splitlines()[0]}") from None
+    if not ready:
+        raise Refused("the database is not initialised: run `onevisit init` first")

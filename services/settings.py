@@ -1,0 +1,48 @@
+"""Settings, read once from the environment (prefix ONEVISIT_)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONEVISIT_", extra="ignore")
+
+    home: Path = Path.home() / ".onevisit"
+    database_url: str | None = None  # default: a SQLite file in `home`
+    now: datetime | None = None  # a test clock: ISO 8601 with offset
+    timezone: str = "Asia/Shanghai"
+    operator: str | None = None  # who acts, when a command is not told with --operator
+    orchestrate_every_seconds: int = 10  # how often `serve` looks for work
+    batch_size: int = 500  # outbox items one orchestration run takes on
+    claim_lease_seconds: int = 300  # after this, work claimed by a vanished run is taken again
+
+    @field_validator("now")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("ONEVISIT_NOW needs an offset, e.g. 2026-03-02T09:00:00+08:00")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'onevisit.db'}"
+
+    def current_time(self) -> datetime:
+        """Now, in the jurisdiction's time zone (ONEVISIT_NOW when set)."""
+        return (self.now or datetime.now(self.tz)).astimezone(self.tz)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
