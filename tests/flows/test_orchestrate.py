@@ -1,0 +1,130 @@
+"""The orchestration flow on the real Prefect API (embedded server): batches, idempotency, run records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from flows.orchestrate import OrchestrateInput, orchestrate
+from flows.serving import run_until_idle
+from schemas.case import Case
+from schemas.certificate import Certificate
+from schemas.orchestration import Notification, OutboxItem
+from schemas.review import ReviewTask
+from services import outbox
+from services.db import UnitOfWork
+from services.settings import get_settings
+
+
+def _issue(run, application, bundle="COMPANY_START") -> str:
+    case_no = run("submit", application(bundle), "--json").json()["case_no"]
+    while pending := [r for r in run("show", case_no, "--json").json()["reviews"] if r["status"] == "pending"]:
+        for review in pending:
+            assert run("decide", review["task_id"], "approve", "--operator", "reviewer").code == 0
+    assert run("show", case_no, "--json").json()["status"] == "issued"
+    return case_no
+
+
+def _count(url, model, case_no):
+    with UnitOfWork(url, write=False) as uow:
+        case_id = uow.session.exec(select(Case.id).where(Case.case_no == case_no)).one()
+        return uow.session.exec(select(func.count()).select_from(model).where(model.case_id == case_id)).one()
+
+
+def test_flow_dispatches_delivers_and_notifies_once(env, run, application):
+    first, second = _issue(run, application), _issue(run, application, "RESTAURANT")
+
+    reports = run_until_idle()
+    assert reports and sum(r.failed for r in reports) == 0
+    assert {first, second} <= {c for r in reports for c in r.cases}
+
+    for case_no in (first, second):
+        shown = run("show", case_no, "--json").json()
+        kinds = [e["kind"] for e in shown["events"]]
+        assert kinds.count("dispatched") == len(shown["reviews"])  # every review went to its agency
+        assert kinds.count("results_delivered") == 1
+        assert all(c["delivered_at"] for c in shown["certificates"])
+        runs = run("runs", case_no, "--json").json()
+        assert runs and all(r["state"] == "COMPLETED" for r in runs)
+        assert any(case_no in r["name"] or len(r["name"]) > 0 for r in runs)
+        notified = [e for e in shown["events"] if e["kind"] == "notified"]
+        assert notified and all(e["flow_run_id"] in {r["id"] for r in runs} for e in notified)
+
+    counts = {m: _count(env.url, m, first) for m in (Certificate, Notification, OutboxItem)}
+    assert run_until_idle() == []  # nothing queued: no flow run at all
+    again = orchestrate(OrchestrateInput(case_no=first))  # an explicit re-run finds nothing to do
+    assert again.claimed == 0
+    assert {m: _count(env.url, m, first) for m in counts} == counts
+
+
+def test_work_of_a_vanished_run_is_taken_again_and_done_once(env, run, application):
+    case_no = _issue(run, application)
+    settings = get_settings()
+    with UnitOfWork(env.url) as uow:  # a run that claimed everything, then died
+        now = settings.current_time() - timedelta(seconds=settings.claim_lease_seconds + 1)
+        outbox.start_run(uow.session, "dead-run", "onevisit-orchestrate", "dead", now)
+        claimed = outbox.claim(uow.session, "dead-run", now, lease_seconds=settings.claim_lease_seconds,
+                               limit=100, case_no=case_no)
+        uow.commit()
+    assert claimed
+
+    report = orchestrate(OrchestrateInput(case_no=case_no))
+    assert report.claimed == len(claimed) and report.failed == 0
+
+    # The dead run comes back to life and delivers its copy: nothing happens twice.
+    before = {m: _count(env.url, m, case_no) for m in (Certificate, Notification)}
+    for item in claimed:
+        step = {"dispatch_review": outbox.dispatch_review, "deliver_results": outbox.deliver_results,
+                "notify": outbox.send_notice}[item.kind]
+        with UnitOfWork(env.url) as uow:
+            outcome = step(uow.session, item, "dead-run", settings.current_time())
+            uow.commit()
+        assert outcome.done is False
+    assert {m: _count(env.url, m, case_no) for m in before} == before
+    shown = run("show", case_no, "--json").json()
+    assert [e["kind"] for e in shown["events"]].count("results_delivered") == 1
+    runs = {r["id"]: r["state"] for r in run("runs", case_no, "--json").json()}
+    assert runs["dead-run"] == "RUNNING" and report.flow_run_id in runs
+
+
+def test_flow_run_is_named_and_tagged_with_case_numbers(env, run, application):
+    from prefect import get_client
+
+    case_no = _issue(run, application)
+    report = orchestrate(OrchestrateInput(case_no=case_no))
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(report.flow_run_id)
+    assert f"case:{case_no}" in flow_run.tags
+    assert case_no in flow_run.name
+
+
+def test_failed_item_is_released_and_the_run_recorded_failed(env, run, application, monkeypatch):
+    case_no = _issue(run, application)
+
+    def broken(session, item, run_id, now):
+        raise ConnectionError("agency system unreachable")
+
+    monkeypatch.setattr(outbox, "dispatch_review", broken)
+    report_error = None
+    try:
+        orchestrate(OrchestrateInput(case_no=case_no))
+    except RuntimeError as exc:
+        report_error = str(exc)
+    assert report_error and "failed" in report_error
+    runs = run("runs", case_no, "--json").json()
+    assert runs[-1]["state"] == "FAILED"
+    with UnitOfWork(env.url, write=False) as uow:
+        case_id = uow.session.exec(select(Case.id).where(Case.case_no == case_no)).one()
+        left = uow.session.exec(select(OutboxItem).where(OutboxItem.case_id == case_id,
+                                                         OutboxItem.done_at.is_(None))).all()
+        assert left and all(i.claimed_by is None and "unreachable" in i.last_error for i in left)
+        assert all(t.dispatched_at is None for t in
+                   uow.session.exec(select(ReviewTask).where(ReviewTask.case_id == case_id)))
+    monkeypatch.undo()
+    monkeypatch.setenv("ONEVISIT_DATABASE_URL", env.url)
+    monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
+    get_settings.cache_clear()
+    report = orchestrate(OrchestrateInput(case_no=case_no))  # the next run finishes the job
+    assert report.failed == 0 and report.done == len(left)
