@@ -250,7 +250,7 @@ def decide(
     clock: Clock,
 ) -> DecideResult:
     """Record a reviewer's decision and everything that follows from it in the same transaction."""
-    task = session.get(ReviewTask, task_id)
+    task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
     if task is None:
         raise NotFound(f"no review task {task_id}")
     case = lock_case_by_id(session, task.case_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from approvals.errors import BadInput, Refused
+from approvals.errors import BadInput
 
 
 @lru_cache(maxsize=8)
@@ -19,6 +19,8 @@ def engine_for(url: str, *, write: bool = True) -> Engine:
         parsed = make_url(url)
     except Exception:
         raise BadInput(f"ONEVISIT_DATABASE_URL is not a database URL: {url!r}") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise BadInput(f"ONEVISIT_DATABASE_URL: unsupported database {parsed.drivername!r} (sqlite or postgresql)")
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
@@ -70,12 +72,8 @@ class UnitOfWork:
 
 
 def require_schema(url: str) -> None:
-    """Refuse politely when `onevisit init` has not been run on this database."""
-    engine = engine_for(url, write=False)
-    try:
-        with engine.connect() as conn:
-            ready = inspect(conn).has_table("alembic_version")
-    except Exception as exc:
-        raise Refused(f"cannot open the database: {str(exc).splitlines()[0]}") from None
-    if not ready:
-        raise Refused("the database is not initialised: run `onevisit init` first")
+    """Refuse politely when `onevisit init` has not been run, without creating anything."""
+    from services.reads import reader
+
+    with reader(url):
+        pass

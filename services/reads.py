@@ -196,6 +196,11 @@ def list_tasks(
     """An agency's queue: key projects first, then the reddest light, then the earliest due date."""
     if status is not None and status not in {s.value for s in TaskStatus}:
         raise BadInput(f"unknown task status {status!r} (one of: {', '.join(s.value for s in TaskStatus)})")
+    if agency is not None:
+        _, document = catalog_document(read)
+        known = {a["code"] for a in document["agencies"]}
+        if agency not in known:
+            raise BadInput(f"unknown agency {agency!r} (known: {', '.join(sorted(known))})")
     statuses = [status] if status else sorted(s.value for s in OPEN_TASK)
     marks = ", ".join(f"%(s{i})s" for i in range(len(statuses)))
     sql = (
