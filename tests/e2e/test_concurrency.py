@@ -1,0 +1,222 @@
+"""Reviewers deciding at the same moment: a case is settled once, released once, issued once."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
+
+from approvals.calendar import WorkingCalendar
+from approvals.deadlines import Clock
+from approvals.errors import Refused
+from approvals.review import Action
+from schemas.case import Case, CaseEvent
+from schemas.certificate import Certificate
+from schemas.orchestration import OutboxItem
+from services import cases
+from services.db import UnitOfWork
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def submit(run, path) -> str:
+    result = run("submit", path, "--json")
+    assert result.code == 0, result.err
+    return result.json()["case_no"]
+
+
+def show(run, case_no: str) -> dict:
+    result = run("show", case_no, "--json")
+    assert result.code == 0, result.err
+    return result.json()
+
+
+def review(shown: dict, matter: str) -> dict:
+    return next(r for r in shown["reviews"] if r["matter"] == matter)
+
+
+def approve(run, case_no: str, matter: str) -> None:
+    result = run("decide", review(show(run, case_no), matter)["task_id"], "approve", "--operator", "reviewer-1")
+    assert result.code == 0, result.err
+
+
+def _approve(url: str, task_id: int, operator: str) -> cases.DecideResult:
+    with UnitOfWork(url) as uow:
+        result = cases.decide(uow.session, task_id, Action.APPROVE, operator=operator, reason=None, materials=[],
+                              clock=Clock(NOW, WorkingCalendar()))
+        uow.commit()
+        return result
+
+
+def approve_together(url: str, task_ids: list[int]) -> list[object]:
+    """Approve each task in its own thread and transaction, all starting at once; results in order."""
+    barrier = threading.Barrier(len(task_ids))
+    outcomes: list[object] = [None] * len(task_ids)
+
+    def work(index: int, task_id: int) -> None:
+        barrier.wait()
+        for attempt in range(2):
+            try:
+                outcomes[index] = _approve(url, task_id, f"reviewer-{index}")
+                return
+            except OperationalError as exc:
+                if attempt == 0 and "locked" in str(exc).lower():
+                    continue
+                outcomes[index] = exc
+                return
+            except Exception as exc:  # noqa: BLE001 - reported to the test, never swallowed
+                outcomes[index] = exc
+                return
+
+    threads = [threading.Thread(target=work, args=(i, t)) for i, t in enumerate(task_ids)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a decision hung"
+    return outcomes
+
+
+@dataclass
+class Rows:
+    status: str
+    certificates: list[tuple[str, datetime]]  # (matter, issued_at)
+    events: list[tuple[str, str]]  # (kind, detail)
+    outbox: list[tuple[str, str]]  # (kind, key)
+
+
+def case_rows(url: str, case_no: str) -> Rows:
+    """What the database holds for a case, read in a transaction of its own."""
+    with UnitOfWork(url, write=False) as uow:
+        s = uow.session
+        case = s.exec(select(Case).where(Case.case_no == case_no)).one()
+        return Rows(
+            status=case.status,
+            certificates=[(c.matter, c.issued_at) for c in s.exec(select(Certificate).where(Certificate.case_id == case.id))],
+            events=[(e.kind, e.detail) for e in s.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))],
+            outbox=[(o.kind, o.key) for o in s.exec(select(OutboxItem).where(OutboxItem.case_id == case.id))],
+        )
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_last_two_approvals_at_once_issue_the_case_exactly_once(env, run, application, attempt):
+    case_no = submit(run, application("RESTAURANT", optional_matters=[]))
+    approve(run, case_no, "BIZ_LICENCE")
+    shown = show(run, case_no)
+    last_two = [r["task_id"] for r in shown["reviews"] if r["status"] == "pending"]
+    assert len(last_two) == 2
+
+    outcomes = approve_together(env.url, last_two)
+
+    assert all(isinstance(o, cases.DecideResult) for o in outcomes), outcomes
+    # Whichever committed second saw the first and issued; the first saw the case still in review.
+    assert sorted(o.case_status for o in outcomes) == ["in_review", "issued"]
+    issuer = next(o for o in outcomes if o.case_status == "issued")
+    assert len(issuer.certificates) == 3
+
+    rows = case_rows(env.url, case_no)
+    assert rows.status == "issued"
+    assert sorted(matter for matter, _ in rows.certificates) == ["BIZ_LICENCE", "FIRE_CHECK", "FOOD_BUSINESS"]
+    assert len({issued_at for _, issued_at in rows.certificates}) == 1
+    assert [kind for kind, _ in rows.events].count("issued") == 1
+    assert [kind for kind, _ in rows.outbox].count("deliver_results") == 1
+
+    shown = show(run, case_no)
+    assert shown["status"] == "issued"
+    assert {r["status"] for r in shown["reviews"]} == {"approved"}
+    assert len(shown["certificates"]) == 3
+
+
+def test_the_same_task_approved_twice_at_once_is_decided_once(env, run, application):
+    case_no = submit(run, application("COMPANY_START", optional_matters=[]))
+    approve(run, case_no, "BIZ_LICENCE")
+    approve(run, case_no, "SEAL")
+    approve(run, case_no, "TAX")
+    last = review(show(run, case_no), "SOCIAL_INSURANCE")["task_id"]
+
+    outcomes = approve_together(env.url, [last, last])
+
+    decided = [o for o in outcomes if isinstance(o, cases.DecideResult)]
+    refused = [o for o in outcomes if isinstance(o, Refused)]
+    assert len(decided) == 1 and len(refused) == 1, outcomes
+    assert decided[0].case_status == "issued"
+    rows = case_rows(env.url, case_no)
+    assert rows.status == "issued"
+    assert len(rows.certificates) == 4
+    assert [kind for kind, _ in rows.events].count("approved") == 4
+
+
+def test_two_prerequisites_of_a_join_approved_at_once_release_it_once(env, run, application):
+    case_no = submit(run, application("INDUSTRIAL_PROJECT"))
+    for matter in ("PROJECT_FILING", "LAND_USE_PLANNING", "CONSTRUCTION_PLANNING"):
+        approve(run, case_no, matter)
+    shown = show(run, case_no)
+    assert review(shown, "CONSTRUCTION_PERMIT")["status"] == "waiting"
+    both = [review(shown, "ENV_ASSESSMENT")["task_id"], review(shown, "FIRE_DESIGN")["task_id"]]
+    assert {review(shown, m)["status"] for m in ("ENV_ASSESSMENT", "FIRE_DESIGN")} == {"pending"}
+
+    outcomes = approve_together(env.url, both)
+
+    assert all(isinstance(o, cases.DecideResult) for o in outcomes), outcomes
+    shown = show(run, case_no)
+    permit = review(shown, "CONSTRUCTION_PERMIT")
+    assert permit["status"] == "pending", "a join lost its release in the race"
+    assert permit["due_date"] is not None
+    rows = case_rows(env.url, case_no)
+    released = [d for kind, d in rows.events if kind == "released" and "CONSTRUCTION_PERMIT" in d]
+    assert len(released) == 1
+    assert [key for _, key in rows.outbox].count(f"dispatch:task:{permit['task_id']}") == 1
+
+    approve(run, case_no, "CONSTRUCTION_PERMIT")
+    rows = case_rows(env.url, case_no)
+    assert rows.status == "issued" and len(rows.certificates) == 6
+
+
+def test_a_denial_racing_the_last_approval_leaves_a_consistent_case(env, run, application):
+    case_no = submit(run, application("RESTAURANT", optional_matters=[]))
+    approve(run, case_no, "BIZ_LICENCE")
+    shown = show(run, case_no)
+    food, fire = review(shown, "FOOD_BUSINESS")["task_id"], review(shown, "FIRE_CHECK")["task_id"]
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def act(name: str, task_id: int, action: Action, reason: str | None) -> None:
+        barrier.wait()
+        for attempt in range(2):
+            try:
+                with UnitOfWork(env.url) as uow:
+                    outcomes[name] = cases.decide(uow.session, task_id, action, operator=name, reason=reason,
+                                                  materials=[], clock=Clock(NOW, WorkingCalendar()))
+                    uow.commit()
+                return
+            except OperationalError as exc:
+                if attempt == 0 and "locked" in str(exc).lower():
+                    continue
+                outcomes[name] = exc
+                return
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                outcomes[name] = exc
+                return
+
+    threads = [threading.Thread(target=act, args=("FIRE-1", fire, Action.APPROVE, None)),
+               threading.Thread(target=act, args=("SAMR-1", food, Action.DENY, "不符合条件"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    # Either order is fine: the approval lands first, or the denial does and cancels the fire check.
+    assert isinstance(outcomes["SAMR-1"], cases.DecideResult), outcomes
+    fire_outcome = outcomes["FIRE-1"]
+    assert isinstance(fire_outcome, cases.DecideResult | Refused), outcomes
+    rows = case_rows(env.url, case_no)
+    assert rows.status == "denied"
+    assert rows.certificates == []
+    status = {r["matter"]: r["status"] for r in show(run, case_no)["reviews"]}
+    fire_status = "approved" if isinstance(fire_outcome, cases.DecideResult) else "cancelled"
+    assert status == {"BIZ_LICENCE": "approved", "FOOD_BUSINESS": "denied", "FIRE_CHECK": fire_status}
