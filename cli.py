@@ -15,6 +15,8 @@ app = typer.Typer(help="onevisit: one thing, one visit (一件事一次办) appr
                   add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 catalog_app = typer.Typer(help="The catalog of matters and bundles (事项目录).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+calendar_app = typer.Typer(help="The working-day calendar: announced holidays and overrides.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 OperatorOpt = Annotated[str | None, typer.Option("--operator", help="Who acts (or ONEVISIT_OPERATOR).")]
@@ -24,6 +26,13 @@ class DecisionAction(str, Enum):
     approve = "approve"
     deny = "deny"
     supplement = "supplement"
+    special_start = "special-start"
+    special_end = "special-end"
+
+
+class DayKind(str, Enum):
+    workday = "workday"
+    holiday = "holiday"
 
 
 # --- plumbing ------------------------------------------------------------------------------
@@ -290,13 +299,17 @@ def supplement(
 @app.command()
 def decide(
     task_id: Annotated[int, typer.Argument(help="The review task.")],
-    action: Annotated[DecisionAction, typer.Argument(help="approve, deny or supplement.")],
+    action: Annotated[DecisionAction, typer.Argument(help="approve, deny, supplement, special-start, special-end.")],
     operator: OperatorOpt = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why (required to deny).")] = None,
     material: Annotated[list[str] | None, typer.Option("--material", help="A material to ask for (repeat).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A reviewer decides a task; what follows (release, issuance) happens before this returns."""
+    """A reviewer decides a task; what follows (release, issuance) happens before this returns.
+
+    special-start / special-end bracket a special procedure (expert review, hearing, inspection,
+    testing: 特别程序), which stops the task's clock.
+    """
     from approvals.review import Action
     from services import cases
 
@@ -321,7 +334,7 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], as_js
 
     with _read() as read:
         clock = _read_clock(read)
-        case = show_case(read, case_no, clock.calendar, clock.today)
+        case = show_case(read, case_no, clock.calendar, clock.today, clock.now.tzinfo)
     if as_json:
         _print_json(case)
         return
@@ -331,9 +344,18 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], as_js
                f"{case.legal_representative_id}; due {case.due_date or '-'}")
     if case.missing:
         typer.echo("missing: " + ", ".join(case.missing))
-    _table("reviews (并联审批)", ["task", "matter", "agency", "status", "due", "light", "note"],
-           [[r.task_id, r.matter + (" (optional)" if r.optional else ""), r.agency, r.status, r.due_date, r.light,
-             r.reason or ", ".join(r.requested_materials)] for r in case.reviews])
+    if case.due_note:
+        typer.echo(case.due_note)
+    _table("reviews (并联审批)", ["task", "matter", "agency", "status", "clock", "due", "light", "note"],
+           [[r.task_id, r.matter + (" (optional)" if r.optional else ""), r.agency, r.status, r.clock,
+             r.due_date or r.due_note, r.light,
+             "; ".join(x for x in (r.reason, ", ".join(r.requested_materials),
+                                   f"assigned to {r.assignee}" if r.assignee else "") if x)]
+            for r in case.reviews])
+    if case.suspensions:
+        _table("clock stops", ["task", "kind", "reason", "from", "to", "working days"],
+               [[x.task_id, x.kind, x.reason, _when(x.started_at), _when(x.ended_at), x.working_days]
+                for x in case.suspensions])
     if case.certificates:
         _table("certificates (一个窗口出件)", ["number", "matter", "status", "issued", "delivered"],
                [[c.number, c.matter, c.status, _when(c.issued_at), _when(c.delivered_at)] for c in case.certificates])
@@ -364,20 +386,34 @@ def tasks(
 @app.command("cases")
 def cases_(
     status: Annotated[str | None, typer.Option("--status", help="Only cases in this status.")] = None,
+    stalled: Annotated[bool, typer.Option("--stalled", help="Only stalled cases, with the reason.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases with a red task or a red case clock.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Cases, oldest first."""
-    from services.reads import list_cases
+    from approvals.errors import BadInput
+    from services import reads
 
+    if sum((stalled, overdue, status is not None)) > 1:
+        raise BadInput("--status, --stalled and --overdue are alternatives: give one")
+    settings = _settings()
     with _read() as read:
         clock = _read_clock(read)
-        rows = list_cases(read, clock.calendar, clock.today, status=status)
+        if stalled:
+            rows = reads.stalled_cases(read, clock.calendar, clock.now, after_days=settings.stalled_after_days,
+                                       lease_seconds=settings.claim_lease_seconds)
+        elif overdue:
+            rows = reads.overdue_cases(read, clock.calendar, clock.today, clock.now.tzinfo)
+        else:
+            rows = reads.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo)
     if as_json:
         _print_json(rows)
         return
-    _table("cases", ["case", "status", "bundle", "applicant", "submitted", "due", "light", "open tasks", "certificates"],
+    columns = ["case", "status", "bundle", "applicant", "submitted", "due", "light", "open tasks", "certificates"]
+    _table("stalled cases" if stalled else "overdue cases" if overdue else "cases",
+           columns + (["why"] if stalled or overdue else []),
            [[r.case_no, r.status, r.bundle, r.applicant, _when(r.submitted_at), r.due_date, r.light, r.open_tasks,
-             r.certificates] for r in rows])
+             r.certificates] + ([r.reason] if stalled or overdue else []) for r in rows])
 
 
 @app.command()
@@ -392,6 +428,75 @@ def runs(case_no: Annotated[str, typer.Argument(help="The case number.")], as_js
         return
     _table(f"flow runs for {case_no}", ["id", "name", "state", "started", "ended"],
            [[r.id, r.name, r.state, _when(r.started_at), _when(r.ended_at)] for r in rows])
+
+
+@app.command()
+def ledger(
+    open_only: Annotated[bool, typer.Option("--open", help="Only items not crossed off yet.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The supervision ledger: overdue tasks assigned (交办), supervised (督查), closed (销号)."""
+    from services.reads import ledger as ledger_rows
+
+    with _read() as read:
+        rows = ledger_rows(read, open_only=open_only)
+    if as_json:
+        _print_json(rows)
+        return
+    _table("supervision ledger", ["item", "case", "task", "matter", "missed due", "status", "assigned to",
+                                  "opened", "escalated to", "closed"],
+           [[r.id, r.case_no, r.task_id, r.matter, r.missed_due, r.status, r.assigned_to, _when(r.opened_at),
+             r.escalated_to, _when(r.closed_at)] for r in rows])
+
+
+@calendar_app.command("set")
+def calendar_set(
+    day: Annotated[str, typer.Argument(help="The day, YYYY-MM-DD.")],
+    kind: Annotated[DayKind, typer.Argument(help="workday or holiday.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (e.g. the notice that announced it).")],
+    operator: OperatorOpt = None,
+) -> None:
+    """Override one day; running clocks that span it get their due dates again."""
+    from services import workdays
+
+    when = _parse_day(day)
+    who = operator or _settings().operator or "admin"
+    moved = _write(lambda s: workdays.set_day(s, when, kind is DayKind.workday, reason=reason, actor=who,
+                                              clock=_clock(s)))
+    typer.echo(f"{when.isoformat()} is now a {kind.value}; {moved} due dates moved")
+
+
+@calendar_app.command("show")
+def calendar_show(year: Annotated[int, typer.Argument(help="The year.")], as_json: JsonOpt = False) -> None:
+    """A year's working days per month, holidays, make-up workdays (调休) and overrides."""
+    from sqlmodel import select
+
+    from schemas.calendar import CalendarOverride
+    from services import workdays
+
+    with _uow(write=False) as uow:
+        overrides = list(uow.session.exec(select(CalendarOverride)))
+        view = workdays.year_view(workdays.calendar_for(uow.session), overrides, year)
+    if as_json:
+        _print_json(view)
+        return
+    state = "announced" if view["announced"] else "NOT announced: deadlines in it are refused unless overridden"
+    typer.echo(f"{year}: {state}")
+    _table(f"working days {year}", ["month", "working days", "holidays (weekdays off)", "make-up workdays", "overrides"],
+           [[m["month"], m["working_days"] if m["working_days"] is not None else "unknown",
+             ", ".join(d.strftime("%m-%d") for d in m["holidays"]),
+             ", ".join(d.strftime("%m-%d") for d in m["makeup_workdays"]),
+             "; ".join(f"{o['day']:%m-%d} {'workday' if o['workday'] else 'holiday'} ({o['reason']})"
+                       for o in m["overrides"])] for m in view["months"]])
+
+
+def _parse_day(text: str):
+    from approvals.errors import BadInput
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 # --- orchestration (these import Prefect) ---------------------------------------------------
@@ -416,6 +521,54 @@ def orchestrate(
     for r in reports:
         typer.echo(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed "
                    f"for {len(r.cases)} cases")
+
+
+@app.command()
+def sweep(as_json: JsonOpt = False) -> None:
+    """Run the sweep once now: lights, ledger items (交办, 督查), silent flow runs."""
+    with _read():
+        pass
+    from flows.sweep import sweep as sweep_flow
+
+    report = sweep_flow()
+    if as_json:
+        _print_json(report.model_dump(exclude={"case_ids"}))
+        return
+    typer.echo(f"tasks: {report.tasks_red} red, {report.tasks_yellow} yellow, {report.tasks_green} green again; "
+               f"cases: {report.cases_red} red, {report.cases_yellow} yellow; ledger: {report.ledger_opened} opened, "
+               f"{report.ledger_escalated} escalated, {report.ledger_closed} closed")
+
+
+@app.command()
+def reopen(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the case is reopened.")],
+    operator: OperatorOpt = None,
+    reassign: Annotated[int | None, typer.Option("--reassign", help="A task to hand to someone else.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Who takes the reassigned task.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-run a stalled case's orchestration from its persisted state (idempotent)."""
+    from approvals.errors import BadInput
+    from services import cases
+
+    who = _operator(operator)
+    if (reassign is None) != (to is None):
+        raise BadInput("--reassign TASK_ID and --to OPERATOR go together")
+    settings = _settings()
+    result = _write(lambda s: cases.reopen(s, case_no, reason=reason, operator=who,
+                                           reassign=(reassign, to) if reassign is not None else None,
+                                           clock=_clock(s), lease_seconds=settings.claim_lease_seconds))
+    from flows.serving import run_until_idle
+
+    reports = run_until_idle(case_no, always=True)
+    if as_json:
+        _print_json({**result.__dict__, "flow_runs": [r.model_dump() for r in reports]})
+        return
+    typer.echo(f"{result.case_no} reopened: {result.status}; {result.requeued} queued again, {result.released} "
+               f"claims freed" + (f", crashed runs: {', '.join(result.crashed_runs)}" if result.crashed_runs else ""))
+    for r in reports:
+        typer.echo(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed")
 
 
 @app.command()

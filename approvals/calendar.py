@@ -27,6 +27,14 @@ class WorkingCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None):
         self.overrides = dict(overrides or {})
 
+    def announced(self, year: int) -> bool:
+        """Whether the State Council's calendar for `year` is known (overrides aside)."""
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+            return True
+        except NotImplementedError:
+            return False
+
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
@@ -43,6 +51,18 @@ class WorkingCalendar:
             day += timedelta(days=1)
             if self.is_workday(day):
                 counted += 1
+        return day
+
+    def next_working_day(self, day: date) -> date:
+        return self.add_working_days(day, 1)
+
+    def subtract_working_days(self, day: date, days: int) -> date:
+        """The latest date D with `working_days_between(D, day) == days`: "N working days ago"."""
+        counted = 0
+        while counted < days:
+            if self.is_workday(day):
+                counted += 1
+            day -= timedelta(days=1)
         return day
 
     def previous_working_day(self, day: date) -> date:

@@ -1,4 +1,10 @@
-"""Deadlines and warning lights (红黄灯预警) for review tasks and cases."""
+"""Deadlines and warning lights (红黄灯预警): clocks in working days that stop and resume.
+
+A clock starts the day after acceptance (or release) and runs for the promised limit. Stops
+(补齐补正 supplement requests, 特别程序 special procedures) move the due date by the working days
+spent stopped; the statutory limit, itself extended only by special procedures (law §45), stays
+a hard ceiling.
+"""
 
 from __future__ import annotations
 
@@ -27,12 +33,52 @@ class Light(StrEnum):
     RED = "red"
 
 
+class StopKind(StrEnum):
+    SUPPLEMENT = "supplement"  # 补齐补正: the applicant's turn
+    SPECIAL = "special"  # 特别程序: expert review, hearing, inspection, testing
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """What a task's (or a case's) clock knows: where it started, its limits, and its stops."""
+
+    started_on: date
+    promised_days: int
+    statutory_days: int | None = None  # None: no ceiling (a case's clock)
+    supplement_days: int = 0  # working days spent stopped in closed supplement stops
+    special_days: int = 0  # ... in closed special procedures
+    stopped: StopKind | None = None
+    stopped_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Due:
+    date: date | None
+    note: str | None = None  # why there is no date: never a silent estimate
+
+
+def due(calendar: WorkingCalendar, clock: ClockState, today: date | None = None) -> Due:
+    """The due date; while stopped, as it would be if the clock resumed `today`."""
+    supplement, special = clock.supplement_days, clock.special_days
+    try:
+        if clock.stopped is not None and clock.stopped_on is not None and today is not None:
+            running = calendar.working_days_between(clock.stopped_on, today)
+            if clock.stopped is StopKind.SPECIAL:
+                special += running
+            else:
+                supplement += running
+        promised = calendar.add_working_days(clock.started_on, clock.promised_days + supplement + special)
+        if clock.statutory_days is None:
+            return Due(promised)
+        ceiling = calendar.add_working_days(clock.started_on, clock.statutory_days + special)
+        return Due(min(promised, ceiling))
+    except CalendarUnknown as unknown:
+        return Due(None, f"deadline unknown: {unknown}; an administrator can set the days with `onevisit calendar set`")
+
+
 def due_date(calendar: WorkingCalendar, started: date, days: int) -> date | None:
     """End of the N-th working day after `started`, or None when the calendar cannot say."""
-    try:
-        return calendar.add_working_days(started, days)
-    except CalendarUnknown:
-        return None
+    return due(calendar, ClockState(started, days)).date
 
 
 def light(calendar: WorkingCalendar, due: date | None, today: date) -> Light | None:
@@ -46,3 +92,19 @@ def light(calendar: WorkingCalendar, due: date | None, today: date) -> Light | N
     except CalendarUnknown:
         warn_from = due
     return Light.YELLOW if today >= warn_from else Light.GREEN
+
+
+@dataclass(frozen=True)
+class LightBands:
+    """Due-date bands for a day, so a sweep can select by index: red < today <= yellow <= last_yellow < green."""
+
+    today: date
+    last_yellow: date  # a due date up to this one is yellow today
+
+
+def bands(calendar: WorkingCalendar, today: date) -> LightBands:
+    """Yellow iff today <= due <= next working day after today (the inverse of `light`)."""
+    try:
+        return LightBands(today, calendar.next_working_day(today))
+    except CalendarUnknown:
+        return LightBands(today, today)

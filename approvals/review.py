@@ -33,6 +33,8 @@ class Action(StrEnum):
     APPROVE = "approve"
     DENY = "deny"
     SUPPLEMENT = "supplement"
+    SPECIAL_START = "special-start"  # 特别程序: expert review, hearing, inspection, testing
+    SPECIAL_END = "special-end"
 
 
 OPEN_TASK = frozenset({TaskStatus.WAITING, TaskStatus.PENDING, TaskStatus.SUPPLEMENT_REQUESTED})
@@ -61,12 +63,22 @@ class Decision:
 
 
 def check_decision(
-    current: TaskStatus, action: Action, reason: str | None, materials: Sequence[str]
+    current: TaskStatus,
+    action: Action,
+    reason: str | None,
+    materials: Sequence[str],
+    in_special_procedure: bool = False,
 ) -> Decision:
-    """Validate a decision against the task's state; raise BadInput or Refused."""
+    """Validate a decision against the task's state; raise BadInput or Refused.
+
+    A special procedure stops the task's clock but not the task: the reviewer may still decide,
+    which ends the procedure.
+    """
     reason = (reason or "").strip() or None
     if action is Action.DENY and reason is None:
         raise BadInput("a denial needs --reason")
+    if action is Action.SPECIAL_START and reason is None:
+        raise BadInput("a special procedure needs --reason (expert review, hearing, inspection, testing)")
     if action is Action.SUPPLEMENT and not materials:
         raise BadInput("a supplement request needs at least one --material")
     if action is not Action.SUPPLEMENT and materials:
@@ -76,10 +88,18 @@ def check_decision(
         allowed.add(TaskStatus.SUPPLEMENT_REQUESTED)  # the applicant never supplied
     if current not in allowed:
         raise Refused(f"cannot {action.value} a task that is {current.value}")
+    if action is Action.SPECIAL_START and in_special_procedure:
+        raise Refused("a special procedure is already under way on this task")
+    if action is Action.SPECIAL_END and not in_special_procedure:
+        raise Refused("no special procedure is under way on this task")
+    if action is Action.SUPPLEMENT and in_special_procedure:
+        raise Refused("end the special procedure (special-end) before asking for a supplement")
     status = {
         Action.APPROVE: TaskStatus.APPROVED,
         Action.DENY: TaskStatus.DENIED,
         Action.SUPPLEMENT: TaskStatus.SUPPLEMENT_REQUESTED,
+        Action.SPECIAL_START: TaskStatus.PENDING,
+        Action.SPECIAL_END: TaskStatus.PENDING,
     }[action]
     return Decision(action, status, reason, tuple(dict.fromkeys(materials)))
 

@@ -26,7 +26,7 @@ from services import cases as use_cases
 from services.catalog import BUILTIN, builtin_catalog_text, catalog_in_force, load_catalog
 from services.db import UnitOfWork
 from services.migrate import upgrade
-from services.reads import list_runs, reader, show_case
+from services.reads import calendar, list_runs, reader, show_case
 from services.settings import get_settings
 
 console = Console() if Console().is_terminal else Console(width=160)
@@ -74,7 +74,7 @@ def _submit(seq: int, bundle: str, name: str, *, omit=(), optional=None, request
 def _decide(case_no: str, matter: str, action: Action, reason=None, materials=()) -> None:
     url = get_settings().url
     with reader(url) as read:
-        review = next(r for r in show_case(read, case_no, use_cases.WorkingCalendar(), get_settings().current_time().date()).reviews
+        review = next(r for r in show_case(read, case_no, calendar(read), get_settings().current_time().date()).reviews
                       if r.matter == matter)
     with UnitOfWork(url) as uow:
         result = use_cases.decide(uow.session, review.task_id, action, operator=f"{review.agency.lower()}-reviewer",
@@ -89,7 +89,7 @@ def _approve_all(case_no: str) -> None:
     url = get_settings().url
     while True:
         with reader(url) as read:
-            case = show_case(read, case_no, use_cases.WorkingCalendar(), get_settings().current_time().date())
+            case = show_case(read, case_no, calendar(read), get_settings().current_time().date())
         pending = [r.matter for r in case.reviews if r.status == "pending"]
         if not pending:
             return
@@ -197,7 +197,7 @@ def _summary(case_nos: list[str]) -> None:
         table.add_column(column)
     with reader(settings.url) as read:
         for case_no in case_nos:
-            case = show_case(read, case_no, use_cases.WorkingCalendar(), settings.current_time().date())
+            case = show_case(read, case_no, calendar(read), settings.current_time().date())
             path: list[str] = []
             for event in case.events:
                 if event.kind in MILESTONES and (not path or path[-1] != event.kind):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from flows.orchestrate import FLOW_NAME, OrchestrateInput, OrchestrateReport, orchestrate
+from flows.sweep import sweep
 from services import outbox
 from services.db import UnitOfWork
 from services.settings import get_settings
@@ -21,10 +22,10 @@ def queued_work() -> int:
         return outbox.pending_count(uow.session, settings.current_time(), settings.claim_lease_seconds)
 
 
-def run_until_idle(case_no: str | None = None, max_runs: int = 100) -> list[OrchestrateReport]:
-    """One flow run per batch, while a full batch was found (nothing queued: no run at all)."""
+def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool = False) -> list[OrchestrateReport]:
+    """One flow run per batch, while work is queued (nothing queued: no run at all, unless `always`)."""
     reports: list[OrchestrateReport] = []
-    while len(reports) < max_runs and queued_work():
+    while len(reports) < max_runs and (queued_work() or (always and not reports)):
         report = orchestrate(OrchestrateInput(case_no=case_no))
         reports.append(report)
         if report.claimed == 0:
@@ -39,16 +40,27 @@ def serve_forever() -> None:
     if PREFECT_API_URL.value():
         from prefect import serve
 
-        print(f"serving {FLOW_NAME} every {settings.orchestrate_every_seconds}s on {PREFECT_API_URL.value()}")
-        serve(orchestrate.to_deployment(name="orchestrate", interval=settings.orchestrate_every_seconds,
-                                        tags=["onevisit"]))
+        print(f"serving {FLOW_NAME} every {settings.orchestrate_every_seconds}s and the sweep every "
+              f"{settings.sweep_every_seconds}s on {PREFECT_API_URL.value()}")
+        serve(
+            orchestrate.to_deployment(name="orchestrate", interval=settings.orchestrate_every_seconds,
+                                      tags=["onevisit"]),
+            sweep.to_deployment(name="sweep", interval=settings.sweep_every_seconds, tags=["onevisit"]),
+        )
         return
     print(f"serving {FLOW_NAME} on the embedded API: looking for work every "
-          f"{settings.orchestrate_every_seconds}s (Ctrl+C stops)", flush=True)
+          f"{settings.orchestrate_every_seconds}s, sweeping every {settings.sweep_every_seconds}s (Ctrl+C stops)",
+          flush=True)
+    next_sweep = time.monotonic()
     try:
         while True:
             for report in run_until_idle():
                 print(f"flow run {report.flow_run_id}: {report.done} done for {len(report.cases)} cases", flush=True)
+            if time.monotonic() >= next_sweep:
+                swept = sweep()
+                print(f"sweep: {swept.tasks_red} red, {swept.tasks_yellow} yellow, "
+                      f"{swept.ledger_opened} ledger items opened", flush=True)
+                next_sweep = time.monotonic() + settings.sweep_every_seconds
             time.sleep(settings.orchestrate_every_seconds)
     except KeyboardInterrupt:
         print("stopped")

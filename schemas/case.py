@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from schemas.types import UTCDateTime
@@ -50,6 +50,7 @@ class ApplicationIn(BaseModel):
 
 class Case(SQLModel, table=True):
     __tablename__ = "case_file"  # "case" is a reserved word in SQL
+    __table_args__ = (Index("ix_case_file_light_due", "light", "due_date"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_no: str = Field(max_length=32, unique=True, index=True)
@@ -71,7 +72,13 @@ class Case(SQLModel, table=True):
     submitted_at: datetime = Field(sa_type=UTCDateTime)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_date: date | None = None
+    due_note: str | None = None
+    light: str | None = None  # as last swept; None unless in review with a running clock
+    suspended_days: int = 0  # working days during which some task waited (closed stops)
+    stops_open: int = 0  # tasks whose clock is stopped now; the case clock stops with the first
+    stopped_on: date | None = None
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_acted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # by a person or agency
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -94,3 +101,4 @@ class SubmitResult(BaseModel):
     status: str
     missing: list[str]
     created: bool
+    notes: list[str] = []  # e.g. why a deadline cannot be computed

@@ -1,12 +1,18 @@
 """Every table, imported once so that SQLModel.metadata knows them all (Alembic, tests)."""
 
+from schemas.calendar import CalendarOverride
 from schemas.case import Case, CaseEvent
 from schemas.catalog import CatalogVersion
 from schemas.certificate import Certificate
+from schemas.clock import ClockStop
+from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
 
 __all__ = [
+    "CalendarOverride",
+    "ClockStop",
+    "LedgerItem",
     "Case",
     "CaseEvent",
     "CatalogVersion",

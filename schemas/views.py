@@ -19,6 +19,9 @@ class ReviewPublic(BaseModel):
     depends_on: list[str]
     due_date: date | None
     light: str | None
+    due_note: str | None = None  # why there is no due date
+    clock: str | None = None  # running | stopped:supplement | stopped:special; None when not running
+    assignee: str | None = None
     requested_materials: list[str]
     reason: str | None
     decided_by: str | None
@@ -31,6 +34,17 @@ class CertificatePublic(BaseModel):
     status: str
     issued_at: datetime
     delivered_at: datetime | None
+
+
+class SuspensionPublic(BaseModel):
+    """One stop of a task's clock (补齐补正 or 特别程序)."""
+
+    task_id: int
+    kind: str
+    reason: str
+    started_at: datetime
+    ended_at: datetime | None
+    working_days: int | None
 
 
 class EventPublic(BaseModel):
@@ -55,11 +69,13 @@ class CasePublic(BaseModel):
     submitted_at: datetime
     accepted_at: datetime | None
     due_date: date | None
+    due_note: str | None = None
     light: str | None
     missing: list[str]
     reviews: list[ReviewPublic]
     commitments: list[dict] = []
     certificates: list[CertificatePublic]
+    suspensions: list[SuspensionPublic] = []
     events: list[EventPublic]
 
 
@@ -74,6 +90,7 @@ class CaseSummary(BaseModel):
     light: str | None
     open_tasks: int
     certificates: int
+    reason: str | None = None  # with --stalled or --overdue: why the case is listed
 
 
 class TaskRow(BaseModel):
@@ -87,6 +104,9 @@ class TaskRow(BaseModel):
     due_date: date | None
     light: str | None
     key_project: bool
+    due_note: str | None = None
+    clock: str | None = None
+    assignee: str | None = None
 
 
 class RunRow(BaseModel):
@@ -96,3 +116,22 @@ class RunRow(BaseModel):
     state: str
     started_at: datetime
     ended_at: datetime | None
+
+
+class LedgerRow(BaseModel):
+    """A supervision ledger item: assigned (交办), supervised (督查), closed (销号)."""
+
+    id: int
+    case_no: str
+    task_id: int
+    matter: str
+    agency: str
+    missed_due: date
+    status: str
+    assigned_to: str
+    opened_at: datetime
+    escalated_to: str | None
+    escalated_at: datetime | None
+    closed_at: datetime | None
+    closed_by: str | None
+    closing_note: str | None

@@ -10,19 +10,19 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
 from approvals import deadlines, intake
-from approvals.deadlines import Clock
-from approvals.calendar import WorkingCalendar
+from approvals.deadlines import Clock, ClockState, StopKind
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.identifiers import resident_id_problem, uscc_problem
 from approvals.review import (
     Action,
     CaseStatus,
     FINISHED_CASE,
+    OPEN_TASK,
     TaskState,
     TaskStatus,
     check_decision,
@@ -31,14 +31,12 @@ from approvals.review import (
 )
 from schemas.case import ApplicationIn, Case, CaseEvent, SubmitResult
 from schemas.certificate import Certificate
+from schemas.clock import ClockStop
+from schemas.ledger import LedgerItem
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from services.catalog import catalog_in_force, catalog_version
-
-
-def calendar_for(session: Session) -> WorkingCalendar:
-    """The working-day calendar in force (the announced calendar; overrides come with time limits)."""
-    return WorkingCalendar()
+from services.workdays import calendar_for
 
 
 # --- submit (受理) -------------------------------------------------------------------------
@@ -82,6 +80,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         required_materials=list(assessment.required_materials),
         provided_materials=[m for m in dict.fromkeys(application.materials)],
         submitted_at=clock.now,
+        last_acted_at=clock.now,
         updated_at=clock.now,
     )
     session.add(case)
@@ -92,7 +91,9 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         _request_correction(session, case, list(assessment.missing), actor, clock)
     else:
         _accept(session, case, actor, clock)
-    return SubmitResult(case_no=case.case_no, status=case.status, missing=list(assessment.missing), created=True)
+    notes = [case.due_note] if case.due_note else []
+    return SubmitResult(case_no=case.case_no, status=case.status, missing=list(assessment.missing), created=True,
+                        notes=notes)
 
 
 def _check_identifiers(application: ApplicationIn, clock: Clock) -> None:
@@ -126,8 +127,10 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock) -> None:
     catalog = catalog_version(session, case.catalog_version)
     case.status = CaseStatus.IN_REVIEW.value
     case.accepted_at = clock.now
-    case.due_date = deadlines.due_date(clock.calendar, clock.today, case.promised_days)
+    refresh_case_due(case, clock)
     record(session, case, clock.now, "accepted", actor, f"{len(case.matters)} matters to review in parallel")
+    if case.due_note:
+        record(session, case, clock.now, "deadline_unknown", "system", case.due_note)
     for code in case.matters:
         matter = catalog.matters[code]
         status = initial_status(matter.depends_on)
@@ -154,9 +157,97 @@ def _start(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None
     """A task becomes the agency's work: its clock starts today and it is dispatched to the agency."""
     task.status = TaskStatus.PENDING.value
     task.started_on = clock.today
-    task.due_date = deadlines.due_date(clock.calendar, clock.today, task.promised_days)
+    refresh_task_due(task, clock)
     task.updated_at = clock.now
+    if task.due_note:
+        record(session, case, clock.now, "deadline_unknown", "system", f"task {task.id} {task.matter}: {task.due_note}")
     enqueue(session, case, clock.now, f"dispatch:task:{task.id}", "dispatch_review", task_id=task.id)
+
+
+# --- clocks (working days, stops, lights) ---------------------------------------------------
+
+
+def task_clock(task: ReviewTask) -> ClockState:
+    return ClockState(
+        started_on=task.started_on,
+        promised_days=task.promised_days,
+        statutory_days=task.statutory_days,
+        supplement_days=task.supplement_days,
+        special_days=task.special_days,
+        stopped=StopKind(task.stopped) if task.stopped else None,
+        stopped_on=task.stopped_on,
+    )
+
+
+def case_clock(case: Case, tz) -> ClockState:
+    return ClockState(
+        started_on=case.accepted_at.astimezone(tz).date(),
+        promised_days=case.promised_days,
+        supplement_days=case.suspended_days,
+        stopped=StopKind.SUPPLEMENT if case.stops_open else None,
+        stopped_on=case.stopped_on,
+    )
+
+
+def refresh_task_due(task: ReviewTask, clock: Clock) -> None:
+    """Due date and stored light of a running task (no light while stopped, waiting or decided)."""
+    due = deadlines.due(clock.calendar, task_clock(task), clock.today)
+    task.due_date, task.due_note = due.date, due.note
+    running = task.status in (TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value)
+    light = deadlines.light(clock.calendar, due.date, clock.today) if running and not task.stopped else None
+    task.light = light.value if light else None
+
+
+def refresh_case_due(case: Case, clock: Clock) -> None:
+    due = deadlines.due(clock.calendar, case_clock(case, clock.now.tzinfo), clock.today)
+    case.due_date, case.due_note = due.date, due.note
+    running = case.status == CaseStatus.IN_REVIEW.value and not case.stops_open
+    light = deadlines.light(clock.calendar, due.date, clock.today) if running else None
+    case.light = light.value if light else None
+
+
+def _stop_clock(session: Session, case: Case, task: ReviewTask, kind: StopKind, reason: str, actor: str,
+                clock: Clock) -> None:
+    """Stop the task's clock (and the case's, with its first stopped task); the ledger keeps why."""
+    session.add(ClockStop(task_id=task.id, case_id=case.id, kind=kind.value, reason=reason, started_at=clock.now,
+                          started_on=clock.today, started_by=actor))
+    task.stopped, task.stopped_on, task.light = kind.value, clock.today, None
+    if case.stops_open == 0:
+        case.stopped_on, case.light = clock.today, None
+    case.stops_open += 1
+    record(session, case, clock.now, "clock_stopped", actor, f"task {task.id} {task.matter}: {kind.value}: {reason}")
+
+
+def _resume_clock(session: Session, case: Case, task: ReviewTask, actor: str, clock: Clock) -> None:
+    """Close the open stop; the due dates move by the working days spent stopped."""
+    if not task.stopped:
+        return
+    stop = session.exec(
+        select(ClockStop).where(ClockStop.task_id == task.id, ClockStop.ended_at.is_(None))
+    ).one()
+    spent = clock.calendar.working_days_between(stop.started_on, clock.today)
+    stop.ended_at, stop.ended_on, stop.ended_by, stop.working_days = clock.now, clock.today, actor, spent
+    if task.stopped == StopKind.SPECIAL.value:
+        task.special_days += spent
+    else:
+        task.supplement_days += spent
+    task.stopped = task.stopped_on = None
+    refresh_task_due(task, clock)
+    case.stops_open -= 1
+    if case.stops_open == 0:
+        case.suspended_days += clock.calendar.working_days_between(case.stopped_on, clock.today)
+        case.stopped_on = None
+        refresh_case_due(case, clock)
+    record(session, case, clock.now, "clock_resumed", actor,
+           f"task {task.id} {task.matter}: {spent} working days stopped; due {task.due_date or 'unknown'}")
+
+
+def close_ledger(session: Session, task: ReviewTask, actor: str, clock: Clock, note: str) -> None:
+    """销号: the task was decided (or is no longer needed); its open ledger items are crossed off."""
+    for item in session.exec(
+        select(LedgerItem).where(LedgerItem.task_id == task.id, LedgerItem.status != "closed")
+    ):
+        item.status, item.closed_at, item.closed_by, item.closing_note = "closed", clock.now, actor, note
 
 
 # --- supplement (补正 / 补齐补正) ------------------------------------------------------------
@@ -190,7 +281,7 @@ def supplement(
         if unexpected:
             raise BadInput(f"{', '.join(unexpected)} not needed for case {case.case_no} (missing: {', '.join(missing)})")
         case.provided_materials = case.provided_materials + [m for m in materials if m not in case.provided_materials]
-        case.updated_at = clock.now
+        case.updated_at = case.last_acted_at = clock.now
         still = _missing(case)
         record(session, case, clock.now, "materials_received", actor, ", ".join(materials))
         if still:
@@ -212,7 +303,7 @@ def supplement(
         )
     record(session, case, clock.now, "materials_received", actor, ", ".join(materials))
     case.provided_materials = case.provided_materials + [m for m in materials if m not in case.provided_materials]
-    case.updated_at = clock.now
+    case.updated_at = case.last_acted_at = clock.now
     for task in awaiting:
         remaining = [m for m in task.requested_materials if m not in materials]
         if remaining == task.requested_materials:
@@ -222,6 +313,7 @@ def supplement(
         if not remaining:
             task.status = TaskStatus.PENDING.value
             record(session, case, clock.now, "review_resumed", actor, f"task {task.id} {task.matter}")
+            _resume_clock(session, case, task, actor, clock)
     still = sorted({m for t in awaiting for m in t.requested_materials})
     return SupplementResult(case.case_no, case.status, materials, still)
 
@@ -260,22 +352,35 @@ def decide(
         for code in materials:
             if code not in known:
                 raise BadInput(f"unknown material {code!r}")
-    decision = check_decision(TaskStatus(task.status), action, reason, materials)
+    decision = check_decision(TaskStatus(task.status), action, reason, materials,
+                              in_special_procedure=task.stopped == StopKind.SPECIAL.value)
+    case.last_acted_at = clock.now
+    task.updated_at = clock.now
+    if action is Action.SPECIAL_START:
+        _stop_clock(session, case, task, StopKind.SPECIAL, decision.reason, operator, clock)
+        return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, [])
+    if action is Action.SPECIAL_END:
+        _resume_clock(session, case, task, operator, clock)
+        return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, [])
     task.status = decision.status.value
     task.reason = decision.reason
-    task.updated_at = clock.now
     if action is Action.SUPPLEMENT:
         task.requested_materials = list(decision.materials)
         record(session, case, clock.now, "supplement_requested", operator,
                f"task {task.id} {task.matter}: " + ", ".join(decision.materials))
+        _stop_clock(session, case, task, StopKind.SUPPLEMENT, "awaiting " + ", ".join(decision.materials),
+                    operator, clock)
         prefix = f"notify:case:{case.id}:supplement_requested:task{task.id}:"
         rounds = len(session.exec(select(OutboxItem.id).where(OutboxItem.key.startswith(prefix))).all())
         enqueue_notice(session, case, clock.now, "supplement_requested",
                        {"matter": task.matter, "materials": list(decision.materials)},
                        unique=f"task{task.id}:{rounds + 1}")
     else:
+        _resume_clock(session, case, task, operator, clock)  # a decision ends any stop
         task.decided_by = operator
         task.decided_at = clock.now
+        task.light = None
+        close_ledger(session, task, operator, clock, f"decided: {decision.status.value}")
         detail = f"task {task.id} {task.matter}" + (f": {decision.reason}" if decision.reason else "")
         record(session, case, clock.now, decision.status.value, operator, detail)
     certificates = settle_case(session, case, actor=operator, clock=clock)
@@ -297,13 +402,17 @@ def settle_case(session: Session, case: Case, *, actor: str, clock: Clock) -> li
             _start(session, case, task, clock)
             record(session, case, clock.now, "released", actor, f"task {task.id} {matter}: prerequisites approved")
         else:
+            _resume_clock(session, case, task, "system", clock)
             task.status = status.value
+            task.light = None
             task.updated_at = clock.now
+            close_ledger(session, task, "system", clock, "cancelled: no longer needed")
             record(session, case, clock.now, status.value, "system", f"task {task.id} {matter}: no longer needed")
     if outcome.case_status.value == case.status:
         return []
     case.status = outcome.case_status.value
     case.updated_at = clock.now
+    case.light = None
     if outcome.case_status is CaseStatus.DENIED:
         case.finished_at = clock.now
         record(session, case, clock.now, "case_denied", actor, "a required matter was denied")
@@ -369,3 +478,86 @@ def enqueue_notice(session: Session, case: Case, now: datetime, kind: str, paylo
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+# --- reopen (a stalled case, from the CLI) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReopenResult:
+    case_no: str
+    status: str
+    requeued: int  # outward work queued again because it was missing
+    released: int  # claims of silent runs freed for the next run
+    crashed_runs: list[str]
+
+
+def reopen(
+    session: Session,
+    case_no: str,
+    *,
+    reason: str,
+    operator: str,
+    reassign: tuple[int, str] | None,
+    clock: Clock,
+    lease_seconds: int,
+) -> ReopenResult:
+    """Put a stalled case back on its feet from what is persisted; what was already right stays as it is."""
+    from schemas.orchestration import FlowRunCase, FlowRunRecord
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput("--reason is required")
+    case = lock_case(session, case_no)
+    case.last_acted_at = clock.now
+    record(session, case, clock.now, "reopened", operator, reason)
+    if reassign is not None:
+        task_id, to = reassign
+        task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
+        if task is None or task.case_id != case.id:
+            raise Refused(f"task {task_id} is not a task of case {case.case_no}")
+        if task.status not in {s.value for s in OPEN_TASK}:
+            raise Refused(f"task {task_id} is {task.status}: only an open task can be reassigned")
+        if not to.strip():
+            raise BadInput("--to needs an operator id")
+        task.assignee = to.strip()
+        for item in session.exec(select(LedgerItem).where(LedgerItem.task_id == task.id,
+                                                         LedgerItem.status != "closed")):
+            item.assigned_to = task.assignee
+        record(session, case, clock.now, "reassigned", operator, f"task {task.id} {task.matter} to {task.assignee}")
+
+    settle_case(session, case, actor=operator, clock=clock)
+    requeued = 0
+    for task in tasks_of(session, case.id):
+        if task.status == TaskStatus.PENDING.value and task.dispatched_at is None:
+            requeued += _enqueue_missing(session, case, clock, f"dispatch:task:{task.id}", "dispatch_review", task.id)
+    undelivered = session.exec(
+        select(Certificate.id).where(Certificate.case_id == case.id, Certificate.delivered_at.is_(None))
+    ).first()
+    if undelivered is not None:
+        requeued += _enqueue_missing(session, case, clock, f"deliver:case:{case.id}", "deliver_results", None)
+
+    released = 0
+    for item in session.exec(select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),
+                                                      OutboxItem.claimed_by.is_not(None))):
+        item.claimed_by = item.claimed_at = None
+        released += 1
+    stale = clock.now - timedelta(seconds=lease_seconds)
+    crashed = []
+    for run in session.exec(
+        select(FlowRunRecord).join(FlowRunCase, FlowRunCase.flow_run_id == FlowRunRecord.id)
+        .where(FlowRunCase.case_id == case.id, FlowRunRecord.state == "RUNNING", FlowRunRecord.started_at < stale)
+    ):
+        run.state, run.ended_at, run.message = "CRASHED", clock.now, f"stopped reporting; found by reopen ({operator})"
+        crashed.append(run.id)
+    if requeued or released or crashed:
+        record(session, case, clock.now, "requeued", "system",
+               f"{requeued} queued again, {released} claims freed, crashed runs: {', '.join(crashed) or 'none'}")
+    return ReopenResult(case.case_no, case.status, requeued, released, crashed)
+
+
+def _enqueue_missing(session: Session, case: Case, clock: Clock, key: str, kind: str, task_id: int | None) -> int:
+    if session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is not None:
+        return 0
+    enqueue(session, case, clock.now, key, kind, task_id=task_id)
+    return 1

@@ -60,6 +60,10 @@ def claim(
         cases[item.case_id] = number
         items.append(WorkItem(id=item.id, key=item.key, kind=item.kind, case_no=number,
                               task_id=item.task_id, payload=item.payload))
+    if case_no is not None and not cases:  # a run asked to look at one case acted on it, even finding nothing
+        case_id = session.exec(select(Case.id).where(Case.case_no == case_no)).first()
+        if case_id is not None:
+            cases[case_id] = case_no
     for case_id in cases:
         link_run(session, run_id, case_id)
     return items

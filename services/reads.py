@@ -11,11 +11,12 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from approvals import deadlines
 from approvals.calendar import WorkingCalendar
+from approvals.deadlines import ClockState, StopKind
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.identifiers import mask
 from approvals.review import OPEN_TASK, CaseStatus, TaskStatus
@@ -24,8 +25,10 @@ from schemas.views import (
     CaseSummary,
     CertificatePublic,
     EventPublic,
+    LedgerRow,
     ReviewPublic,
     RunRow,
+    SuspensionPublic,
     TaskRow,
 )
 
@@ -92,8 +95,9 @@ def reader(url: str) -> Iterator[Reader]:
 
 
 def calendar(read: Reader) -> WorkingCalendar:
-    """The working-day calendar in force (the announced calendar; overrides come with time limits)."""
-    return WorkingCalendar()
+    """The working-day calendar in force: the announced one plus administrators' overrides."""
+    rows = read.rows("SELECT day, workday FROM calendar_override")
+    return WorkingCalendar({_day(r["day"]): bool(r["workday"]) for r in rows})
 
 
 # --- value normalisation: SQLite hands back text, PostgreSQL typed values ---------------------
@@ -122,18 +126,46 @@ def _light(calendar: WorkingCalendar, due: date | None, today: date) -> str | No
     return value.value if value else None
 
 
-def task_light(calendar: WorkingCalendar, status: str, due: date | None, today: date) -> str | None:
-    return _light(calendar, due, today) if status in _RUNNING else None
+def task_due(calendar: WorkingCalendar, row: dict, today: date) -> tuple[date | None, str | None, str | None]:
+    """(due date, light, note) of a task as of today: a stopped clock's due date moves day by day."""
+    if row["status"] not in _RUNNING or row["started_on"] is None:
+        return _day(row["due_date"]), None, row["due_note"]
+    if not row["stopped"]:
+        due = _day(row["due_date"])
+        return due, _light(calendar, due, today), row["due_note"]
+    state = ClockState(
+        started_on=_day(row["started_on"]), promised_days=row["promised_days"], statutory_days=row["statutory_days"],
+        supplement_days=row["supplement_days"], special_days=row["special_days"],
+        stopped=StopKind(row["stopped"]), stopped_on=_day(row["stopped_on"]),
+    )
+    projected = deadlines.due(calendar, state, today)
+    return projected.date, None, projected.note
 
 
-def case_light(calendar: WorkingCalendar, status: str, due: date | None, today: date) -> str | None:
-    return _light(calendar, due, today) if status == CaseStatus.IN_REVIEW.value else None
+def case_due(calendar: WorkingCalendar, row: dict, today: date, tz) -> tuple[date | None, str | None]:
+    """(due date, light) of a case's clock as of today."""
+    due = _day(row["due_date"])
+    if row["status"] != CaseStatus.IN_REVIEW.value:
+        return due, None
+    if not row["stops_open"]:
+        return due, _light(calendar, due, today)
+    state = ClockState(
+        started_on=_utc(row["accepted_at"]).astimezone(tz).date(), promised_days=row["promised_days"],
+        supplement_days=row["suspended_days"], stopped=StopKind.SUPPLEMENT, stopped_on=_day(row["stopped_on"]),
+    )
+    return deadlines.due(calendar, state, today).date, None
+
+
+def _clock_label(row: dict) -> str | None:
+    if row["status"] not in _RUNNING or row["started_on"] is None:
+        return None
+    return f"stopped:{row['stopped']}" if row["stopped"] else "running"
 
 
 # --- queries -------------------------------------------------------------------------------
 
 
-def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date) -> CasePublic:
+def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date, tz=UTC) -> CasePublic:
     case = read.one("SELECT * FROM case_file WHERE case_no = %(n)s", n=case_no)
     if case is None:
         raise NotFound(f"no case {case_no}")
@@ -143,7 +175,8 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
     certificates = read.rows("SELECT * FROM certificate WHERE case_id = %(c)s ORDER BY id", c=case["id"])
     events = read.rows("SELECT * FROM case_event WHERE case_id = %(c)s ORDER BY id", c=case["id"])
     required, provided = _json(case["required_materials"]), _json(case["provided_materials"])
-    due = _day(case["due_date"])
+    due, light = case_due(calendar, case, today, tz)
+    stops = read.rows("SELECT * FROM clock_stop WHERE case_id = %(c)s ORDER BY id", c=case["id"])
     return CasePublic(
         case_no=case["case_no"],
         status=case["status"],
@@ -158,7 +191,8 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
         submitted_at=_utc(case["submitted_at"]),
         accepted_at=_utc(case["accepted_at"]),
         due_date=due,
-        light=case_light(calendar, case["status"], due, today),
+        due_note=case["due_note"],
+        light=light,
         missing=[m for m in required if m not in provided],
         reviews=[
             ReviewPublic(
@@ -168,8 +202,9 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
                 status=t["status"],
                 optional=bool(t["optional"]),
                 depends_on=_json(t["depends_on"]),
-                due_date=_day(t["due_date"]),
-                light=task_light(calendar, t["status"], _day(t["due_date"]), today),
+                **dict(zip(("due_date", "light", "due_note"), task_due(calendar, t, today), strict=True)),
+                clock=_clock_label(t),
+                assignee=t["assignee"],
                 requested_materials=_json(t["requested_materials"]),
                 reason=t["reason"],
                 decided_by=t["decided_by"],
@@ -181,6 +216,12 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
             CertificatePublic(number=c["number"], matter=c["matter"], status=c["status"],
                               issued_at=_utc(c["issued_at"]), delivered_at=_utc(c["delivered_at"]))
             for c in certificates
+        ],
+        suspensions=[
+            SuspensionPublic(task_id=x["task_id"], kind=x["kind"], reason=x["reason"],
+                             started_at=_utc(x["started_at"]), ended_at=_utc(x["ended_at"]),
+                             working_days=x["working_days"])
+            for x in stops
         ],
         events=[
             EventPublic(at=_utc(e["at"]), kind=e["kind"], actor=e["actor"], detail=e["detail"],
@@ -204,40 +245,123 @@ def list_tasks(
     statuses = [status] if status else sorted(s.value for s in OPEN_TASK)
     marks = ", ".join(f"%(s{i})s" for i in range(len(statuses)))
     sql = (
-        "SELECT t.id, t.matter, t.agency, t.status, t.due_date, c.case_no, c.key_project "
+        "SELECT t.*, c.case_no, c.key_project "
         "FROM review_task t JOIN case_file c ON c.id = t.case_id "
         f"WHERE t.status IN ({marks})" + (" AND t.agency = %(agency)s" if agency else "") + " ORDER BY t.id"
     )
     params = {f"s{i}": s for i, s in enumerate(statuses)}
     if agency:
         params["agency"] = agency
-    rows = [
-        TaskRow(task_id=r["id"], case_no=r["case_no"], matter=r["matter"], agency=r["agency"], status=r["status"],
-                due_date=_day(r["due_date"]), light=task_light(calendar, r["status"], _day(r["due_date"]), today),
-                key_project=bool(r["key_project"]))
-        for r in read.rows(sql, **params)
-    ]
+    rows = []
+    for r in read.rows(sql, **params):
+        due, light, note = task_due(calendar, r, today)
+        rows.append(TaskRow(task_id=r["id"], case_no=r["case_no"], matter=r["matter"], agency=r["agency"],
+                            status=r["status"], due_date=due, light=light, due_note=note, clock=_clock_label(r),
+                            assignee=r["assignee"], key_project=bool(r["key_project"])))
     rows.sort(key=lambda r: (not r.key_project, _LIGHT_ORDER[r.light], r.due_date or date.max, r.task_id))
     return rows
 
 
-def list_cases(read: Reader, calendar: WorkingCalendar, today: date, *, status: str | None) -> list[CaseSummary]:
+def list_cases(read: Reader, calendar: WorkingCalendar, today: date, *, status: str | None, tz=UTC) -> list[CaseSummary]:
     if status is not None and status not in {s.value for s in CaseStatus}:
         raise BadInput(f"unknown case status {status!r} (one of: {', '.join(s.value for s in CaseStatus)})")
-    open_marks = ", ".join(f"'{s.value}'" for s in sorted(OPEN_TASK))
-    sql = (
-        "SELECT c.case_no, c.status, c.bundle, c.applicant_name, c.uscc, c.submitted_at, c.due_date, "
-        f"(SELECT count(*) FROM review_task t WHERE t.case_id = c.id AND t.status IN ({open_marks})) AS open_tasks, "
-        "(SELECT count(*) FROM certificate x WHERE x.case_id = c.id) AS certificates "
-        "FROM case_file c" + (" WHERE c.status = %(status)s" if status else "") + " ORDER BY c.id"
+    sql = _CASES_SQL + (" WHERE c.status = %(status)s" if status else "") + " ORDER BY c.id"
+    return [_summary(calendar, today, tz, r) for r in read.rows(sql, **({"status": status} if status else {}))]
+
+
+_OPEN_MARKS = ", ".join(f"'{s.value}'" for s in sorted(OPEN_TASK))
+_CASES_SQL = (
+    "SELECT c.*, "
+    f"(SELECT count(*) FROM review_task t WHERE t.case_id = c.id AND t.status IN ({_OPEN_MARKS})) AS open_tasks, "
+    "(SELECT count(*) FROM certificate x WHERE x.case_id = c.id) AS certificates "
+    "FROM case_file c"
+)
+
+
+def _summary(calendar: WorkingCalendar, today: date, tz, r: dict, reason: str | None = None) -> CaseSummary:
+    due, light = case_due(calendar, r, today, tz)
+    return CaseSummary(case_no=r["case_no"], status=r["status"], bundle=r["bundle"], applicant=r["applicant_name"],
+                       uscc=r["uscc"], submitted_at=_utc(r["submitted_at"]), due_date=due, light=light,
+                       open_tasks=r["open_tasks"], certificates=r["certificates"], reason=reason)
+
+
+def _timestamp(read: Reader, moment: datetime):
+    """A bind value comparable with a UTCDateTime column on either backend."""
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if read.sqlite else naive
+
+
+def stalled_cases(read: Reader, calendar: WorkingCalendar, now: datetime, *, after_days: int,
+                  lease_seconds: int) -> list[CaseSummary]:
+    """Unfinished cases nobody acted on for `after_days` working days, and cases whose last flow run
+    failed or crashed (a run still RUNNING past the claim lease has stopped reporting: crashed)."""
+    today, tz = now.date(), now.tzinfo
+    quiet_since = calendar.subtract_working_days(today, after_days)  # acted on or before: stalled
+    cutoff = datetime.combine(quiet_since + timedelta(days=1), time(), tz)
+    reasons: dict[int, str] = {}
+    for r in read.rows(
+        "SELECT id, last_acted_at FROM case_file WHERE status IN ('correction_required', 'in_review') "
+        "AND last_acted_at < %(cutoff)s", cutoff=_timestamp(read, cutoff),
+    ):
+        last = _utc(r["last_acted_at"]).astimezone(tz).date()
+        quiet = calendar.working_days_between(last, today)
+        reasons[r["id"]] = f"no one has acted for {quiet} working days (last {last.isoformat()})"
+    stale = _timestamp(read, now - timedelta(seconds=lease_seconds))
+    for r in read.rows(
+        "SELECT case_id, id, state, started_at FROM ("
+        "  SELECT l.case_id, r.id, r.state, r.started_at,"
+        "         ROW_NUMBER() OVER (PARTITION BY l.case_id ORDER BY r.started_at DESC, r.id DESC) AS rn"
+        "  FROM flow_run_case l JOIN flow_run r ON r.id = l.flow_run_id) last_run "
+        "WHERE rn = 1 AND (state IN ('FAILED', 'CRASHED') OR (state = 'RUNNING' AND started_at < %(stale)s))",
+        stale=stale,
+    ):
+        verdict = "failed" if r["state"] == "FAILED" else "crashed"
+        reason = f"last flow run {r['id']} {verdict}"
+        reasons[r["case_id"]] = f"{reasons[r['case_id']]}; {reason}" if r["case_id"] in reasons else reason
+    return _cases_by_id(read, calendar, today, tz, reasons)
+
+
+def overdue_cases(read: Reader, calendar: WorkingCalendar, today: date, tz=UTC) -> list[CaseSummary]:
+    """Cases in review with a red task (its due date passed, clock running) or a red case clock."""
+    reasons: dict[int, list[str]] = {}
+    for r in read.rows(
+        "SELECT id, due_date FROM case_file WHERE status = 'in_review' AND stops_open = 0 AND due_date < %(today)s",
+        today=today,
+    ):
+        reasons.setdefault(r["id"], []).append(f"case due {_day(r['due_date']).isoformat()}")
+    for r in read.rows(
+        "SELECT case_id, id, matter, due_date FROM review_task WHERE status IN ('pending', 'supplement_requested') "
+        "AND stopped IS NULL AND due_date < %(today)s ORDER BY id",
+        today=today,
+    ):
+        reasons.setdefault(r["case_id"], []).append(f"task {r['id']} {r['matter']} due {_day(r['due_date']).isoformat()}")
+    return _cases_by_id(read, calendar, today, tz, {k: "; ".join(v) for k, v in reasons.items()})
+
+
+def _cases_by_id(read: Reader, calendar: WorkingCalendar, today: date, tz, reasons: dict[int, str]) -> list[CaseSummary]:
+    if not reasons:
+        return []
+    ids = sorted(reasons)
+    found = []
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        marks = ", ".join(f"%(i{n})s" for n in range(len(part)))
+        found += read.rows(f"{_CASES_SQL} WHERE c.id IN ({marks}) ORDER BY c.id", **{f"i{n}": i for n, i in enumerate(part)})
+    return [_summary(calendar, today, tz, r, reasons[r["id"]]) for r in found]
+
+
+def ledger(read: Reader, *, open_only: bool) -> list[LedgerRow]:
+    rows = read.rows(
+        "SELECT l.*, c.case_no, t.matter FROM ledger_item l JOIN case_file c ON c.id = l.case_id "
+        "JOIN review_task t ON t.id = l.task_id" + (" WHERE l.status != 'closed'" if open_only else "")
+        + " ORDER BY l.id"
     )
-    params = {"status": status} if status else {}
     return [
-        CaseSummary(case_no=r["case_no"], status=r["status"], bundle=r["bundle"], applicant=r["applicant_name"],
-                    uscc=r["uscc"], submitted_at=_utc(r["submitted_at"]), due_date=_day(r["due_date"]),
-                    light=case_light(calendar, r["status"], _day(r["due_date"]), today),
-                    open_tasks=r["open_tasks"], certificates=r["certificates"])
-        for r in read.rows(sql, **params)
+        LedgerRow(id=r["id"], case_no=r["case_no"], task_id=r["task_id"], matter=r["matter"], agency=r["agency"],
+                  missed_due=_day(r["missed_due"]), status=r["status"], assigned_to=r["assigned_to"],
+                  opened_at=_utc(r["opened_at"]), escalated_to=r["escalated_to"], escalated_at=_utc(r["escalated_at"]),
+                  closed_at=_utc(r["closed_at"]), closed_by=r["closed_by"], closing_note=r["closing_note"])
+        for r in rows
     ]
 
 

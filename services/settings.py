@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     orchestrate_every_seconds: int = 10  # how often `serve` looks for work
     batch_size: int = 500  # outbox items one orchestration run takes on
     claim_lease_seconds: int = 300  # after this, work claimed by a vanished run is taken again
+    sweep_every_seconds: int = 900  # how often `serve` sweeps lights and the ledger
+    escalate_after_days: int = 2  # working days a ledger item stays assigned before 督查
+    stalled_after_days: int = 3  # working days without anyone acting before a case is stalled
 
     @field_validator("now")
     @classmethod

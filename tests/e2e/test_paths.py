@@ -371,8 +371,6 @@ def test_a_task_waiting_for_a_supplement_can_be_denied(env, run, application):
     assert {r["status"] for r in shown["reviews"] if r["matter"] != "BIZ_LICENCE"} == {"cancelled"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the review clock does not pause during a supplement request "
-                                      "(DOMAIN.md 补齐补正: 'the clock pauses until the applicant supplies')")
 def test_the_review_clock_pauses_while_a_supplement_is_awaited(env, run, application, catalog):
     case_no = submit(run, application("RESTAURANT", optional_matters=[]))["case_no"]
     approve_matter(run, case_no, "BIZ_LICENCE")

@@ -1,0 +1,33 @@
+"""The supervision ledger (交办, 督查, 销号): one item per overdue review task."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from schemas.types import UTCDateTime
+
+
+class LedgerItem(SQLModel, table=True):
+    __tablename__ = "ledger_item"
+    __table_args__ = (
+        UniqueConstraint("task_id", "missed_due"),  # one item per missed deadline, however often swept
+        Index("ix_ledger_item_status_opened", "status", "opened_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="review_task.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    agency: str
+    missed_due: date
+    status: str  # assigned (交办) | supervised (督查) | closed (销号)
+    assigned_to: str
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    opened_on: date
+    escalated_to: str | None = None
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = None
+    closing_note: str | None = None

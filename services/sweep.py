@@ -1,0 +1,153 @@
+"""The sweep (电子监察): lights, the supervision ledger (交办 → 督查 → 销号), and runs that went silent.
+
+Its cost follows what changes, not how much is open: every statement selects by an index on
+(light, due_date) or (status, opened_on) with bounds computed from today, so a million running
+tasks of which a few thousand change light cost a few thousand row updates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from approvals.deadlines import Clock, Light, bands
+from approvals.review import TaskStatus
+from schemas.case import Case, CaseEvent
+from schemas.ledger import LedgerItem
+from schemas.orchestration import FlowRunCase, FlowRunRecord
+from schemas.review import ReviewTask
+
+TASK = ReviewTask.__table__
+CASE = Case.__table__
+LEDGER = LedgerItem.__table__
+_LIT = (Light.GREEN.value, Light.YELLOW.value, Light.RED.value)
+
+
+class SweepReport(BaseModel):
+    tasks_yellow: int = 0
+    tasks_red: int = 0
+    tasks_green: int = 0
+    cases_yellow: int = 0
+    cases_red: int = 0
+    cases_green: int = 0
+    ledger_opened: int = 0
+    ledger_escalated: int = 0
+    ledger_closed: int = 0
+    case_ids: list[int] = []  # cases the sweep changed, to link its flow run to
+
+
+def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: str | None = None) -> SweepReport:
+    """One pass, one transaction. Safe to repeat: a second pass the same day changes nothing."""
+    report = SweepReport()
+    b = bands(clock.calendar, clock.today)
+    now = clock.now
+    events: list[dict] = []
+    touched: set[int] = set()
+
+    def move(table, to: str, *where):
+        returning = [table.c.id, table.c.due_date] + (
+            [table.c.case_id, table.c.matter, table.c.agency, table.c.assignee] if table is TASK else []
+        )
+        return session.execute(
+            update(table).where(*where).values(light=to, updated_at=now).returning(*returning)
+        ).all()
+
+    # tasks: red once the due date has passed, yellow from the last working day before it
+    red = move(TASK, "red", TASK.c.light.in_(["green", "yellow"]), TASK.c.due_date < b.today)
+    yellow = move(TASK, "yellow", TASK.c.light == "green", TASK.c.due_date >= b.today,
+                  TASK.c.due_date <= b.last_yellow)
+    green = move(TASK, "green", TASK.c.light.in_(["yellow", "red"]), TASK.c.due_date > b.last_yellow)
+    report.tasks_red, report.tasks_yellow, report.tasks_green = len(red), len(yellow), len(green)
+    for light, rows in (("red", red), ("yellow", yellow), ("green", green)):
+        for task_id, due, case_id, matter, _agency, _assignee in rows:
+            touched.add(case_id)
+            events.append(_event(case_id, now, "light", f"task {task_id} {matter}: {light} (due {due})", run_id))
+
+    # case clocks
+    for light, where in (
+        ("red", (CASE.c.light.in_(["green", "yellow"]), CASE.c.due_date < b.today)),
+        ("yellow", (CASE.c.light == "green", CASE.c.due_date >= b.today, CASE.c.due_date <= b.last_yellow)),
+        ("green", (CASE.c.light.in_(["yellow", "red"]), CASE.c.due_date > b.last_yellow)),
+    ):
+        rows = move(CASE, light, *where)
+        setattr(report, f"cases_{light}", len(rows))
+        for case_id, due in rows:
+            touched.add(case_id)
+            events.append(_event(case_id, now, "light", f"case clock: {light} (due {due})", run_id))
+
+    # 交办: every red task gets a ledger item, once per missed due date
+    if red:
+        items = [
+            {"task_id": task_id, "case_id": case_id, "agency": agency, "missed_due": due, "status": "assigned",
+             "assigned_to": assignee or agency, "opened_at": now, "opened_on": clock.today}
+            for task_id, due, case_id, _matter, agency, assignee in red
+        ]
+        opened = session.execute(_insert_ignore(session, LEDGER, ["task_id", "missed_due"])
+                                 .returning(LEDGER.c.case_id, LEDGER.c.task_id, LEDGER.c.assigned_to), items).all()
+        report.ledger_opened = len(opened)
+        for case_id, task_id, assigned_to in opened:
+            events.append(_event(case_id, now, "ledger_assigned", f"task {task_id} overdue: assigned to {assigned_to} (交办)", run_id))
+
+    # 督查: still open after N more working days: escalated to the agency's supervisor
+    threshold = clock.calendar.subtract_working_days(clock.today, escalate_after_days)
+    escalated = session.execute(
+        update(LEDGER)
+        .where(LEDGER.c.status == "assigned", LEDGER.c.opened_on <= threshold)
+        .values(status="supervised", escalated_at=now, escalated_to=LEDGER.c.agency + literal("-supervisor"))
+        .returning(LEDGER.c.case_id, LEDGER.c.task_id, LEDGER.c.escalated_to)
+    ).all()
+    report.ledger_escalated = len(escalated)
+    for case_id, task_id, to in escalated:
+        touched.add(case_id)
+        events.append(_event(case_id, now, "ledger_supervised", f"task {task_id} still overdue: escalated to {to} (督查)", run_id))
+
+    # 销号 happens with the decision; this catches an item whose task ended any other way
+    finished = [TaskStatus.APPROVED.value, TaskStatus.DENIED.value, TaskStatus.CANCELLED.value]
+    orphaned = select(TASK.c.id).where(TASK.c.status.in_(finished))
+    closed = session.execute(
+        update(LEDGER)
+        .where(LEDGER.c.status != "closed", LEDGER.c.task_id.in_(orphaned))
+        .values(status="closed", closed_at=now, closed_by="system", closing_note="task no longer open")
+        .returning(LEDGER.c.case_id)
+    ).all()
+    report.ledger_closed = len(closed)
+
+    if events:
+        session.execute(insert(CaseEvent.__table__), events)
+    report.case_ids = sorted(touched)
+    return report
+
+
+def _event(case_id: int, at: datetime, kind: str, detail: str, run_id: str | None) -> dict:
+    return {"case_id": case_id, "at": at, "kind": kind, "actor": "system", "detail": detail, "flow_run_id": run_id}
+
+
+def _insert_ignore(session: Session, table, keys: list[str]):
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=keys)
+
+
+def link_cases(session: Session, run_id: str, case_ids: list[int]) -> None:
+    """Record that the sweep's run acted on these cases (`onevisit runs`)."""
+    if case_ids:
+        session.execute(_insert_ignore(session, FlowRunCase.__table__, ["flow_run_id", "case_id"]),
+                        [{"flow_run_id": run_id, "case_id": c} for c in case_ids])
+
+
+def silent_runs(session: Session, now: datetime, lease_seconds: int) -> list[FlowRunRecord]:
+    """Runs still marked RUNNING long after any batch would have finished."""
+    stale = now - timedelta(seconds=lease_seconds)
+    return list(session.scalars(
+        select(FlowRunRecord).where(FlowRunRecord.state == "RUNNING", FlowRunRecord.started_at < stale)
+    ))
+
+
+def mark_run(session: Session, run_id: str, state: str, now: datetime, message: str) -> None:
+    run = session.get(FlowRunRecord, run_id)
+    if run is not None and run.state == "RUNNING":
+        run.state, run.ended_at, run.message = state, now, message
