@@ -63,8 +63,7 @@ class UnitOfWork:
 
     def __exit__(self, *exc) -> None:
         assert self.session is not None
-        self.session.rollback()
-        self.session.close()
+        self.session.close()  # rolls back what was not committed; loaded objects stay readable
 
     def commit(self) -> None:
         assert self.session is not None
