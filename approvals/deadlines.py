@@ -67,11 +67,10 @@ def due(calendar: WorkingCalendar, clock: ClockState, today: date | None = None)
                 special += running
             else:
                 supplement += running
-        promised = calendar.add_working_days(clock.started_on, clock.promised_days + supplement + special)
-        if clock.statutory_days is None:
-            return Due(promised)
-        ceiling = calendar.add_working_days(clock.started_on, clock.statutory_days + special)
-        return Due(min(promised, ceiling))
+        days = clock.promised_days + supplement + special
+        if clock.statutory_days is not None:
+            days = min(days, clock.statutory_days + special)  # the ceiling, counted once
+        return Due(calendar.add_working_days(clock.started_on, days))
     except CalendarUnknown as unknown:
         return Due(None, f"deadline unknown: {unknown}; an administrator can set the days with `onevisit calendar set`")
 
@@ -87,11 +86,7 @@ def light(calendar: WorkingCalendar, due: date | None, today: date) -> Light | N
         return None
     if today > due:
         return Light.RED
-    try:
-        warn_from = calendar.previous_working_day(due)
-    except CalendarUnknown:
-        warn_from = due
-    return Light.YELLOW if today >= warn_from else Light.GREEN
+    return Light.YELLOW if due <= bands(calendar, today).last_yellow else Light.GREEN
 
 
 @dataclass(frozen=True)
@@ -103,7 +98,11 @@ class LightBands:
 
 
 def bands(calendar: WorkingCalendar, today: date) -> LightBands:
-    """Yellow iff today <= due <= next working day after today (the inverse of `light`)."""
+    """Yellow iff today <= due <= the next working day after today.
+
+    "From the start of the last working day before the due date" means no working day lies
+    strictly between today and the due date; `light` and the sweep's SQL both use these bands.
+    """
     try:
         return LightBands(today, calendar.next_working_day(today))
     except CalendarUnknown:

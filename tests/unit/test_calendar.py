@@ -191,9 +191,10 @@ def test_light_values_are_stable_strings():
 
 
 def test_light_when_the_day_before_due_is_unannounced():
-    # Due on an overridden day whose predecessor nobody announced: yellow only on the due day.
+    # Due on an overridden day whose predecessor nobody announced: no working day can lie between
+    # the day before and the due day, so the last working day before it has already begun: yellow.
     cal = WorkingCalendar({date(2027, 1, 4): True})
     due = date(2027, 1, 4)
-    assert light(cal, due, due - timedelta(days=1)) is Light.GREEN
+    assert light(cal, due, due - timedelta(days=1)) is Light.YELLOW
     assert light(cal, due, due) is Light.YELLOW
     assert light(cal, due, due + timedelta(days=1)) is Light.RED
