@@ -190,20 +190,20 @@ def case_clock(case: Case, tz) -> ClockState:
 
 
 def refresh_task_due(task: ReviewTask, clock: Clock) -> None:
-    """Due date and stored light of a running task (no light while stopped, waiting or decided)."""
+    """Due date and stored light of a running task (none while stopped, waiting or decided)."""
     due = deadlines.due(clock.calendar, task_clock(task), clock.today)
     task.due_date, task.due_note = due.date, due.note
     running = task.status in (TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value)
-    light = deadlines.light(clock.calendar, due.date, clock.today) if running and not task.stopped else None
-    task.light = light.value if light else None
+    # Stored light is what the sweep last saw: a running clock starts "green" and the sweep moves it
+    # on, so a task that resumes already overdue still turns red through the sweep (and gets its 交办).
+    task.light = "green" if running and not task.stopped and due.date is not None else None
 
 
 def refresh_case_due(case: Case, clock: Clock) -> None:
     due = deadlines.due(clock.calendar, case_clock(case, clock.now.tzinfo), clock.today)
     case.due_date, case.due_note = due.date, due.note
     running = case.status == CaseStatus.IN_REVIEW.value and not case.stops_open
-    light = deadlines.light(clock.calendar, due.date, clock.today) if running else None
-    case.light = light.value if light else None
+    case.light = "green" if running and due.date is not None else None
 
 
 def _stop_clock(session: Session, case: Case, task: ReviewTask, kind: StopKind, reason: str, actor: str,

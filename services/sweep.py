@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import exists, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -97,6 +97,7 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
     escalated = session.execute(
         update(LEDGER)
         .where(LEDGER.c.status == "assigned", LEDGER.c.opened_on <= threshold)
+        .where(~exists().where(TASK.c.id == LEDGER.c.task_id, TASK.c.stopped.is_not(None)))  # applicant's turn
         .values(status="supervised", escalated_at=now, escalated_to=LEDGER.c.agency + literal("-supervisor"))
         .returning(LEDGER.c.case_id, LEDGER.c.task_id, LEDGER.c.escalated_to)
     ).all()
