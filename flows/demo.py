@@ -3,7 +3,8 @@
 Part 1 starts `onevisit serve` in the background and plays a morning at the window: five
 applications across bundles, a correction, a supplement request, denials, an idempotent resubmission;
 the served loop dispatches reviews and delivers results as they happen. Part 2 stops it and runs
-the same flow once on demand, as `onevisit orchestrate` does.
+the same flow once on demand, as `onevisit orchestrate` does. Part 3 moves the clock past a
+neglected case's deadlines and runs the sweep: red lights, the supervision ledger.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from services import cases as use_cases
 from services.catalog import BUILTIN, builtin_catalog_text, catalog_in_force, load_catalog
 from services.db import UnitOfWork
 from services.migrate import upgrade
-from services.reads import calendar, list_runs, reader, show_case
+from services.reads import calendar, ledger as ledger_rows, list_runs, reader, show_case
 from services.settings import get_settings
 
 console = Console() if Console().is_terminal else Console(width=160)
 MILESTONES = {"submitted", "correction_requested", "accepted", "supplement_requested", "materials_received",
-              "denied", "case_denied", "issued", "results_delivered"}
+              "denied", "case_denied", "issued", "results_delivered", "ledger_assigned"}
 
 
 def _uscc(seq: int) -> str:
@@ -184,10 +185,45 @@ def run_demo(keep: Path | None = None) -> None:
     for report in run_until_idle():
         console.print(f"  flow run {report.flow_run_id}: {report.done} items done for {', '.join(report.cases)}")
 
-    _summary([restaurant, company, factory, hotel, pharmacy, shop])
+    late = _supervision()
+    _summary([restaurant, company, factory, hotel, pharmacy, shop] + ([late] if late else []))
     console.print(f"\nInspect: ONEVISIT_DATABASE_URL=sqlite:///{path} onevisit show {restaurant}")
     console.print("Prefect UI: `prefect server start`, open http://127.0.0.1:4200 → Runs, filter by tag "
                   f"case:{restaurant} (flow runs are named after the cases they acted on)")
+
+
+def _supervision() -> str | None:
+    """Part 3: a case the agencies sit on; the clock jumps ahead; the sweep lights it red and opens
+    ledger items (交办); a decision crosses one off (销号)."""
+    from flows.sweep import sweep
+
+    console.print("\n[bold]Part 3 · supervision[/bold]: a case left on the desk, and the clock moved on")
+    late = _submit(7, "HOTEL", "筼筜湖畔酒店有限公司")
+    _decide(late, "BIZ_LICENCE", Action.APPROVE)
+    settings = get_settings()
+    with reader(settings.url) as read:
+        case = show_case(read, late, calendar(read), settings.current_time().date())
+        dues = [r.due_date for r in case.reviews if r.status == "pending"]
+        if not dues or None in dues:
+            console.print("  (no announced calendar for these days: deadlines are refused, not guessed; skipping)")
+            return late
+        later = calendar(read).add_working_days(max(dues), 1)
+    os.environ["ONEVISIT_NOW"] = f"{later.isoformat()}T09:00:00+08:00"
+    get_settings.cache_clear()
+    console.print(f"  the clock moves to {later.isoformat()}, one working day past every due date")
+    report = sweep()
+    console.print(f"  sweep: {report.tasks_red} tasks red, {report.ledger_opened} ledger items assigned (交办)")
+    _decide(late, "FIRE_CHECK", Action.APPROVE)
+    with reader(settings.url) as read:
+        items = ledger_rows(read, open_only=False)
+    table = Table(title="supervision ledger", title_justify="left")
+    for column in ("case", "matter", "missed due", "status", "assigned to", "closed by"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(item.case_no, item.matter, item.missed_due.isoformat(), item.status, item.assigned_to,
+                      item.closed_by or "-")
+    console.print(table)
+    return late
 
 
 def _summary(case_nos: list[str]) -> None:
