@@ -53,7 +53,7 @@ def _settings():
 
 def _clock(session):
     from approvals.deadlines import Clock
-    from services.cases import calendar_for
+    from services.workdays import calendar_for
 
     return Clock(_settings().current_time(), calendar_for(session))
 
@@ -550,13 +550,13 @@ def reopen(
 ) -> None:
     """Re-run a stalled case's orchestration from its persisted state (idempotent)."""
     from approvals.errors import BadInput
-    from services import cases
+    from services.reopen import reopen as reopen_case
 
     who = _operator(operator)
     if (reassign is None) != (to is None):
         raise BadInput("--reassign TASK_ID and --to OPERATOR go together")
     settings = _settings()
-    result = _write(lambda s: cases.reopen(s, case_no, reason=reason, operator=who,
+    result = _write(lambda s: reopen_case(s, case_no, reason=reason, operator=who,
                                            reassign=(reassign, to) if reassign is not None else None,
                                            clock=_clock(s), lease_seconds=settings.claim_lease_seconds))
     from flows.serving import run_until_idle

@@ -29,6 +29,7 @@ from services.db import UnitOfWork
 from services.migrate import upgrade
 from services.reads import calendar, ledger as ledger_rows, list_runs, reader, show_case
 from services.settings import get_settings
+from services.workdays import calendar_for
 
 console = Console() if Console().is_terminal else Console(width=160)
 MILESTONES = {"submitted", "correction_requested", "accepted", "supplement_requested", "materials_received",
@@ -46,7 +47,7 @@ def _resident_id(seq: int) -> str:
 
 
 def _clock(session) -> Clock:
-    return Clock(get_settings().current_time(), use_cases.calendar_for(session))
+    return Clock(get_settings().current_time(), calendar_for(session))
 
 
 def _submit(seq: int, bundle: str, name: str, *, omit=(), optional=None, request_id=None) -> str:

@@ -10,33 +10,30 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from approvals import deadlines, intake
-from approvals.deadlines import Clock, ClockState, StopKind
+from approvals import intake
+from approvals.deadlines import Clock, StopKind
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.identifiers import resident_id_problem, uscc_problem
 from approvals.review import (
+    FINISHED_CASE,
     Action,
     CaseStatus,
-    FINISHED_CASE,
-    OPEN_TASK,
     TaskState,
     TaskStatus,
     check_decision,
     initial_status,
     settle,
 )
-from schemas.case import ApplicationIn, Case, CaseEvent, SubmitResult
+from schemas.case import ApplicationIn, Case, SubmitResult
 from schemas.certificate import Certificate
-from schemas.clock import ClockStop
-from schemas.ledger import LedgerItem
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from services.catalog import catalog_in_force, catalog_version
-from services.workdays import calendar_for
+from services.clocks import close_ledger, refresh_case_due, refresh_task_due, resume_clock, stop_clock
+from services.records import enqueue, enqueue_notice, iso, lock_case_by_id, lock_case, record, tasks_of
 
 
 # --- submit (受理) -------------------------------------------------------------------------
@@ -150,7 +147,7 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock) -> None:
         session.flush()
         if status is TaskStatus.PENDING:
             _start(session, case, task, clock)
-    enqueue_notice(session, case, clock.now, "accepted", {"due_date": _iso(case.due_date)})
+    enqueue_notice(session, case, clock.now, "accepted", {"due_date": iso(case.due_date)})
 
 
 def _start(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None:
@@ -162,92 +159,6 @@ def _start(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None
     if task.due_note:
         record(session, case, clock.now, "deadline_unknown", "system", f"task {task.id} {task.matter}: {task.due_note}")
     enqueue(session, case, clock.now, f"dispatch:task:{task.id}", "dispatch_review", task_id=task.id)
-
-
-# --- clocks (working days, stops, lights) ---------------------------------------------------
-
-
-def task_clock(task: ReviewTask) -> ClockState:
-    return ClockState(
-        started_on=task.started_on,
-        promised_days=task.promised_days,
-        statutory_days=task.statutory_days,
-        supplement_days=task.supplement_days,
-        special_days=task.special_days,
-        stopped=StopKind(task.stopped) if task.stopped else None,
-        stopped_on=task.stopped_on,
-    )
-
-
-def case_clock(case: Case, tz) -> ClockState:
-    return ClockState(
-        started_on=case.accepted_at.astimezone(tz).date(),
-        promised_days=case.promised_days,
-        supplement_days=case.suspended_days,
-        stopped=StopKind.SUPPLEMENT if case.stops_open else None,
-        stopped_on=case.stopped_on,
-    )
-
-
-def refresh_task_due(task: ReviewTask, clock: Clock) -> None:
-    """Due date and stored light of a running task (none while stopped, waiting or decided)."""
-    due = deadlines.due(clock.calendar, task_clock(task), clock.today)
-    task.due_date, task.due_note = due.date, due.note
-    running = task.status in (TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value)
-    # Stored light is what the sweep last saw: a running clock starts "green" and the sweep moves it
-    # on, so a task that resumes already overdue still turns red through the sweep (and gets its 交办).
-    task.light = "green" if running and not task.stopped and due.date is not None else None
-
-
-def refresh_case_due(case: Case, clock: Clock) -> None:
-    due = deadlines.due(clock.calendar, case_clock(case, clock.now.tzinfo), clock.today)
-    case.due_date, case.due_note = due.date, due.note
-    running = case.status == CaseStatus.IN_REVIEW.value and not case.stops_open
-    case.light = "green" if running and due.date is not None else None
-
-
-def _stop_clock(session: Session, case: Case, task: ReviewTask, kind: StopKind, reason: str, actor: str,
-                clock: Clock) -> None:
-    """Stop the task's clock (and the case's, with its first stopped task); the ledger keeps why."""
-    session.add(ClockStop(task_id=task.id, case_id=case.id, kind=kind.value, reason=reason, started_at=clock.now,
-                          started_on=clock.today, started_by=actor))
-    task.stopped, task.stopped_on, task.light = kind.value, clock.today, None
-    if case.stops_open == 0:
-        case.stopped_on, case.light = clock.today, None
-    case.stops_open += 1
-    record(session, case, clock.now, "clock_stopped", actor, f"task {task.id} {task.matter}: {kind.value}: {reason}")
-
-
-def _resume_clock(session: Session, case: Case, task: ReviewTask, actor: str, clock: Clock) -> None:
-    """Close the open stop; the due dates move by the working days spent stopped."""
-    if not task.stopped:
-        return
-    stop = session.exec(
-        select(ClockStop).where(ClockStop.task_id == task.id, ClockStop.ended_at.is_(None))
-    ).one()
-    spent = clock.calendar.working_days_between(stop.started_on, clock.today)
-    stop.ended_at, stop.ended_on, stop.ended_by, stop.working_days = clock.now, clock.today, actor, spent
-    if task.stopped == StopKind.SPECIAL.value:
-        task.special_days += spent
-    else:
-        task.supplement_days += spent
-    task.stopped = task.stopped_on = None
-    refresh_task_due(task, clock)
-    case.stops_open -= 1
-    if case.stops_open == 0:
-        case.suspended_days += clock.calendar.working_days_between(case.stopped_on, clock.today)
-        case.stopped_on = None
-        refresh_case_due(case, clock)
-    record(session, case, clock.now, "clock_resumed", actor,
-           f"task {task.id} {task.matter}: {spent} working days stopped; due {task.due_date or 'unknown'}")
-
-
-def close_ledger(session: Session, task: ReviewTask, actor: str, clock: Clock, note: str) -> None:
-    """销号: the task was decided (or is no longer needed); its open ledger items are crossed off."""
-    for item in session.exec(
-        select(LedgerItem).where(LedgerItem.task_id == task.id, LedgerItem.status != "closed")
-    ):
-        item.status, item.closed_at, item.closed_by, item.closing_note = "closed", clock.now, actor, note
 
 
 # --- supplement (补正 / 补齐补正) ------------------------------------------------------------
@@ -313,7 +224,7 @@ def supplement(
         if not remaining:
             task.status = TaskStatus.PENDING.value
             record(session, case, clock.now, "review_resumed", actor, f"task {task.id} {task.matter}")
-            _resume_clock(session, case, task, actor, clock)
+            resume_clock(session, case, task, actor, clock)
     still = sorted({m for t in awaiting for m in t.requested_materials})
     return SupplementResult(case.case_no, case.status, materials, still)
 
@@ -357,10 +268,10 @@ def decide(
     case.last_acted_at = clock.now
     task.updated_at = clock.now
     if action is Action.SPECIAL_START:
-        _stop_clock(session, case, task, StopKind.SPECIAL, decision.reason, operator, clock)
+        stop_clock(session, case, task, StopKind.SPECIAL, decision.reason, operator, clock)
         return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, [])
     if action is Action.SPECIAL_END:
-        _resume_clock(session, case, task, operator, clock)
+        resume_clock(session, case, task, operator, clock)
         return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, [])
     task.status = decision.status.value
     task.reason = decision.reason
@@ -368,7 +279,7 @@ def decide(
         task.requested_materials = list(decision.materials)
         record(session, case, clock.now, "supplement_requested", operator,
                f"task {task.id} {task.matter}: " + ", ".join(decision.materials))
-        _stop_clock(session, case, task, StopKind.SUPPLEMENT, "awaiting " + ", ".join(decision.materials),
+        stop_clock(session, case, task, StopKind.SUPPLEMENT, "awaiting " + ", ".join(decision.materials),
                     operator, clock)
         prefix = f"notify:case:{case.id}:supplement_requested:task{task.id}:"
         rounds = len(session.exec(select(OutboxItem.id).where(OutboxItem.key.startswith(prefix))).all())
@@ -376,7 +287,7 @@ def decide(
                        {"matter": task.matter, "materials": list(decision.materials)},
                        unique=f"task{task.id}:{rounds + 1}")
     else:
-        _resume_clock(session, case, task, operator, clock)  # a decision ends any stop
+        resume_clock(session, case, task, operator, clock)  # a decision ends any stop
         task.decided_by = operator
         task.decided_at = clock.now
         task.light = None
@@ -402,7 +313,7 @@ def settle_case(session: Session, case: Case, *, actor: str, clock: Clock) -> li
             _start(session, case, task, clock)
             record(session, case, clock.now, "released", actor, f"task {task.id} {matter}: prerequisites approved")
         else:
-            _resume_clock(session, case, task, "system", clock)
+            resume_clock(session, case, task, "system", clock)
             task.status = status.value
             task.light = None
             task.updated_at = clock.now
@@ -435,129 +346,3 @@ def _issue(session: Session, case: Case, tasks: list[ReviewTask], clock: Clock) 
     record(session, case, clock.now, "issued", "system", ", ".join(numbers))
     enqueue(session, case, clock.now, f"deliver:case:{case.id}", "deliver_results")
     return numbers
-
-
-# --- shared helpers ------------------------------------------------------------------------
-
-
-def lock_case(session: Session, case_no: str) -> Case:
-    """The case row, locked for this transaction (SELECT ... FOR UPDATE; SQLite writers queue anyway)."""
-    case = session.exec(select(Case).where(Case.case_no == case_no).with_for_update()).first()
-    if case is None:
-        raise NotFound(f"no case {case_no}")
-    return case
-
-
-def lock_case_by_id(session: Session, case_id: int) -> Case:
-    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
-    return case
-
-
-def tasks_of(session: Session, case_id: int) -> list[ReviewTask]:
-    return list(session.exec(select(ReviewTask).where(ReviewTask.case_id == case_id).order_by(ReviewTask.id)))
-
-
-def record(session: Session, case: Case, at: datetime, kind: str, actor: str, detail: str = "",
-           flow_run_id: str | None = None) -> None:
-    session.add(CaseEvent(case_id=case.id, at=at, kind=kind, actor=actor, detail=detail, flow_run_id=flow_run_id))
-
-
-def enqueue(session: Session, case: Case, now: datetime, key: str, kind: str, *,
-            task_id: int | None = None, payload: dict | None = None) -> None:
-    """Queue outward work for the flows, once per key."""
-    if session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is None:
-        session.add(OutboxItem(key=key, kind=kind, case_id=case.id, task_id=task_id,
-                               payload=payload or {}, created_at=now))
-
-
-def enqueue_notice(session: Session, case: Case, now: datetime, kind: str, payload: dict,
-                   unique: str = "") -> None:
-    key = f"notify:case:{case.id}:{kind}" + (f":{unique}" if unique else "")
-    enqueue(session, case, now, key, "notify", payload={"kind": kind, **payload})
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-# --- reopen (a stalled case, from the CLI) ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReopenResult:
-    case_no: str
-    status: str
-    requeued: int  # outward work queued again because it was missing
-    released: int  # claims of silent runs freed for the next run
-    crashed_runs: list[str]
-
-
-def reopen(
-    session: Session,
-    case_no: str,
-    *,
-    reason: str,
-    operator: str,
-    reassign: tuple[int, str] | None,
-    clock: Clock,
-    lease_seconds: int,
-) -> ReopenResult:
-    """Put a stalled case back on its feet from what is persisted; what was already right stays as it is."""
-    from schemas.orchestration import FlowRunCase, FlowRunRecord
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise BadInput("--reason is required")
-    case = lock_case(session, case_no)
-    case.last_acted_at = clock.now
-    record(session, case, clock.now, "reopened", operator, reason)
-    if reassign is not None:
-        task_id, to = reassign
-        task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
-        if task is None or task.case_id != case.id:
-            raise Refused(f"task {task_id} is not a task of case {case.case_no}")
-        if task.status not in {s.value for s in OPEN_TASK}:
-            raise Refused(f"task {task_id} is {task.status}: only an open task can be reassigned")
-        if not to.strip():
-            raise BadInput("--to needs an operator id")
-        task.assignee = to.strip()
-        for item in session.exec(select(LedgerItem).where(LedgerItem.task_id == task.id,
-                                                         LedgerItem.status != "closed")):
-            item.assigned_to = task.assignee
-        record(session, case, clock.now, "reassigned", operator, f"task {task.id} {task.matter} to {task.assignee}")
-
-    settle_case(session, case, actor=operator, clock=clock)
-    requeued = 0
-    for task in tasks_of(session, case.id):
-        if task.status == TaskStatus.PENDING.value and task.dispatched_at is None:
-            requeued += _enqueue_missing(session, case, clock, f"dispatch:task:{task.id}", "dispatch_review", task.id)
-    undelivered = session.exec(
-        select(Certificate.id).where(Certificate.case_id == case.id, Certificate.delivered_at.is_(None))
-    ).first()
-    if undelivered is not None:
-        requeued += _enqueue_missing(session, case, clock, f"deliver:case:{case.id}", "deliver_results", None)
-
-    released = 0
-    for item in session.exec(select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),
-                                                      OutboxItem.claimed_by.is_not(None))):
-        item.claimed_by = item.claimed_at = None
-        released += 1
-    stale = clock.now - timedelta(seconds=lease_seconds)
-    crashed = []
-    for run in session.exec(
-        select(FlowRunRecord).join(FlowRunCase, FlowRunCase.flow_run_id == FlowRunRecord.id)
-        .where(FlowRunCase.case_id == case.id, FlowRunRecord.state == "RUNNING", FlowRunRecord.started_at < stale)
-    ):
-        run.state, run.ended_at, run.message = "CRASHED", clock.now, f"stopped reporting; found by reopen ({operator})"
-        crashed.append(run.id)
-    if requeued or released or crashed:
-        record(session, case, clock.now, "requeued", "system",
-               f"{requeued} queued again, {released} claims freed, crashed runs: {', '.join(crashed) or 'none'}")
-    return ReopenResult(case.case_no, case.status, requeued, released, crashed)
-
-
-def _enqueue_missing(session: Session, case: Case, clock: Clock, key: str, kind: str, task_id: int | None) -> int:
-    if session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is not None:
-        return 0
-    enqueue(session, case, clock.now, key, kind, task_id=task_id)
-    return 1

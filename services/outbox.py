@@ -16,7 +16,7 @@ from schemas.case import Case
 from schemas.certificate import Certificate
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
-from services.cases import record
+from services.records import record
 from services.db import is_sqlite
 
 

@@ -16,6 +16,7 @@ from approvals.review import OPEN_TASK, TaskStatus
 from schemas.calendar import CalendarOverride
 from schemas.case import Case
 from schemas.review import ReviewTask
+from services.clocks import refresh_case_due, refresh_task_due
 
 
 def calendar_for(session: Session) -> WorkingCalendar:
@@ -43,8 +44,6 @@ def set_day(session: Session, day: date, workday: bool, *, reason: str, actor: s
 
 def _recompute_open_clocks(session: Session, day: date, clock: Clock) -> int:
     """Tasks and cases whose clock runs across `day` (or had no due date) get their due date again."""
-    from services.cases import refresh_case_due, refresh_task_due  # the clock rules live there
-
     moved = 0
     running = [TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value]
     tasks = session.exec(

@@ -1,0 +1,99 @@
+"""Clocks in working days on tasks and cases: due dates, stored lights, stops and resumes, 销号.
+
+The rules are approvals.deadlines; this module applies them to rows and keeps the suspension ledger.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from approvals import deadlines
+from approvals.deadlines import Clock, ClockState, StopKind
+from approvals.review import CaseStatus, TaskStatus
+from schemas.case import Case
+from schemas.clock import ClockStop
+from schemas.ledger import LedgerItem
+from schemas.review import ReviewTask
+from services.records import record
+
+def task_clock(task: ReviewTask) -> ClockState:
+    return ClockState(
+        started_on=task.started_on,
+        promised_days=task.promised_days,
+        statutory_days=task.statutory_days,
+        supplement_days=task.supplement_days,
+        special_days=task.special_days,
+        stopped=StopKind(task.stopped) if task.stopped else None,
+        stopped_on=task.stopped_on,
+    )
+
+
+def case_clock(case: Case, tz) -> ClockState:
+    return ClockState(
+        started_on=case.accepted_at.astimezone(tz).date(),
+        promised_days=case.promised_days,
+        supplement_days=case.suspended_days,
+        stopped=StopKind.SUPPLEMENT if case.stops_open else None,
+        stopped_on=case.stopped_on,
+    )
+
+
+def refresh_task_due(task: ReviewTask, clock: Clock) -> None:
+    """Due date and stored light of a running task (none while stopped, waiting or decided)."""
+    due = deadlines.due(clock.calendar, task_clock(task), clock.today)
+    task.due_date, task.due_note = due.date, due.note
+    running = task.status in (TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value)
+    # Stored light is what the sweep last saw: a running clock starts "green" and the sweep moves it
+    # on, so a task that resumes already overdue still turns red through the sweep (and gets its 交办).
+    task.light = "green" if running and not task.stopped and due.date is not None else None
+
+
+def refresh_case_due(case: Case, clock: Clock) -> None:
+    due = deadlines.due(clock.calendar, case_clock(case, clock.now.tzinfo), clock.today)
+    case.due_date, case.due_note = due.date, due.note
+    running = case.status == CaseStatus.IN_REVIEW.value and not case.stops_open
+    case.light = "green" if running and due.date is not None else None
+
+
+def stop_clock(session: Session, case: Case, task: ReviewTask, kind: StopKind, reason: str, actor: str,
+                clock: Clock) -> None:
+    """Stop the task's clock (and the case's, with its first stopped task); the ledger keeps why."""
+    session.add(ClockStop(task_id=task.id, case_id=case.id, kind=kind.value, reason=reason, started_at=clock.now,
+                          started_on=clock.today, started_by=actor))
+    task.stopped, task.stopped_on, task.light = kind.value, clock.today, None
+    if case.stops_open == 0:
+        case.stopped_on, case.light = clock.today, None
+    case.stops_open += 1
+    record(session, case, clock.now, "clock_stopped", actor, f"task {task.id} {task.matter}: {kind.value}: {reason}")
+
+
+def resume_clock(session: Session, case: Case, task: ReviewTask, actor: str, clock: Clock) -> None:
+    """Close the open stop; the due dates move by the working days spent stopped."""
+    if not task.stopped:
+        return
+    stop = session.exec(
+        select(ClockStop).where(ClockStop.task_id == task.id, ClockStop.ended_at.is_(None))
+    ).one()
+    spent = clock.calendar.working_days_between(stop.started_on, clock.today)
+    stop.ended_at, stop.ended_on, stop.ended_by, stop.working_days = clock.now, clock.today, actor, spent
+    if task.stopped == StopKind.SPECIAL.value:
+        task.special_days += spent
+    else:
+        task.supplement_days += spent
+    task.stopped = task.stopped_on = None
+    refresh_task_due(task, clock)
+    case.stops_open -= 1
+    if case.stops_open == 0:
+        case.suspended_days += clock.calendar.working_days_between(case.stopped_on, clock.today)
+        case.stopped_on = None
+        refresh_case_due(case, clock)
+    record(session, case, clock.now, "clock_resumed", actor,
+           f"task {task.id} {task.matter}: {spent} working days stopped; due {task.due_date or 'unknown'}")
+
+
+def close_ledger(session: Session, task: ReviewTask, actor: str, clock: Clock, note: str) -> None:
+    """销号: the task was decided (or is no longer needed); its open ledger items are crossed off."""
+    for item in session.exec(
+        select(LedgerItem).where(LedgerItem.task_id == task.id, LedgerItem.status != "closed")
+    ):
+        item.status, item.closed_at, item.closed_by, item.closing_note = "closed", clock.now, actor, note

@@ -1,0 +1,96 @@
+"""Reopen a stalled case from the CLI: put it back on its feet from what is persisted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from approvals.deadlines import Clock
+from approvals.errors import BadInput, Refused
+from approvals.review import OPEN_TASK, TaskStatus
+from schemas.case import Case
+from schemas.certificate import Certificate
+from schemas.ledger import LedgerItem
+from schemas.orchestration import FlowRunCase, FlowRunRecord, OutboxItem
+from schemas.review import ReviewTask
+from services.cases import settle_case
+from services.records import enqueue, lock_case, record, tasks_of
+
+@dataclass(frozen=True)
+class ReopenResult:
+    case_no: str
+    status: str
+    requeued: int  # outward work queued again because it was missing
+    released: int  # claims of silent runs freed for the next run
+    crashed_runs: list[str]
+
+
+def reopen(
+    session: Session,
+    case_no: str,
+    *,
+    reason: str,
+    operator: str,
+    reassign: tuple[int, str] | None,
+    clock: Clock,
+    lease_seconds: int,
+) -> ReopenResult:
+    """Put a stalled case back on its feet from what is persisted; what was already right stays as it is."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput("--reason is required")
+    case = lock_case(session, case_no)
+    case.last_acted_at = clock.now
+    record(session, case, clock.now, "reopened", operator, reason)
+    if reassign is not None:
+        task_id, to = reassign
+        task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
+        if task is None or task.case_id != case.id:
+            raise Refused(f"task {task_id} is not a task of case {case.case_no}")
+        if task.status not in {s.value for s in OPEN_TASK}:
+            raise Refused(f"task {task_id} is {task.status}: only an open task can be reassigned")
+        if not to.strip():
+            raise BadInput("--to needs an operator id")
+        task.assignee = to.strip()
+        for item in session.exec(select(LedgerItem).where(LedgerItem.task_id == task.id,
+                                                         LedgerItem.status != "closed")):
+            item.assigned_to = task.assignee
+        record(session, case, clock.now, "reassigned", operator, f"task {task.id} {task.matter} to {task.assignee}")
+
+    settle_case(session, case, actor=operator, clock=clock)
+    requeued = 0
+    for task in tasks_of(session, case.id):
+        if task.status == TaskStatus.PENDING.value and task.dispatched_at is None:
+            requeued += _enqueue_missing(session, case, clock, f"dispatch:task:{task.id}", "dispatch_review", task.id)
+    undelivered = session.exec(
+        select(Certificate.id).where(Certificate.case_id == case.id, Certificate.delivered_at.is_(None))
+    ).first()
+    if undelivered is not None:
+        requeued += _enqueue_missing(session, case, clock, f"deliver:case:{case.id}", "deliver_results", None)
+
+    released = 0
+    for item in session.exec(select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),
+                                                      OutboxItem.claimed_by.is_not(None))):
+        item.claimed_by = item.claimed_at = None
+        released += 1
+    stale = clock.now - timedelta(seconds=lease_seconds)
+    crashed = []
+    for run in session.exec(
+        select(FlowRunRecord).join(FlowRunCase, FlowRunCase.flow_run_id == FlowRunRecord.id)
+        .where(FlowRunCase.case_id == case.id, FlowRunRecord.state == "RUNNING", FlowRunRecord.started_at < stale)
+    ):
+        run.state, run.ended_at, run.message = "CRASHED", clock.now, f"stopped reporting; found by reopen ({operator})"
+        crashed.append(run.id)
+    if requeued or released or crashed:
+        record(session, case, clock.now, "requeued", "system",
+               f"{requeued} queued again, {released} claims freed, crashed runs: {', '.join(crashed) or 'none'}")
+    return ReopenResult(case.case_no, case.status, requeued, released, crashed)
+
+
+def _enqueue_missing(session: Session, case: Case, clock: Clock, key: str, kind: str, task_id: int | None) -> int:
+    if session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is not None:
+        return 0
+    enqueue(session, case, clock.now, key, kind, task_id=task_id)
+    return 1
