@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from approvals.identifiers import resident_id_check_char, uscc_check_char
+from tests.support import review, show, submit
 
 TABLES = (
     "case_file", "review_task", "certificate", "case_event", "outbox_item", "notification",
@@ -85,30 +86,14 @@ def id_ending_in_x() -> str:
     raise AssertionError("no serial gives check character X")
 
 
-def submitted(run, application, bundle: str = "RESTAURANT", **kwargs) -> dict:
-    result = run("submit", application(bundle, **kwargs), "--json")
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def shown(run, case_no: str) -> dict:
-    result = run("show", case_no, "--json")
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def task_of(case: dict, matter: str) -> dict:
-    return next(r for r in case["reviews"] if r["matter"] == matter)
-
-
 def approve_everything(run, case_no: str) -> dict:
     for _ in range(10):
-        case = shown(run, case_no)
+        case = show(run, case_no)
         pending = [r for r in case["reviews"] if r["status"] == "pending"]
         if not pending:
             return case
-        for review in pending:
-            decided = run("decide", review["task_id"], "approve", "--operator", f"{review['agency']}-1")
+        for task in pending:
+            decided = run("decide", task["task_id"], "approve", "--operator", f"{task['agency']}-1")
             assert decided.code == 0, decided.err
     raise AssertionError(f"{case_no} never settled")
 
@@ -136,28 +121,17 @@ def test_submit_unreadable_file(env, run, tmp_path):
     assert_one_line(result, 2, target.name)
 
 
-def test_submit_file_that_is_not_utf8(env, run, tmp_path):
-    target = tmp_path / "gbk.json"
-    target.write_bytes('{"bundle": "开办餐饮店"}'.encode("gbk"))
+@pytest.mark.parametrize("name, content", [
+    ("gbk.json", '{"bundle": "开办餐饮店"}'.encode("gbk")),
+    ("broken.json", '{"bundle": "RESTAURANT", '.encode("utf-8")),
+    ("list.json", '["RESTAURANT"]'.encode("utf-8")),
+], ids=["not-utf8", "invalid-json", "json-that-is-not-an-object"])
+def test_submit_file_that_is_not_a_json_object(env, run, tmp_path, name, content):
+    target = tmp_path / name
+    target.write_bytes(content)
     with nothing_written(env.url):
         result = run("submit", target)
-    assert_one_line(result, 2, "gbk.json")
-
-
-def test_submit_invalid_json(env, run, tmp_path):
-    target = tmp_path / "broken.json"
-    target.write_text('{"bundle": "RESTAURANT", ', "utf-8")
-    with nothing_written(env.url):
-        result = run("submit", target)
-    assert_one_line(result, 2, "broken.json")
-
-
-def test_submit_json_that_is_not_an_object(env, run, tmp_path):
-    target = tmp_path / "list.json"
-    target.write_text('["RESTAURANT"]', "utf-8")
-    with nothing_written(env.url):
-        result = run("submit", target)
-    assert_one_line(result, 2, "list.json")
+    assert_one_line(result, 2, name)
 
 
 @pytest.mark.parametrize("where, key", [("top", "colour"), ("applicant", "nickname"),
@@ -302,7 +276,7 @@ def test_submit_lower_case_x_in_resident_id_is_accepted_and_normalised(env, run,
         stored = conn.execute(text("SELECT legal_rep_id_number FROM case_file WHERE case_no = :n"),
                               {"n": case_no}).scalar_one()
     assert stored == number
-    assert shown(run, case_no)["legal_representative_id"].endswith("X")
+    assert show(run, case_no)["legal_representative_id"].endswith("X")
 
 
 def test_submit_lower_case_uscc_is_accepted_and_normalised(env, run, application):
@@ -331,18 +305,18 @@ def test_submit_lower_case_uscc_is_accepted_and_normalised(env, run, application
 @pytest.fixture
 def restaurant(env, run, application) -> dict:
     """A restaurant case in review: BIZ_LICENCE pending, the rest waiting for it."""
-    case = shown(run, submitted(run, application, "RESTAURANT")["case_no"])
-    assert task_of(case, "BIZ_LICENCE")["status"] == "pending"
-    assert task_of(case, "FOOD_BUSINESS")["status"] == "waiting"
+    case = show(run, submit(run, application("RESTAURANT"))["case_no"])
+    assert review(case, "BIZ_LICENCE")["status"] == "pending"
+    assert review(case, "FOOD_BUSINESS")["status"] == "waiting"
     return case
 
 
 @contextmanager
 def case_untouched(env, run, case_no: str):
-    before = shown(run, case_no)
+    before = show(run, case_no)
     with nothing_written(env.url):
         yield
-    assert shown(run, case_no) == before
+    assert show(run, case_no) == before
 
 
 def test_decide_unknown_task(env, run, restaurant):
@@ -359,14 +333,14 @@ def test_decide_task_id_that_is_not_a_number(env, run, restaurant):
 
 @pytest.mark.parametrize("action", ["accept", "APPROVE", "reject"])
 def test_decide_unknown_action(env, run, restaurant, action):
-    task = task_of(restaurant, "BIZ_LICENCE")
+    task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
         result = run("decide", task["task_id"], action, "--operator", "SAMR-1")
     assert_one_line(result, 2, action)
 
 
 def test_decide_without_operator(env, run, restaurant):
-    task = task_of(restaurant, "BIZ_LICENCE")
+    task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
         result = run("decide", task["task_id"], "approve")
     assert_one_line(result, 2, "--operator")
@@ -374,7 +348,7 @@ def test_decide_without_operator(env, run, restaurant):
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_deny_without_reason(env, run, restaurant, reason):
-    task = task_of(restaurant, "BIZ_LICENCE")
+    task = review(restaurant, "BIZ_LICENCE")
     args = ["decide", task["task_id"], "deny", "--operator", "SAMR-1"]
     if reason is not None:
         args += ["--reason", reason]
@@ -384,14 +358,14 @@ def test_deny_without_reason(env, run, restaurant, reason):
 
 
 def test_supplement_request_without_material(env, run, restaurant):
-    task = task_of(restaurant, "BIZ_LICENCE")
+    task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
         result = run("decide", task["task_id"], "supplement", "--operator", "SAMR-1")
     assert_one_line(result, 2, "--material")
 
 
 def test_supplement_request_for_unknown_material(env, run, restaurant):
-    task = task_of(restaurant, "BIZ_LICENCE")
+    task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
         result = run("decide", task["task_id"], "supplement", "--operator", "SAMR-1",
                      "--material", "LEASE", "--material", "UNICORN_HORN")
@@ -400,7 +374,7 @@ def test_supplement_request_for_unknown_material(env, run, restaurant):
 
 @pytest.mark.parametrize("action, extra", [("approve", []), ("deny", ["--reason", "no"])])
 def test_material_with_approve_or_deny(env, run, restaurant, action, extra):
-    task = task_of(restaurant, "BIZ_LICENCE")
+    task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
         result = run("decide", task["task_id"], action, "--operator", "SAMR-1", "--material", "LEASE", *extra)
     assert_one_line(result, 2, "--material")
@@ -409,14 +383,14 @@ def test_material_with_approve_or_deny(env, run, restaurant, action, extra):
 @pytest.mark.parametrize("action, extra", [("approve", []), ("deny", ["--reason", "too early"]),
                                            ("supplement", ["--material", "LEASE"])])
 def test_deciding_a_waiting_task_is_refused(env, run, restaurant, action, extra):
-    task = task_of(restaurant, "FOOD_BUSINESS")
+    task = review(restaurant, "FOOD_BUSINESS")
     with case_untouched(env, run, restaurant["case_no"]):
         result = run("decide", task["task_id"], action, "--operator", "SAMR-2", *extra)
     assert_one_line(result, 1, "waiting")
 
 
 def test_deciding_an_approved_task_again_is_refused(env, run, restaurant):
-    task = task_of(restaurant, "BIZ_LICENCE")
+    task = review(restaurant, "BIZ_LICENCE")
     assert run("decide", task["task_id"], "approve", "--operator", "SAMR-1").code == 0
     with case_untouched(env, run, restaurant["case_no"]):
         again = run("decide", task["task_id"], "approve", "--operator", "SAMR-1")
@@ -435,7 +409,7 @@ def test_supplement_unknown_case(env, run):
 
 
 def test_supplement_without_material(env, run, application):
-    case = submitted(run, application, "RESTAURANT", omit=("LEASE",))
+    case = submit(run, application("RESTAURANT", omit=("LEASE",)))
     assert case["status"] == "correction_required"
     with case_untouched(env, run, case["case_no"]):
         result = run("supplement", case["case_no"])
@@ -443,14 +417,14 @@ def test_supplement_without_material(env, run, application):
 
 
 def test_supplement_unknown_material(env, run, application):
-    case = submitted(run, application, "RESTAURANT", omit=("LEASE",))
+    case = submit(run, application("RESTAURANT", omit=("LEASE",)))
     with case_untouched(env, run, case["case_no"]):
         result = run("supplement", case["case_no"], "--material", "LEASE", "--material", "UNICORN_HORN")
     assert_one_line(result, 2, "UNICORN_HORN")
 
 
 def test_supplement_to_an_issued_case_is_refused(env, run, application):
-    case_no = submitted(run, application, "COMPANY_START")["case_no"]
+    case_no = submit(run, application("COMPANY_START"))["case_no"]
     assert approve_everything(run, case_no)["status"] == "issued"
     with case_untouched(env, run, case_no):
         result = run("supplement", case_no, "--material", "ID_LEGAL_REP")
@@ -458,7 +432,7 @@ def test_supplement_to_an_issued_case_is_refused(env, run, application):
 
 
 def test_supplement_of_a_material_nobody_asked_for_is_refused(env, run, restaurant):
-    task = task_of(restaurant, "BIZ_LICENCE")
+    task = review(restaurant, "BIZ_LICENCE")
     asked = run("decide", task["task_id"], "supplement", "--operator", "SAMR-1", "--material", "ARTICLES")
     assert asked.code == 0, asked.err
     with case_untouched(env, run, restaurant["case_no"]):

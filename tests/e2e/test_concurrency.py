@@ -20,29 +20,9 @@ from schemas.certificate import Certificate
 from schemas.orchestration import OutboxItem
 from services import cases
 from services.db import UnitOfWork
+from tests.support import approve_matter, review, show, submit
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-def submit(run, path) -> str:
-    result = run("submit", path, "--json")
-    assert result.code == 0, result.err
-    return result.json()["case_no"]
-
-
-def show(run, case_no: str) -> dict:
-    result = run("show", case_no, "--json")
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def review(shown: dict, matter: str) -> dict:
-    return next(r for r in shown["reviews"] if r["matter"] == matter)
-
-
-def approve(run, case_no: str, matter: str) -> None:
-    result = run("decide", review(show(run, case_no), matter)["task_id"], "approve", "--operator", "reviewer-1")
-    assert result.code == 0, result.err
 
 
 def _approve(url: str, task_id: int, operator: str) -> cases.DecideResult:
@@ -105,8 +85,8 @@ def case_rows(url: str, case_no: str) -> Rows:
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_the_last_two_approvals_at_once_issue_the_case_exactly_once(env, run, application, attempt):
-    case_no = submit(run, application("RESTAURANT", optional_matters=[]))
-    approve(run, case_no, "BIZ_LICENCE")
+    case_no = submit(run, application("RESTAURANT", optional_matters=[]))["case_no"]
+    approve_matter(run, case_no, "BIZ_LICENCE")
     shown = show(run, case_no)
     last_two = [r["task_id"] for r in shown["reviews"] if r["status"] == "pending"]
     assert len(last_two) == 2
@@ -133,10 +113,10 @@ def test_the_last_two_approvals_at_once_issue_the_case_exactly_once(env, run, ap
 
 
 def test_the_same_task_approved_twice_at_once_is_decided_once(env, run, application):
-    case_no = submit(run, application("COMPANY_START", optional_matters=[]))
-    approve(run, case_no, "BIZ_LICENCE")
-    approve(run, case_no, "SEAL")
-    approve(run, case_no, "TAX")
+    case_no = submit(run, application("COMPANY_START", optional_matters=[]))["case_no"]
+    approve_matter(run, case_no, "BIZ_LICENCE")
+    approve_matter(run, case_no, "SEAL")
+    approve_matter(run, case_no, "TAX")
     last = review(show(run, case_no), "SOCIAL_INSURANCE")["task_id"]
 
     outcomes = approve_together(env.url, [last, last])
@@ -152,9 +132,9 @@ def test_the_same_task_approved_twice_at_once_is_decided_once(env, run, applicat
 
 
 def test_two_prerequisites_of_a_join_approved_at_once_release_it_once(env, run, application):
-    case_no = submit(run, application("INDUSTRIAL_PROJECT"))
+    case_no = submit(run, application("INDUSTRIAL_PROJECT"))["case_no"]
     for matter in ("PROJECT_FILING", "LAND_USE_PLANNING", "CONSTRUCTION_PLANNING"):
-        approve(run, case_no, matter)
+        approve_matter(run, case_no, matter)
     shown = show(run, case_no)
     assert review(shown, "CONSTRUCTION_PERMIT")["status"] == "waiting"
     both = [review(shown, "ENV_ASSESSMENT")["task_id"], review(shown, "FIRE_DESIGN")["task_id"]]
@@ -172,14 +152,14 @@ def test_two_prerequisites_of_a_join_approved_at_once_release_it_once(env, run, 
     assert len(released) == 1
     assert [key for _, key in rows.outbox].count(f"dispatch:task:{permit['task_id']}") == 1
 
-    approve(run, case_no, "CONSTRUCTION_PERMIT")
+    approve_matter(run, case_no, "CONSTRUCTION_PERMIT")
     rows = case_rows(env.url, case_no)
     assert rows.status == "issued" and len(rows.certificates) == 6
 
 
 def test_a_denial_racing_the_last_approval_leaves_a_consistent_case(env, run, application):
-    case_no = submit(run, application("RESTAURANT", optional_matters=[]))
-    approve(run, case_no, "BIZ_LICENCE")
+    case_no = submit(run, application("RESTAURANT", optional_matters=[]))["case_no"]
+    approve_matter(run, case_no, "BIZ_LICENCE")
     shown = show(run, case_no)
     food, fire = review(shown, "FOOD_BUSINESS")["task_id"], review(shown, "FIRE_CHECK")["task_id"]
     barrier = threading.Barrier(2)

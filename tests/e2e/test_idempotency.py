@@ -10,28 +10,7 @@ from sqlmodel import select
 from schemas.case import Case
 from schemas.certificate import Certificate
 from services.db import UnitOfWork
-
-
-def submit(run, path) -> dict:
-    result = run("submit", path, "--json")
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def show(run, case_no: str) -> dict:
-    result = run("show", case_no, "--json")
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def review(shown: dict, matter: str) -> dict:
-    return next(r for r in shown["reviews"] if r["matter"] == matter)
-
-
-def approve(run, task_id: int) -> dict:
-    result = run("decide", task_id, "approve", "--operator", "reviewer-1", "--json")
-    assert result.code == 0, result.err
-    return result.json()
+from tests.support import approve, review, show, submit
 
 
 def count_rows(url: str, model, **where) -> int:

@@ -7,39 +7,12 @@ from datetime import date
 import pytest
 
 from approvals.calendar import WorkingCalendar
+from tests.support import MONDAY, approve_matter, decide, review, show, submit
 
-MONDAY = date(2026, 3, 2)  # env's clock: 2026-03-02T09:00:00+08:00
 WEDNESDAY = "2026-03-04T10:00:00+08:00"
-OPEN = {"waiting", "pending", "supplement_requested"}
 
 
 # --- driving the CLI -------------------------------------------------------------------------
-
-
-def submit(run, path) -> dict:
-    result = run("submit", path, "--json")
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def show(run, case_no: str, **kw) -> dict:
-    result = run("show", case_no, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def review(shown: dict, matter: str) -> dict:
-    return next(r for r in shown["reviews"] if r["matter"] == matter)
-
-
-def decide(run, task_id: int, action: str, *extra: str, **kw) -> dict:
-    result = run("decide", task_id, action, "--operator", "reviewer-1", *extra, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def approve_matter(run, case_no: str, matter: str, **kw) -> dict:
-    return decide(run, review(show(run, case_no), matter)["task_id"], "approve", **kw)
 
 
 def assert_dependency_invariants(shown: dict) -> None:

@@ -5,43 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from approvals.calendar import WorkingCalendar
+from tests.support import MONDAY, OPEN, approve, at, listed, review, show, submit
 
-MONDAY = date(2026, 3, 2)  # env's clock: 2026-03-02T09:00:00+08:00
-OPEN = {"waiting", "pending", "supplement_requested"}
 TASK_FIELDS = {"task_id", "case_no", "matter", "agency", "status", "due_date", "light"}
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}
-
-
-def at(day: date, time: str = "09:00:00") -> str:
-    return f"{day.isoformat()}T{time}+08:00"
-
-
-def submit(run, path) -> dict:
-    result = run("submit", path, "--json")
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def show(run, case_no: str, **kw) -> dict:
-    result = run("show", case_no, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def review(shown: dict, matter: str) -> dict:
-    return next(r for r in shown["reviews"] if r["matter"] == matter)
-
-
-def approve(run, task_id: int, **kw) -> dict:
-    result = run("decide", task_id, "approve", "--operator", "reviewer-1", "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def listed(run, *args: str, **kw) -> list[dict]:
-    result = run(*args, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
 
 
 # --- 7. queues -------------------------------------------------------------------------------

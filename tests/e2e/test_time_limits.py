@@ -10,40 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from approvals.calendar import WorkingCalendar
-
-MONDAY = date(2026, 3, 2)  # env's clock: 2026-03-02T09:00:00+08:00
-
-
-def at(day: date, time: str = "09:00:00") -> str:
-    return f"{day.isoformat()}T{time}+08:00"
-
-
-def submit(run, path, **kw) -> dict:
-    result = run("submit", path, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def show(run, case_no: str, **kw) -> dict:
-    result = run("show", case_no, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def review(shown: dict, matter: str) -> dict:
-    return next(r for r in shown["reviews"] if r["matter"] == matter)
-
-
-def decide(run, task_id: int, action: str, *extra: str, **kw) -> dict:
-    result = run("decide", task_id, action, "--operator", "reviewer-1", *extra, "--json", **kw)
-    assert result.code == 0, (action, result.err)
-    return result.json()
-
-
-def listed(run, *args: str, **kw) -> list[dict]:
-    result = run(*args, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
+from tests.support import MONDAY, at, decide, listed, review, show, submit
 
 
 def restaurant_in_review(run, application, **kw) -> str:

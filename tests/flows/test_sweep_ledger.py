@@ -7,41 +7,13 @@ Expected dates are computed with approvals.calendar.WorkingCalendar, never writt
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from approvals.calendar import WorkingCalendar
+from tests.support import MONDAY, at, decide, review, show, submit
 
-MONDAY = date(2026, 3, 2)  # fresh_env's clock: 2026-03-02T09:00:00+08:00
 REPORT_FIELDS = {"tasks_yellow", "tasks_red", "tasks_green", "cases_yellow", "cases_red", "cases_green",
                  "ledger_opened", "ledger_escalated", "ledger_closed"}
-
-
-def at(day: date, time: str = "09:00:00") -> str:
-    return f"{day.isoformat()}T{time}+08:00"
-
-
-def submit(run, path, **kw) -> dict:
-    result = run("submit", path, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def show(run, case_no: str, **kw) -> dict:
-    result = run("show", case_no, "--json", **kw)
-    assert result.code == 0, result.err
-    return result.json()
-
-
-def review(shown: dict, matter: str) -> dict:
-    return next(r for r in shown["reviews"] if r["matter"] == matter)
-
-
-def decide(run, task_id: int, action: str, *extra: str, operator: str = "reviewer-1", **kw) -> dict:
-    result = run("decide", task_id, action, "--operator", operator, *extra, "--json", **kw)
-    assert result.code == 0, (action, result.err)
-    return result.json()
 
 
 def sweep(run, now: str) -> dict:
