@@ -15,6 +15,8 @@ app = typer.Typer(help="onevisit: one thing, one visit (一件事一次办) appr
                   add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 catalog_app = typer.Typer(help="The catalog of matters and bundles (事项目录).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+credit_app = typer.Typer(help="Credit records of applicants (broken promises) and their repair.", no_args_is_help=True)
+app.add_typer(credit_app, name="credit")
 calendar_app = typer.Typer(help="The working-day calendar: announced holidays and overrides.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 
@@ -356,9 +358,15 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], as_js
         _table("clock stops", ["task", "kind", "reason", "from", "to", "working days"],
                [[x.task_id, x.kind, x.reason, _when(x.started_at), _when(x.ended_at), x.working_days]
                 for x in case.suspensions])
+    if case.commitments:
+        _table("promises (承诺书)", ["id", "kind", "what", "due", "status", "note"],
+               [[p["id"], p["kind"], p.get("matter") or ", ".join(p.get("materials", [])), p["due_date"], p["status"],
+                 p["note"]] for p in case.commitments])
     if case.certificates:
-        _table("certificates (一个窗口出件)", ["number", "matter", "status", "issued", "delivered"],
-               [[c.number, c.matter, c.status, _when(c.issued_at), _when(c.delivered_at)] for c in case.certificates])
+        _table("certificates (一个窗口出件)", ["number", "matter", "status", "issued", "delivered", "revoked"],
+               [[c.number, c.matter, c.status, _when(c.issued_at), _when(c.delivered_at),
+                 f"{_when(c.revoked_at)} by {c.revoked_by}: {c.revoke_reason}" if c.revoked_at else None]
+                for c in case.certificates])
     _table("timeline", ["at", "kind", "actor", "detail"],
            [[_when(e.at), e.kind, e.actor, e.detail] for e in case.events])
 
@@ -428,6 +436,68 @@ def runs(case_no: Annotated[str, typer.Argument(help="The case number.")], as_js
         return
     _table(f"flow runs for {case_no}", ["id", "name", "state", "started", "ended"],
            [[r.id, r.name, r.state, _when(r.started_at), _when(r.ended_at)] for r in rows])
+
+
+@app.command()
+def verify(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    matter: Annotated[str, typer.Option("--matter", help="The matter decided on a 告知承诺.")],
+    passed: Annotated[bool | None, typer.Option("--passed/--failed", help="The outcome of the check.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required when failed).")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the verification of a 告知承诺: failed revokes that certificate and writes a credit record."""
+    from approvals.errors import BadInput
+    from services import commitments
+
+    if passed is None:
+        raise BadInput("say --passed or --failed")
+    who = _operator(operator)
+    result = _write(lambda s: commitments.verify(s, case_no, matter, passed=passed, reason=reason, operator=who,
+                                                 clock=_clock(s)))
+    if as_json:
+        _print_json(result.__dict__)
+        return
+    if not result.changed:
+        typer.echo(f"{result.case_no} {result.matter}: already {result.status}; nothing changed")
+    elif result.revoked:
+        typer.echo(f"{result.case_no} {result.matter}: verification failed; certificate {result.revoked} revoked")
+    else:
+        typer.echo(f"{result.case_no} {result.matter}: verified")
+
+
+@credit_app.command("show")
+def credit_show(uscc: Annotated[str, typer.Argument(help="The applicant's unified social credit code.")],
+                as_json: JsonOpt = False) -> None:
+    """An applicant's credit records; an open one bars 容缺 and 告知承诺."""
+    from services.reads import credit_records
+
+    with _read() as read:
+        rows = credit_records(read, uscc)
+    if as_json:
+        _print_json(rows)
+        return
+    state = "open record: 容缺 and 告知承诺 refused" if any(r.status == "open" for r in rows) else "no open record"
+    typer.echo(f"{uscc.strip().upper()}: {state}")
+    _table("credit records", ["id", "case", "kind", "reason", "created", "status", "repaired"],
+           [[r.id, r.case_no, r.kind, r.reason, _when(r.created_at), r.status,
+             f"{_when(r.repaired_at)} by {r.repaired_by}: {r.repair_reason}" if r.repaired_at else None]
+            for r in rows])
+
+
+@credit_app.command("repair")
+def credit_repair(
+    uscc: Annotated[str, typer.Argument(help="The applicant's unified social credit code.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the credit is repaired.")],
+    operator: OperatorOpt = None,
+) -> None:
+    """信用修复: close the applicant's open credit records (administrator)."""
+    from services import commitments
+
+    who = _operator(operator)
+    count = _write(lambda s: commitments.repair_credit(s, uscc, reason=reason, operator=who, clock=_clock(s)))
+    typer.echo(f"{uscc.strip().upper()}: {count} credit record(s) repaired")
 
 
 @app.command()
@@ -536,7 +606,9 @@ def sweep(as_json: JsonOpt = False) -> None:
         return
     typer.echo(f"tasks: {report.tasks_red} red, {report.tasks_yellow} yellow, {report.tasks_green} green again; "
                f"cases: {report.cases_red} red, {report.cases_yellow} yellow; ledger: {report.ledger_opened} opened, "
-               f"{report.ledger_escalated} escalated, {report.ledger_closed} closed")
+               f"{report.ledger_escalated} escalated, {report.ledger_closed} closed; promises: "
+               f"{report.promises_suspended} suspended, {report.promises_returned} returned, "
+               f"{report.verifications_overdue} verifications overdue")
 
 
 @app.command()

@@ -40,8 +40,14 @@ class Matter:
     promised_days: int
     statutory_days: int
     depends_on: tuple[str, ...] = ()
-    notification_commitment: bool = False
+    notification_commitment: bool = False  # 告知承诺 allowed
     materials: tuple[Material, ...] = ()
+    promise_days: int | None = None  # 容缺: working days to supply a promised material [the bundle's limit]
+    grace_days: int = 15  # after a broken promise, before the case is returned (退件)
+    verify_days: int = 30  # 告知承诺: working days after issuance to verify the promise
+
+    def is_core(self, material: str) -> bool:
+        return any(m.code == material and m.core for m in self.materials)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class Bundle:
     name: str
     promised_days: int
     matters: tuple[BundleMatter, ...]
+    max_promised_materials: int = 3  # 容缺: secondary materials one case may promise
 
     def matter_codes(self) -> tuple[str, ...]:
         return tuple(m.matter for m in self.matters)
@@ -106,6 +113,10 @@ def build_catalog(
             raise CatalogError(f"{where}.agency: unknown agency {matter.agency!r}")
         if matter.promised_days < 1:
             raise CatalogError(f"{where}.promised_days: must be at least 1 working day")
+        for key in ("promise_days", "grace_days", "verify_days"):
+            value = getattr(matter, key)
+            if value is not None and value < 1:
+                raise CatalogError(f"{where}.{key}: must be at least 1 working day")
         if matter.promised_days > matter.statutory_days:
             raise CatalogError(
                 f"{where}.promised_days: {matter.promised_days} exceeds "
@@ -135,6 +146,8 @@ def build_catalog(
         _unique(f"{where}.matters", bundle.matters, key=lambda m: m.matter)
         if bundle.promised_days < 1:
             raise CatalogError(f"{where}.promised_days: must be at least 1 working day")
+        if bundle.max_promised_materials < 0:
+            raise CatalogError(f"{where}.max_promised_materials: cannot be negative")
         if all(m.optional for m in bundle.matters):
             raise CatalogError(f"{where}.matters: a bundle needs at least one required matter")
         codes = set(bundle.matter_codes())

@@ -36,6 +36,7 @@ class Light(StrEnum):
 class StopKind(StrEnum):
     SUPPLEMENT = "supplement"  # 补齐补正: the applicant's turn
     SPECIAL = "special"  # 特别程序: expert review, hearing, inspection, testing
+    SUSPENDED = "suspended"  # the case is suspended: a 容缺 promise is past due (the applicant's turn)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,10 @@ class IntakeAssessment:
     status: CaseStatus
     matters: tuple[MatterPlan, ...]
     required_materials: tuple[str, ...]
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # still to supply before acceptance (补正)
+    promised: tuple[str, ...] = ()  # 容缺: accepted as missing on the applicant's promise
+    commitment_matters: tuple[str, ...] = ()  # 告知承诺: decided on the applicant's written promise
+    notes: tuple[str, ...] = ()  # why a promise could not be accepted
 
 
 def select_matters(bundle: Bundle, optional_matters: Iterable[str] | None) -> tuple[str, ...]:
@@ -55,8 +58,17 @@ def assess(
     bundle: Bundle,
     provided: Iterable[str],
     optional_matters: Iterable[str] | None = None,
+    deficiency_promise: Iterable[str] = (),
+    commitment_matters: Iterable[str] = (),
+    credit_blocked: bool = False,
 ) -> IntakeAssessment:
-    """Decide acceptance: in review when every needed material is provided, else a correction request."""
+    """Decide acceptance: in review when every needed material is provided or, under 容缺, promised.
+
+    A promise covers only secondary materials, at most the bundle's maximum, and only for an
+    applicant without an open credit record; otherwise the case is asked for corrections as usual,
+    every missing material listed at once. 告知承诺 is refused outright (BadInput) for a matter
+    that does not allow it or for an applicant with an open credit record.
+    """
     chosen = select_matters(bundle, optional_matters)
     for code in chosen:
         for dep in catalog.matters[code].depends_on:
@@ -71,6 +83,10 @@ def assess(
         if code not in required:
             raise BadInput(f"materials: {code!r} is not needed for bundle {bundle.code}")
     missing = tuple(code for code in required if code not in provided)
+    promised, notes = _check_promise(catalog, bundle, chosen, provided, missing, deficiency_promise, credit_blocked)
+    commitments = _check_commitments(catalog, bundle, chosen, commitment_matters, credit_blocked)
+    if promised:
+        missing = tuple(code for code in missing if code not in promised)
     plans = tuple(
         MatterPlan(
             matter=code,
@@ -83,4 +99,57 @@ def assess(
         for code in chosen
     )
     status = CaseStatus.CORRECTION_REQUIRED if missing else CaseStatus.IN_REVIEW
-    return IntakeAssessment(status, plans, required, missing)
+    return IntakeAssessment(status, plans, required, missing, promised, commitments, notes)
+
+
+def _check_promise(
+    catalog: Catalog,
+    bundle: Bundle,
+    chosen: tuple[str, ...],
+    provided: tuple[str, ...],
+    missing: tuple[str, ...],
+    deficiency_promise: Iterable[str],
+    credit_blocked: bool,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(materials accepted on promise, notes why not). All or nothing: one bad entry voids the promise."""
+    wanted = tuple(dict.fromkeys(deficiency_promise))
+    known = catalog.material_names()
+    for code in wanted:
+        if code not in known:
+            raise BadInput(f"deficiency_promise: unknown material {code!r}")
+        if code in provided:
+            raise BadInput(f"deficiency_promise: {code} is provided; only a missing material can be promised")
+        if code not in missing:
+            raise BadInput(f"deficiency_promise: {code} is not needed for bundle {bundle.code}")
+    if not wanted:
+        return (), ()
+    core = [c for c in wanted if any(catalog.matters[m].is_core(c) for m in chosen)]
+    if core:
+        return (), (f"容缺 refused: {', '.join(core)} is a core material and may never be missing",)
+    if len(wanted) > bundle.max_promised_materials:
+        return (), (f"容缺 refused: {len(wanted)} materials promised, at most {bundle.max_promised_materials}",)
+    if credit_blocked:
+        return (), ("容缺 refused: the applicant has an open credit record (broken promise)",)
+    return wanted, ()
+
+
+def _check_commitments(
+    catalog: Catalog, bundle: Bundle, chosen: tuple[str, ...], commitment_matters: Iterable[str], credit_blocked: bool
+) -> tuple[str, ...]:
+    wanted = tuple(dict.fromkeys(commitment_matters))
+    for code in wanted:
+        if code not in chosen:
+            raise BadInput(f"commitment_matters: {code!r} is not a matter of this application ({bundle.code})")
+        if not catalog.matters[code].notification_commitment:
+            raise BadInput(f"commitment_matters: {code} does not allow 告知承诺 (notification-commitment)")
+    if wanted and credit_blocked:
+        raise BadInput("commitment_matters: the applicant has an open credit record; 告知承诺 is not available")
+    return wanted
+
+
+def promise_days(catalog: Catalog, bundle: Bundle, materials: Iterable[str], matters: Iterable[str]) -> int:
+    """Working days to keep a 容缺 promise: the shortest `promise_days` of the matters that need the
+    promised materials, else the bundle's promised limit."""
+    needing = [catalog.matters[m] for m in matters if any(x.code in set(materials) for x in catalog.matters[m].materials)]
+    days = [m.promise_days for m in needing if m.promise_days is not None]
+    return min(days) if days else bundle.promised_days

@@ -18,6 +18,9 @@ class CaseStatus(StrEnum):
     ISSUED = "issued"
     PARTIALLY_ISSUED = "partially_issued"  # an optional matter was denied
     DENIED = "denied"  # a required matter was denied
+    AWAITING_MATERIALS = "awaiting_materials"  # 容缺: all approved, results withheld until the promise is kept
+    SUSPENDED = "suspended"  # 容缺: the promise is past due; the grace period runs
+    RETURNED = "returned"  # 退件: the grace period passed too; nothing issued
 
 
 class TaskStatus(StrEnum):
@@ -38,7 +41,7 @@ class Action(StrEnum):
 
 
 OPEN_TASK = frozenset({TaskStatus.WAITING, TaskStatus.PENDING, TaskStatus.SUPPLEMENT_REQUESTED})
-FINISHED_CASE = frozenset({CaseStatus.ISSUED, CaseStatus.PARTIALLY_ISSUED, CaseStatus.DENIED})
+FINISHED_CASE = frozenset({CaseStatus.ISSUED, CaseStatus.PARTIALLY_ISSUED, CaseStatus.DENIED, CaseStatus.RETURNED})
 _FAILED = frozenset({TaskStatus.DENIED, TaskStatus.CANCELLED})
 
 
@@ -117,12 +120,13 @@ class Settlement:
     certify: tuple[str, ...]  # matters whose certificates are issued now, all together
 
 
-def settle(tasks: Sequence[TaskState]) -> Settlement:
+def settle(tasks: Sequence[TaskState], *, withhold: bool = False) -> Settlement:
     """Release dependents of approved prerequisites, cancel what can no longer matter, decide the case.
 
     A waiting task starts when all its prerequisites are approved and is cancelled when one of
     them failed. A failed required matter denies the case and cancels every open task. When
-    every task is final, all approved matters are certified together (一个窗口出件).
+    every task is final, all approved matters are certified together (一个窗口出件), unless
+    `withhold` (a 容缺 promise still open): then the case awaits the promised materials.
     """
     status = {t.matter: t.status for t in tasks}
     changed = True
@@ -147,6 +151,8 @@ def settle(tasks: Sequence[TaskState]) -> Settlement:
                 status[matter] = TaskStatus.CANCELLED
     elif any(s in OPEN_TASK for s in status.values()):
         case_status = CaseStatus.IN_REVIEW
+    elif withhold:
+        case_status = CaseStatus.AWAITING_MATERIALS
     else:
         certify = tuple(t.matter for t in tasks if status[t.matter] is TaskStatus.APPROVED)
         every = len(certify) == len(tasks)

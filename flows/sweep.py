@@ -6,7 +6,7 @@ from prefect import flow, get_client, task
 from prefect.runtime import flow_run
 
 from approvals.deadlines import Clock
-from services import outbox, sweep as sweeps
+from services import commitments, outbox, sweep as sweeps
 from services.db import UnitOfWork
 from services.settings import get_settings
 from services.workdays import calendar_for
@@ -20,6 +20,18 @@ def sweep_lights_and_ledger(run_id: str) -> sweeps.SweepReport:
     with UnitOfWork(settings.url) as uow:
         clock = Clock(settings.current_time(), calendar_for(uow.session))
         report = sweeps.sweep(uow.session, clock, escalate_after_days=settings.escalate_after_days, run_id=run_id)
+        sweeps.link_cases(uow.session, run_id, report.case_ids)
+        uow.commit()
+    return report
+
+
+@task(name="sweep-promises")
+def sweep_promises(run_id: str) -> commitments.PromiseSweep:
+    """容缺 promises past due (suspend, then return) and 告知承诺 verifications past due (ledger)."""
+    settings = get_settings()
+    with UnitOfWork(settings.url) as uow:
+        clock = Clock(settings.current_time(), calendar_for(uow.session))
+        report = commitments.sweep_promises(uow.session, clock, run_id)
         sweeps.link_cases(uow.session, run_id, report.case_ids)
         uow.commit()
     return report
@@ -57,7 +69,10 @@ def sweep() -> sweeps.SweepReport:
     with UnitOfWork(settings.url) as uow:
         outbox.start_run(uow.session, run_id, FLOW_NAME, FLOW_NAME, settings.current_time())
         uow.commit()
+    promises = sweep_promises(run_id)
     report = sweep_lights_and_ledger(run_id)
+    report.promises_suspended, report.promises_returned = promises.suspended, promises.returned
+    report.verifications_overdue = promises.verification_overdue
     find_silent_runs(run_id)
     with UnitOfWork(settings.url) as uow:
         outbox.end_run(uow.session, run_id, "COMPLETED", settings.current_time())

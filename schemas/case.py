@@ -45,6 +45,8 @@ class ApplicationIn(BaseModel):
     applicant: ApplicantIn
     materials: list[str] = []
     optional_matters: list[str] | None = None  # None: every optional matter of the bundle
+    deficiency_promise: list[str] = []  # 容缺: secondary materials the applicant promises to supply
+    commitment_matters: list[str] = []  # 告知承诺: matters to decide on the applicant's written promise
     key_project: bool = False
 
 
@@ -67,6 +69,7 @@ class Case(SQLModel, table=True):
     status: str = Field(index=True)
     promised_days: int
     matters: list[str] = Field(sa_type=JSON)
+    commitment_matters: list[str] = Field(default_factory=list, sa_type=JSON)  # 告知承诺 asked for
     required_materials: list[str] = Field(sa_type=JSON)
     provided_materials: list[str] = Field(sa_type=JSON)
     submitted_at: datetime = Field(sa_type=UTCDateTime)
@@ -77,6 +80,7 @@ class Case(SQLModel, table=True):
     suspended_days: int = 0  # working days during which some task waited (closed stops)
     stops_open: int = 0  # tasks whose clock is stopped now; the case clock stops with the first
     stopped_on: date | None = None
+    suspended_from: str | None = None  # the status a suspension (broken 容缺 promise) interrupted
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_acted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # by a person or agency
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -38,6 +38,9 @@ class MatterIn(_In):
     depends_on: list[str] = []
     notification_commitment: bool = False
     materials: list[MaterialIn] = []
+    promise_days: int | None = PydField(default=None, ge=1)
+    grace_days: int = PydField(default=15, ge=1)
+    verify_days: int = PydField(default=30, ge=1)
 
 
 class BundleMatterIn(_In):
@@ -50,6 +53,7 @@ class BundleIn(_In):
     name: str = PydField(min_length=1)
     promised_days: int = PydField(ge=1)
     matters: list[BundleMatterIn]
+    max_promised_materials: int = PydField(default=3, ge=0)
 
 
 class CatalogFile(_In):
@@ -71,6 +75,9 @@ class CatalogFile(_In):
                     depends_on=tuple(m.depends_on),
                     notification_commitment=m.notification_commitment,
                     materials=tuple(Material(x.code, x.name, x.core) for x in m.materials),
+                    promise_days=m.promise_days,
+                    grace_days=m.grace_days,
+                    verify_days=m.verify_days,
                 )
                 for m in self.matters
             ],
@@ -80,6 +87,7 @@ class CatalogFile(_In):
                     name=b.name,
                     promised_days=b.promised_days,
                     matters=tuple(BundleMatter(x.matter, x.optional) for x in b.matters),
+                    max_promised_materials=b.max_promised_materials,
                 )
                 for b in self.bundles
             ],

@@ -18,6 +18,9 @@ class Certificate(SQLModel, table=True):
     task_id: int = Field(foreign_key="review_task.id", unique=True)  # never two for one decision
     matter: str
     agency: str
-    status: str
+    status: str  # issued | revoked
     issued_at: datetime = Field(sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by: str | None = None
+    revoke_reason: str | None = None

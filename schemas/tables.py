@@ -5,6 +5,7 @@ from schemas.case import Case, CaseEvent
 from schemas.catalog import CatalogVersion
 from schemas.certificate import Certificate
 from schemas.clock import ClockStop
+from schemas.commitment import Commitment, CreditRecord
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
@@ -12,6 +13,8 @@ from schemas.review import ReviewTask
 __all__ = [
     "CalendarOverride",
     "ClockStop",
+    "Commitment",
+    "CreditRecord",
     "LedgerItem",
     "Case",
     "CaseEvent",

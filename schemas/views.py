@@ -34,6 +34,9 @@ class CertificatePublic(BaseModel):
     status: str
     issued_at: datetime
     delivered_at: datetime | None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
 
 
 class SuspensionPublic(BaseModel):
@@ -135,3 +138,18 @@ class LedgerRow(BaseModel):
     closed_at: datetime | None
     closed_by: str | None
     closing_note: str | None
+
+
+class CreditRow(BaseModel):
+    """A credit record: a broken 容缺 promise or a failed 告知承诺, open until repaired (信用修复)."""
+
+    id: int
+    uscc: str
+    case_no: str
+    kind: str
+    reason: str
+    created_at: datetime
+    status: str
+    repaired_at: datetime | None
+    repaired_by: str | None
+    repair_reason: str | None

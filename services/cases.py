@@ -31,9 +31,10 @@ from schemas.case import ApplicationIn, Case, SubmitResult
 from schemas.certificate import Certificate
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
+from services import commitments
 from services.catalog import catalog_in_force, catalog_version
 from services.clocks import close_ledger, refresh_case_due, refresh_task_due, resume_clock, stop_clock
-from services.records import enqueue, enqueue_notice, iso, lock_case_by_id, lock_case, record, tasks_of
+from services.records import enqueue, enqueue_notice, iso, lock_case, lock_case_by_id, record, tasks_of
 
 
 # --- submit (受理) -------------------------------------------------------------------------
@@ -51,13 +52,17 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
                     f"request_id {application.request_id!r} was already used for a different "
                     f"application (case {existing.case_no})"
                 )
-            return SubmitResult(
-                case_no=existing.case_no, status=existing.status, missing=_missing(existing), created=False
-            )
+            missing = _missing(existing) if existing.status == CaseStatus.CORRECTION_REQUIRED.value else []
+            return SubmitResult(case_no=existing.case_no, status=existing.status, missing=missing, created=False)
 
     version, catalog = catalog_in_force(session)
     bundle = catalog.bundle(application.bundle)
-    assessment = intake.assess(catalog, bundle, application.materials, application.optional_matters)
+    promises = application.deficiency_promise or application.commitment_matters
+    assessment = intake.assess(
+        catalog, bundle, application.materials, application.optional_matters,
+        deficiency_promise=application.deficiency_promise, commitment_matters=application.commitment_matters,
+        credit_blocked=bool(promises) and commitments.has_open_credit_record(session, application.applicant.uscc),
+    )
     legal = application.applicant.legal_representative
     case = Case(
         case_no="",
@@ -74,6 +79,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         status=assessment.status.value,
         promised_days=bundle.promised_days,
         matters=[p.matter for p in assessment.matters],
+        commitment_matters=list(assessment.commitment_matters),
         required_materials=list(assessment.required_materials),
         provided_materials=[m for m in dict.fromkeys(application.materials)],
         submitted_at=clock.now,
@@ -84,11 +90,13 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     session.flush()
     case.case_no = f"OV{clock.today:%Y%m%d}{case.id:06d}"
     record(session, case, clock.now, "submitted", actor, f"bundle {bundle.code} via {case.channel}")
+    for note in assessment.notes:
+        record(session, case, clock.now, "promise_refused", "system", note)
     if assessment.missing:
         _request_correction(session, case, list(assessment.missing), actor, clock)
     else:
-        _accept(session, case, actor, clock)
-    notes = [case.due_note] if case.due_note else []
+        _accept(session, case, actor, clock, promised=assessment.promised)
+    notes = list(assessment.notes) + ([case.due_note] if case.due_note else [])
     return SubmitResult(case_no=case.case_no, status=case.status, missing=list(assessment.missing), created=True,
                         notes=notes)
 
@@ -119,13 +127,18 @@ def _request_correction(session: Session, case: Case, missing: list[str], actor:
     enqueue_notice(session, case, clock.now, "correction_requested", {"missing": missing})
 
 
-def _accept(session: Session, case: Case, actor: str, clock: Clock) -> None:
-    """受理: open one review task per matter; those without prerequisites start at once."""
+def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tuple[str, ...] = ()) -> None:
+    """受理: open one review task per matter; those without prerequisites start at once.
+
+    Under 容缺 the clock starts when the promise is signed, which is now.
+    """
     catalog = catalog_version(session, case.catalog_version)
     case.status = CaseStatus.IN_REVIEW.value
     case.accepted_at = clock.now
     refresh_case_due(case, clock)
-    record(session, case, clock.now, "accepted", actor, f"{len(case.matters)} matters to review in parallel")
+    record(session, case, clock.now, "accepted", actor, f"{len(case.matters)} matters to review in parallel"
+           + (f"; 容缺 on the promise of {', '.join(promised)}" if promised else ""))
+    commitments.sign_at_acceptance(session, case, catalog, promised, actor, clock)
     if case.due_note:
         record(session, case, clock.now, "deadline_unknown", "system", case.due_note)
     for code in case.matters:
@@ -203,8 +216,8 @@ def supplement(
 
     tasks = tasks_of(session, case.id)
     awaiting = [t for t in tasks if t.status == TaskStatus.SUPPLEMENT_REQUESTED.value]
-    awaited = {m for t in awaiting for m in t.requested_materials}
-    if not awaited:
+    awaited = {m for t in awaiting for m in t.requested_materials} | set(commitments.promised_awaited(session, case))
+    if not awaited or case.status in {s.value for s in FINISHED_CASE}:
         raise Refused(f"case {case.case_no} is {case.status}: no material is awaited")
     unexpected = [m for m in materials if m not in awaited]
     if unexpected:
@@ -225,7 +238,11 @@ def supplement(
             task.status = TaskStatus.PENDING.value
             record(session, case, clock.now, "review_resumed", actor, f"task {task.id} {task.matter}")
             resume_clock(session, case, task, actor, clock)
-    still = sorted({m for t in awaiting for m in t.requested_materials})
+            if case.status == CaseStatus.SUSPENDED.value:
+                stop_clock(session, case, task, StopKind.SUSPENDED, "case suspended: promise past due", actor, clock)
+    if commitments.keep_promise(session, case, actor, clock):
+        settle_case(session, case, actor=actor, clock=clock)  # withheld results go out now, all together
+    still = sorted({m for t in awaiting for m in t.requested_materials} | set(commitments.promised_awaited(session, case)))
     return SupplementResult(case.case_no, case.status, materials, still)
 
 
@@ -258,6 +275,8 @@ def decide(
         raise NotFound(f"no review task {task_id}")
     case = lock_case_by_id(session, task.case_id)
     session.refresh(task)
+    if case.status == CaseStatus.SUSPENDED.value:
+        raise Refused(f"case {case.case_no} is suspended (a 容缺 promise is past due): no decision until it resumes")
     if materials:
         known = catalog_version(session, case.catalog_version).material_names()
         for code in materials:
@@ -300,13 +319,16 @@ def decide(
 
 def settle_case(session: Session, case: Case, *, actor: str, clock: Clock) -> list[str]:
     """Apply approvals.review.settle: release, cancel, and issue every certificate together."""
-    if case.status in {s.value for s in FINISHED_CASE} or case.status == CaseStatus.CORRECTION_REQUIRED.value:
+    if case.status in {s.value for s in FINISHED_CASE} or case.status in (
+        CaseStatus.CORRECTION_REQUIRED.value, CaseStatus.SUSPENDED.value
+    ):
         return []
     tasks = tasks_of(session, case.id)
     by_matter = {t.matter: t for t in tasks}
-    outcome = settle([
-        TaskState(t.matter, TaskStatus(t.status), t.optional, tuple(t.depends_on)) for t in tasks
-    ])
+    outcome = settle(
+        [TaskState(t.matter, TaskStatus(t.status), t.optional, tuple(t.depends_on)) for t in tasks],
+        withhold=commitments.open_deficiency(session, case.id) is not None,
+    )
     for matter, status in outcome.changes.items():
         task = by_matter[matter]
         if status is TaskStatus.PENDING:
@@ -324,7 +346,12 @@ def settle_case(session: Session, case: Case, *, actor: str, clock: Clock) -> li
     case.status = outcome.case_status.value
     case.updated_at = clock.now
     case.light = None
+    if outcome.case_status is CaseStatus.AWAITING_MATERIALS:
+        record(session, case, clock.now, "results_withheld", "system",
+               "every matter approved; results wait for the promised materials (容缺)")
+        return []
     if outcome.case_status is CaseStatus.DENIED:
+        commitments.void_open(session, case, clock, "case denied")
         case.finished_at = clock.now
         record(session, case, clock.now, "case_denied", actor, "a required matter was denied")
         enqueue_notice(session, case, clock.now, "denied", {})
@@ -343,6 +370,7 @@ def _issue(session: Session, case: Case, tasks: list[ReviewTask], clock: Clock) 
                                 agency=task.agency, status="issued", issued_at=clock.now))
         numbers.append(number)
     case.finished_at = clock.now
+    commitments.on_issued(session, case, catalog_version(session, case.catalog_version), [t.matter for t in tasks], clock)
     record(session, case, clock.now, "issued", "system", ", ".join(numbers))
     enqueue(session, case, clock.now, f"deliver:case:{case.id}", "deliver_results")
     return numbers

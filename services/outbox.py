@@ -131,6 +131,10 @@ _MESSAGES = {
     "correction_requested": "your application {case_no} needs, all at once: {missing}",
     "supplement_requested": "case {case_no}: {matter} asks for {materials}",
     "denied": "case {case_no} was denied",
+    "suspended": "case {case_no} is suspended: the promised {materials} were due {due_date}; supply them within "
+                 "the grace period",
+    "returned": "case {case_no} is returned (退件): the promised {materials} never arrived",
+    "revoked": "certificate {number} ({matter}) is revoked: {reason}",
 }
 
 

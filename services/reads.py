@@ -25,6 +25,7 @@ from schemas.views import (
     CaseSummary,
     CertificatePublic,
     EventPublic,
+    CreditRow,
     LedgerRow,
     ReviewPublic,
     RunRow,
@@ -177,6 +178,7 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
     required, provided = _json(case["required_materials"]), _json(case["provided_materials"])
     due, light = case_due(calendar, case, today, tz)
     stops = read.rows("SELECT * FROM clock_stop WHERE case_id = %(c)s ORDER BY id", c=case["id"])
+    promises = read.rows("SELECT * FROM commitment WHERE case_id = %(c)s ORDER BY id", c=case["id"])
     return CasePublic(
         case_no=case["case_no"],
         status=case["status"],
@@ -212,9 +214,12 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
             )
             for t in tasks
         ],
+        commitments=[_commitment(p) for p in promises],
         certificates=[
             CertificatePublic(number=c["number"], matter=c["matter"], status=c["status"],
-                              issued_at=_utc(c["issued_at"]), delivered_at=_utc(c["delivered_at"]))
+                              issued_at=_utc(c["issued_at"]), delivered_at=_utc(c["delivered_at"]),
+                              revoked_at=_utc(c["revoked_at"]), revoked_by=c["revoked_by"],
+                              revoke_reason=c["revoke_reason"])
             for c in certificates
         ],
         suspensions=[
@@ -229,6 +234,30 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
             for e in events
         ],
     )
+
+
+def _commitment(row: dict) -> dict:
+    """`{"id", "kind", "materials" or "matter", "due_date", "status"}` (承诺书)."""
+    body: dict = {"id": row["id"], "kind": row["kind"]}
+    if row["kind"] == "deficiency":
+        body["materials"] = _json(row["materials"])
+    else:
+        body["matter"] = row["matter"]
+    return body | {"due_date": _day(row["due_date"]), "status": row["status"], "signed_at": _utc(row["signed_at"]),
+                   "resolved_at": _utc(row["resolved_at"]), "resolved_by": row["resolved_by"], "note": row["note"]}
+
+
+def credit_records(read: Reader, uscc: str) -> list[CreditRow]:
+    rows = read.rows(
+        "SELECT r.*, c.case_no FROM credit_record r JOIN case_file c ON c.id = r.case_id "
+        "WHERE r.uscc = %(u)s ORDER BY r.id", u=uscc.strip().upper(),
+    )
+    return [
+        CreditRow(id=r["id"], uscc=r["uscc"], case_no=r["case_no"], kind=r["kind"], reason=r["reason"],
+                  created_at=_utc(r["created_at"]), status=r["status"], repaired_at=_utc(r["repaired_at"]),
+                  repaired_by=r["repaired_by"], repair_reason=r["repair_reason"])
+        for r in rows
+    ]
 
 
 def list_tasks(

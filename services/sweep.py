@@ -37,6 +37,9 @@ class SweepReport(BaseModel):
     ledger_opened: int = 0
     ledger_escalated: int = 0
     ledger_closed: int = 0
+    promises_suspended: int = 0  # 容缺 promises past due: case suspended
+    promises_returned: int = 0  # ... and past the grace period: case returned (退件)
+    verifications_overdue: int = 0  # 告知承诺 not verified in time: ledger item for the agency
     case_ids: list[int] = []  # cases the sweep changed, to link its flow run to
 
 

@@ -22,7 +22,7 @@ def test_action_and_stop_kind_values_are_stable_strings():
     assert Action.SPECIAL_START.value == "special-start"
     assert Action.SPECIAL_END.value == "special-end"
     assert Action("special-start") is Action.SPECIAL_START
-    assert [str(k) for k in StopKind] == ["supplement", "special"]
+    assert [str(k) for k in StopKind] == ["supplement", "special", "suspended"]
 
 
 # --- special-start ----------------------------------------------------------------------------
