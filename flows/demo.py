@@ -3,7 +3,8 @@
 Part 1 starts `onevisit serve` in the background and plays a morning at the window: five
 applications across bundles, a correction, a supplement request, denials, an idempotent resubmission;
 the served loop dispatches reviews and delivers results as they happen. Part 2 stops it and runs
-the same flow once on demand, as `onevisit orchestrate` does. Part 3 moves the clock past a
+the same flow once on demand, as `onevisit orchestrate` does, after a case accepted on promises
+(容缺 and 告知承诺) whose results wait for the promised material and whose verification fails. Part 3 moves the clock past a
 neglected case's deadlines and runs the sweep: red lights, the supervision ledger.
 """
 
@@ -33,6 +34,7 @@ from services.workdays import calendar_for
 
 console = Console() if Console().is_terminal else Console(width=160)
 MILESTONES = {"submitted", "correction_requested", "accepted", "supplement_requested", "materials_received",
+              "results_withheld", "promise_kept", "certificate_revoked",
               "denied", "case_denied", "issued", "results_delivered", "ledger_assigned"}
 
 
@@ -50,7 +52,8 @@ def _clock(session) -> Clock:
     return Clock(get_settings().current_time(), calendar_for(session))
 
 
-def _submit(seq: int, bundle: str, name: str, *, omit=(), optional=None, request_id=None) -> str:
+def _submit(seq: int, bundle: str, name: str, *, omit=(), optional=None, request_id=None, promise=(),
+            on_word=()) -> str:
     url = get_settings().url
     with UnitOfWork(url) as uow:
         _, catalog = catalog_in_force(uow.session)
@@ -64,6 +67,8 @@ def _submit(seq: int, bundle: str, name: str, *, omit=(), optional=None, request
                    "legal_representative": {"name": "王" + name[:1], "id_number": _resident_id(seq)}},
         materials=materials,
         optional_matters=optional,
+        deficiency_promise=list(promise),
+        commitment_matters=list(on_word),
     )
     with UnitOfWork(url) as uow:
         result = use_cases.submit(uow.session, application, actor="window-3", clock=_clock(uow.session))
@@ -178,9 +183,22 @@ def run_demo(keep: Path | None = None) -> None:
             served.kill()
         log.close()
 
-    console.print("\n[bold]Part 2 · on demand[/bold]: one more case, then `onevisit orchestrate` runs the flow once")
-    shop = _submit(6, "COMPANY_START", "厦门一次办贸易有限公司")
+    console.print("\n[bold]Part 2 · on demand[/bold]: promises (容缺, 告知承诺), then `onevisit orchestrate` "
+                  "runs the flow once")
+    shop = _submit(6, "RESTAURANT", "厦门一次办餐饮有限公司", omit=("FLOOR_PLAN",), promise=("FLOOR_PLAN",),
+                   on_word=("FOOD_BUSINESS",), optional=[])
+    console.print("  (accepted without the floor plan on a signed promise; the food licence decided on the "
+                  "applicant's word)")
     _approve_all(shop)
+    _supplement(shop, ["FLOOR_PLAN"])
+    from services.commitments import verify
+
+    with UnitOfWork(get_settings().url) as uow:
+        result = verify(uow.session, shop, "FOOD_BUSINESS", passed=False, reason="现场核查：无冷藏设施 (no cold storage)",
+                        operator="samr-inspector", clock=_clock(uow.session))
+        uow.commit()
+    console.print(f"  verification of the 告知承诺 failed → {result.revoked} revoked, a credit record written; "
+                  "the other certificates stay valid")
     from flows.serving import run_until_idle  # imports Prefect
 
     for report in run_until_idle():
