@@ -360,8 +360,8 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], as_js
                 for x in case.suspensions])
     if case.commitments:
         _table("promises (承诺书)", ["id", "kind", "what", "due", "status", "note"],
-               [[p["id"], p["kind"], p.get("matter") or ", ".join(p.get("materials", [])), p["due_date"], p["status"],
-                 p["note"]] for p in case.commitments])
+               [[p.id, p.kind, p.matter or ", ".join(p.materials or []), p.due_date, p.status, p.note]
+                for p in case.commitments])
     if case.certificates:
         _table("certificates (一个窗口出件)", ["number", "matter", "status", "issued", "delivered", "revoked"],
                [[c.number, c.matter, c.status, _when(c.issued_at), _when(c.delivered_at),
@@ -539,25 +539,24 @@ def calendar_set(
 @calendar_app.command("show")
 def calendar_show(year: Annotated[int, typer.Argument(help="The year.")], as_json: JsonOpt = False) -> None:
     """A year's working days per month, holidays, make-up workdays (调休) and overrides."""
-    from sqlmodel import select
+    from dataclasses import asdict
 
-    from schemas.calendar import CalendarOverride
-    from services import workdays
+    from approvals.calendar import year_view
+    from services.reads import calendar, calendar_overrides
 
-    with _uow(write=False) as uow:
-        overrides = list(uow.session.exec(select(CalendarOverride)))
-        view = workdays.year_view(workdays.calendar_for(uow.session), overrides, year)
+    with _read() as read:
+        view = year_view(calendar(read), calendar_overrides(read), year)
     if as_json:
-        _print_json(view)
+        _print_json(asdict(view))
         return
-    state = "announced" if view["announced"] else "NOT announced: deadlines in it are refused unless overridden"
+    state = "announced" if view.announced else "NOT announced: deadlines in it are refused unless overridden"
     typer.echo(f"{year}: {state}")
     _table(f"working days {year}", ["month", "working days", "holidays (weekdays off)", "make-up workdays", "overrides"],
-           [[m["month"], m["working_days"] if m["working_days"] is not None else "unknown",
-             ", ".join(d.strftime("%m-%d") for d in m["holidays"]),
-             ", ".join(d.strftime("%m-%d") for d in m["makeup_workdays"]),
+           [[m.month, m.working_days if m.working_days is not None else "unknown",
+             ", ".join(d.strftime("%m-%d") for d in m.holidays),
+             ", ".join(d.strftime("%m-%d") for d in m.makeup_workdays),
              "; ".join(f"{o['day']:%m-%d} {'workday' if o['workday'] else 'holiday'} ({o['reason']})"
-                       for o in m["overrides"])] for m in view["months"]])
+                       for o in m.overrides)] for m in view.months])
 
 
 def _parse_day(text: str):
@@ -578,11 +577,14 @@ def orchestrate(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the orchestration flow now, once per batch until nothing is queued."""
-    with _read():  # refuse early on an uninitialised database, before Prefect starts
-        pass
+    from services.reads import case_exists
+
+    with _read() as read:  # refuse early (uninitialised database, unknown case), before Prefect starts
+        if case_no is not None:
+            case_exists(read, case_no)
     from flows.serving import run_until_idle
 
-    reports = run_until_idle(case_no)
+    reports = _flows(lambda: run_until_idle(case_no))
     if as_json:
         _print_json(reports)
         return
@@ -600,7 +602,7 @@ def sweep(as_json: JsonOpt = False) -> None:
         pass
     from flows.sweep import sweep as sweep_flow
 
-    report = sweep_flow()
+    report = _flows(sweep_flow)
     if as_json:
         _print_json(report.model_dump(exclude={"case_ids"}))
         return
@@ -633,7 +635,7 @@ def reopen(
                                            clock=_clock(s), lease_seconds=settings.claim_lease_seconds))
     from flows.serving import run_until_idle
 
-    reports = run_until_idle(case_no, always=True)
+    reports = _flows(lambda: run_until_idle(case_no, always=True))
     if as_json:
         _print_json({**result.__dict__, "flow_runs": [r.model_dump() for r in reports]})
         return
@@ -661,6 +663,18 @@ def demo(
     from flows.demo import run_demo
 
     run_demo(keep)
+
+
+def _flows(call):
+    """Run flows; a failed run is reported in one line (exit 1) and stays listed for `cases --stalled`."""
+    from approvals.errors import OnevisitError, Refused
+
+    try:
+        return call()
+    except OnevisitError:
+        raise
+    except Exception as exc:
+        raise Refused(f"flow run failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
 
 # --- entry point ---------------------------------------------------------------------------

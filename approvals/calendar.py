@@ -7,10 +7,14 @@ need it are refused, never guessed.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import chinese_calendar
+
+from approvals.errors import BadInput
 
 
 class CalendarUnknown(Exception):
@@ -80,3 +84,42 @@ class WorkingCalendar:
             if self.is_workday(day):
                 count += 1
         return count
+
+
+@dataclass(frozen=True)
+class MonthView:
+    month: int
+    working_days: int | None  # None: not announced and not fully overridden
+    holidays: list[date]  # weekdays off
+    makeup_workdays: list[date]  # weekend days on (调休)
+    overrides: list[dict]
+
+
+@dataclass(frozen=True)
+class YearView:
+    year: int
+    announced: bool
+    months: list[MonthView]
+
+
+def year_view(calendar: WorkingCalendar, overrides: list[dict], year: int) -> YearView:
+    if not 1900 <= year <= 2200:
+        raise BadInput(f"year {year} is out of range (1900-2200)")
+    months = []
+    for month in range(1, 13):
+        days = [date(year, month, d) for d in range(1, monthrange(year, month)[1] + 1)]
+        holidays, makeup, count = [], [], 0
+        try:
+            for day in days:
+                work = calendar.is_workday(day)
+                count += work
+                if day.weekday() < 5 and not work:
+                    holidays.append(day)
+                if day.weekday() >= 5 and work:
+                    makeup.append(day)
+            working: int | None = count
+        except CalendarUnknown:
+            working = None
+        months.append(MonthView(month, working, holidays, makeup,
+                                [o for o in overrides if o["day"].year == year and o["day"].month == month]))
+    return YearView(year, calendar.announced(year), months)

@@ -44,6 +44,10 @@ def deficiency_stage(calendar: WorkingCalendar, due: date | None, grace_days: in
     return PromiseStage.RETURN if today > grace_ends else PromiseStage.SUSPEND
 
 
+SUSPENDABLE = frozenset({"in_review", "awaiting_materials"})
+RETURNABLE = frozenset({"in_review", "awaiting_materials", "suspended"})
+
+
 def check_verification(status: CommitmentStatus, passed: bool, reason: str | None, issued: bool) -> bool:
     """Whether a 告知承诺 verification changes anything: False when the same result is already recorded."""
     if not passed and not (reason or "").strip():

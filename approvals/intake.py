@@ -130,6 +130,10 @@ def _check_promise(
         return (), (f"容缺 refused: {len(wanted)} materials promised, at most {bundle.max_promised_materials}",)
     if credit_blocked:
         return (), ("容缺 refused: the applicant has an open credit record (broken promise)",)
+    others = [c for c in missing if c not in wanted]
+    if others:  # 补正一次性告知: everything is asked for at once, the promised materials too
+        return (), (f"容缺 refused: {', '.join(others)} also missing and not promised; a promise covers only "
+                    "what remains once everything else is provided",)
     return wanted, ()
 
 

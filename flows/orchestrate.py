@@ -8,6 +8,7 @@ from prefect import flow, get_client, tags, task
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from services import outbox
@@ -33,6 +34,20 @@ class OrchestrateReport(BaseModel):
     cases: list[str]
 
 
+TRANSIENT = (OSError, OperationalError, InterfaceError)  # connection refused, timeouts, a locked or lost database
+
+
+def transient(task, task_run, state) -> bool:
+    """Retry only what may pass by itself; anything else (a bug, a refusal) fails at once."""
+    try:
+        state.result()
+    except TRANSIENT:
+        return True
+    except Exception:
+        return False
+    return False
+
+
 def _carry_out(step: Callable[[Session, WorkItem, str, object], ItemOutcome], item: WorkItem, run_id: str) -> ItemOutcome:
     settings = get_settings()
     with UnitOfWork(settings.url) as uow:
@@ -41,17 +56,17 @@ def _carry_out(step: Callable[[Session, WorkItem, str, object], ItemOutcome], it
     return outcome
 
 
-@task(name="dispatch-review", retries=2, retry_delay_seconds=1, task_run_name="dispatch {item.case_no} task {item.task_id}")
+@task(name="dispatch-review", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="dispatch {item.case_no} task {item.task_id}")
 def dispatch_review(item: WorkItem, run_id: str) -> ItemOutcome:
     return _carry_out(outbox.dispatch_review, item, run_id)
 
 
-@task(name="deliver-results", retries=2, retry_delay_seconds=1, task_run_name="deliver {item.case_no}")
+@task(name="deliver-results", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="deliver {item.case_no}")
 def deliver_results(item: WorkItem, run_id: str) -> ItemOutcome:
     return _carry_out(outbox.deliver_results, item, run_id)
 
 
-@task(name="send-notice", retries=2, retry_delay_seconds=1, task_run_name="notify {item.case_no} {item.key}")
+@task(name="send-notice", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="notify {item.case_no} {item.key}")
 def send_notice(item: WorkItem, run_id: str) -> ItemOutcome:
     return _carry_out(outbox.send_notice, item, run_id)
 
@@ -99,7 +114,7 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
     done = already = 0
     failures: list[str] = []
     for item, future in futures:
-        state = future.wait() or future.state
+        future.wait()
         if future.state.is_completed():
             outcome: ItemOutcome = future.result()
             done += outcome.done

@@ -54,13 +54,17 @@ def serve_forever() -> None:
     next_sweep = time.monotonic()
     try:
         while True:
-            for report in run_until_idle():
-                print(f"flow run {report.flow_run_id}: {report.done} done for {len(report.cases)} cases", flush=True)
-            if time.monotonic() >= next_sweep:
-                swept = sweep()
-                print(f"sweep: {swept.tasks_red} red, {swept.tasks_yellow} yellow, "
-                      f"{swept.ledger_opened} ledger items opened", flush=True)
-                next_sweep = time.monotonic() + settings.sweep_every_seconds
+            try:
+                for report in run_until_idle():
+                    print(f"flow run {report.flow_run_id}: {report.done} done for {len(report.cases)} cases",
+                          flush=True)
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + settings.sweep_every_seconds
+                    swept = sweep()
+                    print(f"sweep: {swept.tasks_red} red, {swept.tasks_yellow} yellow, "
+                          f"{swept.ledger_opened} ledger items opened", flush=True)
+            except Exception as exc:  # a failed run is recorded (and listed as stalled); serving goes on
+                print(f"flow run failed: {exc}", flush=True)
             time.sleep(settings.orchestrate_every_seconds)
     except KeyboardInterrupt:
         print("stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prefect import flow, get_client, task
+from prefect.exceptions import ObjectNotFound
 from prefect.runtime import flow_run
 
 from approvals.deadlines import Clock
@@ -50,7 +51,7 @@ def find_silent_runs(run_id: str) -> list[str]:
                 continue
             try:
                 state = client.read_flow_run(silent_id).state
-            except Exception:  # unknown to this Prefect API (another server, or a record without a run)
+            except ObjectNotFound:  # unknown to this Prefect API: nobody will ever hear from it again
                 state = None
             terminal = state is not None and state.is_final()
             verdict = state.type.value if terminal and not state.is_completed() else ("COMPLETED" if terminal else "CRASHED")
@@ -69,11 +70,17 @@ def sweep() -> sweeps.SweepReport:
     with UnitOfWork(settings.url) as uow:
         outbox.start_run(uow.session, run_id, FLOW_NAME, FLOW_NAME, settings.current_time())
         uow.commit()
-    promises = sweep_promises(run_id)
-    report = sweep_lights_and_ledger(run_id)
-    report.promises_suspended, report.promises_returned = promises.suspended, promises.returned
-    report.verifications_overdue = promises.verification_overdue
-    find_silent_runs(run_id)
+    try:
+        promises = sweep_promises(run_id)
+        report = sweep_lights_and_ledger(run_id)
+        report.promises_suspended, report.promises_returned = promises.suspended, promises.returned
+        report.verifications_overdue = promises.verification_overdue
+        find_silent_runs(run_id)
+    except Exception as exc:
+        with UnitOfWork(settings.url) as uow:
+            outbox.end_run(uow.session, run_id, "FAILED", settings.current_time(), message=str(exc)[:2000])
+            uow.commit()
+        raise
     with UnitOfWork(settings.url) as uow:
         outbox.end_run(uow.session, run_id, "COMPLETED", settings.current_time())
         uow.commit()

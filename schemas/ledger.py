@@ -21,6 +21,7 @@ class LedgerItem(SQLModel, table=True):
     task_id: int = Field(foreign_key="review_task.id", index=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
     agency: str
+    kind: str = "review"  # review: a task past its due date; verification: a 告知承诺 not verified in time
     missed_due: date
     status: str  # assigned (交办) | supervised (督查) | closed (销号)
     assigned_to: str

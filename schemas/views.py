@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_serializer
 
 
 class ReviewPublic(BaseModel):
@@ -37,6 +37,27 @@ class CertificatePublic(BaseModel):
     revoked_at: datetime | None = None
     revoked_by: str | None = None
     revoke_reason: str | None = None
+
+
+class CommitmentPublic(BaseModel):
+    """A promise (承诺书): `materials` for a 容缺 promise, `matter` for a 告知承诺."""
+
+    id: int
+    kind: str
+    materials: list[str] | None = None
+    matter: str | None = None
+    due_date: date | None
+    status: str
+    signed_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    note: str | None
+
+    @model_serializer(mode="wrap")
+    def _one_of_materials_or_matter(self, handler):
+        data = handler(self)
+        data.pop("matter" if self.kind == "deficiency" else "materials", None)
+        return data
 
 
 class SuspensionPublic(BaseModel):
@@ -76,7 +97,7 @@ class CasePublic(BaseModel):
     light: str | None
     missing: list[str]
     reviews: list[ReviewPublic]
-    commitments: list[dict] = []
+    commitments: list[CommitmentPublic] = []
     certificates: list[CertificatePublic]
     suspensions: list[SuspensionPublic] = []
     events: list[EventPublic]

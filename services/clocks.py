@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from approvals import deadlines
+from approvals.calendar import CalendarUnknown, WorkingCalendar
 from approvals.deadlines import Clock, ClockState, StopKind
 from approvals.review import CaseStatus, TaskStatus
 from schemas.case import Case
@@ -74,21 +75,41 @@ def resume_clock(session: Session, case: Case, task: ReviewTask, actor: str, clo
     stop = session.exec(
         select(ClockStop).where(ClockStop.task_id == task.id, ClockStop.ended_at.is_(None))
     ).one()
-    spent = clock.calendar.working_days_between(stop.started_on, clock.today)
-    stop.ended_at, stop.ended_on, stop.ended_by, stop.working_days = clock.now, clock.today, actor, spent
-    if task.stopped == StopKind.SPECIAL.value:
+    stop.ended_at, stop.ended_on, stop.ended_by = clock.now, clock.today, actor
+    task.stopped = task.stopped_on = None
+    spent = count_stop(stop, task, clock.calendar)
+    refresh_task_due(task, clock)
+    if spent is None:  # never guessed: the due date waits for the calendar (`onevisit calendar set`)
+        task.due_date, task.light = None, None
+        task.due_note = f"deadline unknown: the working days stopped since {stop.started_on} cannot be counted yet"
+    case.stops_open -= 1
+    if case.stops_open == 0:
+        try:
+            case.suspended_days += clock.calendar.working_days_between(case.stopped_on, clock.today)
+            refresh_case_due(case, clock)
+        except CalendarUnknown:
+            case.due_date, case.light = None, None
+            case.due_note = f"deadline unknown: the working days stopped since {case.stopped_on} cannot be counted yet"
+        case.stopped_on = None
+    record(session, case, clock.now, "clock_resumed", actor,
+           f"task {task.id} {task.matter}: {spent if spent is not None else 'uncounted'} working days stopped; "
+           f"due {task.due_date or 'unknown'}")
+
+
+def count_stop(stop: ClockStop, task: ReviewTask, calendar: WorkingCalendar) -> int | None:
+    """Add an ended stop's working days to the task's clock, once; None while the calendar cannot count them."""
+    if stop.working_days is not None or stop.ended_on is None:
+        return stop.working_days
+    try:
+        spent = calendar.working_days_between(stop.started_on, stop.ended_on)
+    except CalendarUnknown:
+        return None
+    stop.working_days = spent
+    if stop.kind == StopKind.SPECIAL.value:
         task.special_days += spent
     else:
         task.supplement_days += spent
-    task.stopped = task.stopped_on = None
-    refresh_task_due(task, clock)
-    case.stops_open -= 1
-    if case.stops_open == 0:
-        case.suspended_days += clock.calendar.working_days_between(case.stopped_on, clock.today)
-        case.stopped_on = None
-        refresh_case_due(case, clock)
-    record(session, case, clock.now, "clock_resumed", actor,
-           f"task {task.id} {task.matter}: {spent} working days stopped; due {task.due_date or 'unknown'}")
+    return spent
 
 
 def close_ledger(session: Session, task: ReviewTask, actor: str, clock: Clock, note: str) -> None:

@@ -13,7 +13,15 @@ from sqlmodel import Session, select
 
 from approvals import intake
 from approvals.catalog import Catalog
-from approvals.commitments import CommitmentKind, CommitmentStatus, PromiseStage, check_verification, deficiency_stage
+from approvals.commitments import (
+    RETURNABLE,
+    SUSPENDABLE,
+    CommitmentKind,
+    CommitmentStatus,
+    PromiseStage,
+    check_verification,
+    deficiency_stage,
+)
 from approvals.deadlines import Clock, StopKind
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.review import OPEN_TASK, CaseStatus, TaskStatus
@@ -23,7 +31,7 @@ from schemas.commitment import Commitment, CreditRecord
 from schemas.ledger import LedgerItem
 from schemas.review import ReviewTask
 from services.clocks import close_ledger, resume_clock, stop_clock
-from services.records import enqueue_notice, lock_case, lock_case_by_id, record, tasks_of
+from services.records import enqueue_notice, insert_ignore, lock_case, lock_case_by_id, record, tasks_of
 
 
 def has_open_credit_record(session: Session, uscc: str) -> bool:
@@ -120,6 +128,8 @@ def verify(session: Session, case_no: str, matter: str, *, passed: bool, reason:
     """Record the check of a 告知承诺. Failed: the certificate is revoked (who, when, why), the applicant
     notified, a credit record written; the case's other certificates stay valid."""
     case = lock_case(session, case_no)
+    if matter not in case.matters:
+        raise BadInput(f"--matter {matter!r} is not a matter of case {case_no} ({', '.join(case.matters)})")
     promise = session.exec(
         select(Commitment).where(Commitment.case_id == case.id, Commitment.kind == CommitmentKind.NOTIFICATION.value,
                                  Commitment.matter == matter)
@@ -174,12 +184,15 @@ def sweep_promises(session: Session, clock: Clock, run_id: str | None = None) ->
     ).all()
     for promise in overdue:
         case = lock_case_by_id(session, promise.case_id)
+        session.refresh(promise)  # read again under the case lock: a supplement may have kept it meanwhile
+        if promise.status != CommitmentStatus.OPEN.value:
+            continue
         stage = deficiency_stage(clock.calendar, promise.due_date, promise.grace_days, clock.today)
-        if stage is PromiseStage.RETURN:
+        if stage is PromiseStage.RETURN and case.status in RETURNABLE:
             _return(session, case, promise, clock, run_id)
             report.returned += 1
             touched.add(case.id)
-        elif stage is PromiseStage.SUSPEND and case.status != CaseStatus.SUSPENDED.value:
+        elif stage is PromiseStage.SUSPEND and case.status in SUSPENDABLE:
             _suspend(session, case, promise, clock, run_id)
             report.suspended += 1
             touched.add(case.id)
@@ -192,13 +205,14 @@ def sweep_promises(session: Session, clock: Clock, run_id: str | None = None) ->
     for promise in unverified:
         task = session.exec(select(ReviewTask).where(ReviewTask.case_id == promise.case_id,
                                                      ReviewTask.matter == promise.matter)).one()
-        exists = session.exec(select(LedgerItem.id).where(LedgerItem.task_id == task.id,
-                                                          LedgerItem.missed_due == promise.due_date)).first()
-        if exists is not None:
+        opened = session.execute(
+            insert_ignore(session, LedgerItem.__table__, ["task_id", "missed_due"]).returning(LedgerItem.__table__.c.id),
+            [{"task_id": task.id, "case_id": promise.case_id, "agency": task.agency, "kind": "verification",
+              "missed_due": promise.due_date, "status": "assigned", "assigned_to": task.assignee or task.agency,
+              "opened_at": clock.now, "opened_on": clock.today}],
+        ).all()
+        if not opened:
             continue
-        session.add(LedgerItem(task_id=task.id, case_id=promise.case_id, agency=task.agency,
-                               missed_due=promise.due_date, status="assigned", assigned_to=task.assignee or task.agency,
-                               opened_at=clock.now, opened_on=clock.today))
         case = session.get(Case, promise.case_id)
         record(session, case, clock.now, "ledger_assigned", "system",
                f"告知承诺 {promise.matter}: verification due {promise.due_date} not done (交办 to {task.agency})", run_id)

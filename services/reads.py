@@ -15,15 +15,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from approvals import deadlines
-from approvals.calendar import WorkingCalendar
+from approvals.calendar import CalendarUnknown, WorkingCalendar
 from approvals.deadlines import ClockState, StopKind
 from approvals.errors import BadInput, NotFound, Refused
-from approvals.identifiers import mask
-from approvals.review import OPEN_TASK, CaseStatus, TaskStatus
+from approvals.identifiers import mask, uscc_problem
+from approvals.review import FINISHED_CASE, OPEN_TASK, CaseStatus, TaskStatus
 from schemas.views import (
     CasePublic,
     CaseSummary,
     CertificatePublic,
+    CommitmentPublic,
     EventPublic,
     CreditRow,
     LedgerRow,
@@ -236,18 +237,18 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
     )
 
 
-def _commitment(row: dict) -> dict:
-    """`{"id", "kind", "materials" or "matter", "due_date", "status"}` (承诺书)."""
-    body: dict = {"id": row["id"], "kind": row["kind"]}
-    if row["kind"] == "deficiency":
-        body["materials"] = _json(row["materials"])
-    else:
-        body["matter"] = row["matter"]
-    return body | {"due_date": _day(row["due_date"]), "status": row["status"], "signed_at": _utc(row["signed_at"]),
-                   "resolved_at": _utc(row["resolved_at"]), "resolved_by": row["resolved_by"], "note": row["note"]}
+def _commitment(row: dict) -> CommitmentPublic:
+    """`{"id", "kind", "materials" or "matter", "due_date", "status", ...}` (承诺书)."""
+    return CommitmentPublic(id=row["id"], kind=row["kind"], materials=_json(row["materials"]), matter=row["matter"],
+                            due_date=_day(row["due_date"]), status=row["status"], signed_at=_utc(row["signed_at"]),
+                            resolved_at=_utc(row["resolved_at"]), resolved_by=row["resolved_by"], note=row["note"])
 
 
 def credit_records(read: Reader, uscc: str) -> list[CreditRow]:
+    uscc = uscc.strip().upper()
+    problem = uscc_problem(uscc)
+    if problem:
+        raise BadInput(f"{uscc!r} is not a valid unified social credit code: {problem}")
     rows = read.rows(
         "SELECT r.*, c.case_no FROM credit_record r JOIN case_file c ON c.id = r.case_id "
         "WHERE r.uscc = %(u)s ORDER BY r.id", u=uscc.strip().upper(),
@@ -299,6 +300,7 @@ def list_cases(read: Reader, calendar: WorkingCalendar, today: date, *, status: 
 
 
 _OPEN_MARKS = ", ".join(f"'{s.value}'" for s in sorted(OPEN_TASK))
+_FINISHED_MARKS = ", ".join(f"'{s.value}'" for s in sorted(FINISHED_CASE))
 _CASES_SQL = (
     "SELECT c.*, "
     f"(SELECT count(*) FROM review_task t WHERE t.case_id = c.id AND t.status IN ({_OPEN_MARKS})) AS open_tasks, "
@@ -325,15 +327,22 @@ def stalled_cases(read: Reader, calendar: WorkingCalendar, now: datetime, *, aft
     """Unfinished cases nobody acted on for `after_days` working days, and cases whose last flow run
     failed or crashed (a run still RUNNING past the claim lease has stopped reporting: crashed)."""
     today, tz = now.date(), now.tzinfo
-    quiet_since = calendar.subtract_working_days(today, after_days)  # acted on or before: stalled
+    try:
+        quiet_since = calendar.subtract_working_days(today, after_days)  # acted on or before: stalled
+    except CalendarUnknown as unknown:
+        raise Refused(f"cannot count working days back from {today}: {unknown}; set the days with "
+                      "`onevisit calendar set`") from None
     cutoff = datetime.combine(quiet_since + timedelta(days=1), time(), tz)
     reasons: dict[int, str] = {}
     for r in read.rows(
-        "SELECT id, last_acted_at FROM case_file WHERE status IN ('correction_required', 'in_review') "
+        f"SELECT id, last_acted_at FROM case_file WHERE status NOT IN ({_FINISHED_MARKS}) "
         "AND last_acted_at < %(cutoff)s", cutoff=_timestamp(read, cutoff),
     ):
         last = _utc(r["last_acted_at"]).astimezone(tz).date()
-        quiet = calendar.working_days_between(last, today)
+        try:
+            quiet = calendar.working_days_between(last, today)
+        except CalendarUnknown:
+            quiet = after_days
         reasons[r["id"]] = f"no one has acted for {quiet} working days (last {last.isoformat()})"
     stale = _timestamp(read, now - timedelta(seconds=lease_seconds))
     for r in read.rows(
@@ -415,3 +424,13 @@ def catalog_document(read: Reader) -> tuple[int, dict]:
     if row is None:
         raise Refused("no catalog is loaded: run `onevisit catalog load FILE` (or `onevisit init`)")
     return row["id"], _json(row["document"])
+
+
+def calendar_overrides(read: Reader) -> list[dict]:
+    return [{"day": _day(r["day"]), "workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"]}
+            for r in read.rows("SELECT day, workday, reason, set_by FROM calendar_override ORDER BY day")]
+
+
+def case_exists(read: Reader, case_no: str) -> None:
+    if read.one("SELECT id FROM case_file WHERE case_no = %(n)s", n=case_no) is None:
+        raise NotFound(f"no case {case_no}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from approvals.errors import NotFound
@@ -50,3 +51,9 @@ def enqueue_notice(session: Session, case: Case, now: datetime, kind: str, paylo
 
 def iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def insert_ignore(session: Session, table, keys: list[str]):
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL alike: keyed writes never duplicate."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=keys)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,12 +19,12 @@ class Settings(BaseSettings):
     now: datetime | None = None  # a test clock: ISO 8601 with offset
     timezone: str = "Asia/Shanghai"
     operator: str | None = None  # who acts, when a command is not told with --operator
-    orchestrate_every_seconds: int = 10  # how often `serve` looks for work
-    batch_size: int = 500  # outbox items one orchestration run takes on
-    claim_lease_seconds: int = 300  # after this, work claimed by a vanished run is taken again
-    sweep_every_seconds: int = 900  # how often `serve` sweeps lights and the ledger
-    escalate_after_days: int = 2  # working days a ledger item stays assigned before 督查
-    stalled_after_days: int = 3  # working days without anyone acting before a case is stalled
+    orchestrate_every_seconds: int = Field(10, ge=1, le=86_400)  # how often `serve` looks for work
+    batch_size: int = Field(500, ge=1, le=100_000)  # outbox items one orchestration run takes on
+    claim_lease_seconds: int = Field(300, ge=1, le=604_800)  # then work claimed by a vanished run is retaken
+    sweep_every_seconds: int = Field(900, ge=1, le=86_400)  # how often `serve` sweeps lights and the ledger
+    escalate_after_days: int = Field(2, ge=0, le=365)  # working days a ledger item stays assigned before 督查
+    stalled_after_days: int = Field(3, ge=1, le=365)  # working days nobody acted before a case is stalled
 
     @field_validator("now")
     @classmethod

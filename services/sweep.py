@@ -7,19 +7,20 @@ tasks of which a few thousand change light cost a few thousand row updates.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import exists, insert, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from approvals.calendar import CalendarUnknown
 from approvals.deadlines import Clock, Light, bands
 from approvals.review import TaskStatus
 from schemas.case import Case, CaseEvent
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord
 from schemas.review import ReviewTask
+from services.records import insert_ignore
 
 TASK = ReviewTask.__table__
 CASE = Case.__table__
@@ -85,18 +86,22 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
     # 交办: every red task gets a ledger item, once per missed due date
     if red:
         items = [
-            {"task_id": task_id, "case_id": case_id, "agency": agency, "missed_due": due, "status": "assigned",
+            {"task_id": task_id, "case_id": case_id, "agency": agency, "kind": "review", "missed_due": due,
+             "status": "assigned",
              "assigned_to": assignee or agency, "opened_at": now, "opened_on": clock.today}
             for task_id, due, case_id, _matter, agency, assignee in red
         ]
-        opened = session.execute(_insert_ignore(session, LEDGER, ["task_id", "missed_due"])
+        opened = session.execute(insert_ignore(session, LEDGER, ["task_id", "missed_due"])
                                  .returning(LEDGER.c.case_id, LEDGER.c.task_id, LEDGER.c.assigned_to), items).all()
         report.ledger_opened = len(opened)
         for case_id, task_id, assigned_to in opened:
             events.append(_event(case_id, now, "ledger_assigned", f"task {task_id} overdue: assigned to {assigned_to} (交办)", run_id))
 
     # 督查: still open after N more working days: escalated to the agency's supervisor
-    threshold = clock.calendar.subtract_working_days(clock.today, escalate_after_days)
+    try:
+        threshold = clock.calendar.subtract_working_days(clock.today, escalate_after_days)
+    except CalendarUnknown:  # working days cannot be counted back from today: escalate nothing, guess nothing
+        threshold = date.min
     escalated = session.execute(
         update(LEDGER)
         .where(LEDGER.c.status == "assigned", LEDGER.c.opened_on <= threshold)
@@ -114,7 +119,7 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
     orphaned = select(TASK.c.id).where(TASK.c.status.in_(finished))
     closed = session.execute(
         update(LEDGER)
-        .where(LEDGER.c.status != "closed", LEDGER.c.task_id.in_(orphaned))
+        .where(LEDGER.c.status != "closed", LEDGER.c.kind == "review", LEDGER.c.task_id.in_(orphaned))
         .values(status="closed", closed_at=now, closed_by="system", closing_note="task no longer open")
         .returning(LEDGER.c.case_id)
     ).all()
@@ -130,16 +135,10 @@ def _event(case_id: int, at: datetime, kind: str, detail: str, run_id: str | Non
     return {"case_id": case_id, "at": at, "kind": kind, "actor": "system", "detail": detail, "flow_run_id": run_id}
 
 
-def _insert_ignore(session: Session, table, keys: list[str]):
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=keys)
-
-
 def link_cases(session: Session, run_id: str, case_ids: list[int]) -> None:
     """Record that the sweep's run acted on these cases (`onevisit runs`)."""
     if case_ids:
-        session.execute(_insert_ignore(session, FlowRunCase.__table__, ["flow_run_id", "case_id"]),
+        session.execute(insert_ignore(session, FlowRunCase.__table__, ["flow_run_id", "case_id"]),
                         [{"flow_run_id": run_id, "case_id": c} for c in case_ids])
 
 

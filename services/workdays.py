@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from calendar import monthrange
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlmodel import Session, select
 
 from approvals import deadlines
-from approvals.calendar import CalendarUnknown, WorkingCalendar
+from approvals.calendar import WorkingCalendar
 from approvals.deadlines import Clock
 from approvals.errors import BadInput
-from approvals.review import OPEN_TASK, TaskStatus
+from approvals.review import CaseStatus, TaskStatus
 from schemas.calendar import CalendarOverride
 from schemas.case import Case
+from schemas.clock import ClockStop
 from schemas.review import ReviewTask
-from services.clocks import refresh_case_due, refresh_task_due
+from services.clocks import case_clock, count_stop, task_clock
 
 
 def calendar_for(session: Session) -> WorkingCalendar:
@@ -32,6 +31,7 @@ def set_day(session: Session, day: date, workday: bool, *, reason: str, actor: s
     reason = reason.strip()
     if not reason:
         raise BadInput("--reason is required")
+    check_day(day)
     row = session.get(CalendarOverride, day)
     if row is None:
         session.add(CalendarOverride(day=day, workday=workday, reason=reason, set_by=actor, set_at=clock.now))
@@ -43,56 +43,44 @@ def set_day(session: Session, day: date, workday: bool, *, reason: str, actor: s
 
 
 def _recompute_open_clocks(session: Session, day: date, clock: Clock) -> int:
-    """Tasks and cases whose clock runs across `day` (or had no due date) get their due date again."""
+    """Running clocks that span `day` (or had no due date) get their due date again; stored lights stay
+    as the sweep left them, and stopped clocks are recomputed when they resume."""
     moved = 0
     running = [TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value]
     tasks = session.exec(
-        select(ReviewTask).where(ReviewTask.status.in_(running), ReviewTask.started_on < day)
+        select(ReviewTask).where(ReviewTask.status.in_(running), ReviewTask.started_on < day,
+                                 ReviewTask.stopped.is_(None))
         .where((ReviewTask.due_date.is_(None)) | (ReviewTask.due_date >= day))
+        .with_for_update()
     ).all()
     for task in tasks:
-        before = task.due_date
-        refresh_task_due(task, clock)
-        moved += task.due_date != before
+        for stop in session.exec(select(ClockStop).where(ClockStop.task_id == task.id,
+                                                         ClockStop.working_days.is_(None),
+                                                         ClockStop.ended_on.is_not(None))):
+            count_stop(stop, task, clock.calendar)
+        due = deadlines.due(clock.calendar, task_clock(task), clock.today)
+        if (due.date, due.note) != (task.due_date, task.due_note):
+            task.due_date, task.due_note = due.date, due.note
+            if task.light is None and due.date is not None:
+                task.light = "green"  # it had no clock to sweep before; the sweep takes it from here
+            moved += 1
     cases = session.exec(
-        select(Case).where(Case.status == "in_review", Case.accepted_at.is_not(None))
+        select(Case).where(Case.status == CaseStatus.IN_REVIEW.value, Case.accepted_at.is_not(None),
+                           Case.stops_open == 0)
         .where((Case.due_date.is_(None)) | (Case.due_date >= day))
+        .with_for_update()
     ).all()
     for case in cases:
-        before = case.due_date
-        refresh_case_due(case, clock)
-        moved += case.due_date != before
+        due = deadlines.due(clock.calendar, case_clock(case, clock.now.tzinfo), clock.today)
+        if (due.date, due.note) != (case.due_date, case.due_note):
+            case.due_date, case.due_note = due.date, due.note
+            if case.light is None and due.date is not None:
+                case.light = "green"
+            moved += 1
     return moved
 
 
-@dataclass(frozen=True)
-class MonthView:
-    month: int
-    working_days: int | None  # None: not announced and not fully overridden
-    holidays: list[date]  # weekdays off
-    makeup_workdays: list[date]  # weekend days on (调休)
-    overrides: list[dict]
-
-
-def year_view(calendar: WorkingCalendar, overrides: list[CalendarOverride], year: int) -> dict:
-    if not 1900 <= year <= 2200:
-        raise BadInput(f"year {year} is out of range")
-    months = []
-    for month in range(1, 13):
-        days = [date(year, month, d) for d in range(1, monthrange(year, month)[1] + 1)]
-        holidays, makeup, count = [], [], 0
-        try:
-            for day in days:
-                work = calendar.is_workday(day)
-                count += work
-                if day.weekday() < 5 and not work:
-                    holidays.append(day)
-                if day.weekday() >= 5 and work:
-                    makeup.append(day)
-            working: int | None = count
-        except CalendarUnknown:
-            working = None
-        months.append(MonthView(month, working, holidays, makeup,
-                                [{"day": o.day, "workday": o.workday, "reason": o.reason, "set_by": o.set_by}
-                                 for o in overrides if o.day.year == year and o.day.month == month]))
-    return {"year": year, "announced": calendar.announced(year), "months": [m.__dict__ for m in months]}
+def check_day(day: date) -> date:
+    if not 1900 <= day.year <= 2200:
+        raise BadInput(f"{day.isoformat()} is out of range (years 1900-2200)")
+    return day
