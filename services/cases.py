@@ -325,6 +325,7 @@ def settle_case(session: Session, case: Case, *, actor: str, clock: Clock) -> li
         return []
     tasks = tasks_of(session, case.id)
     by_matter = {t.matter: t for t in tasks}
+    commitments.drop_unneeded(session, case, catalog_version(session, case.catalog_version), tasks, clock)
     outcome = settle(
         [TaskState(t.matter, TaskStatus(t.status), t.optional, tuple(t.depends_on)) for t in tasks],
         withhold=commitments.open_deficiency(session, case.id) is not None,

@@ -92,6 +92,21 @@ def keep_promise(session: Session, case: Case, actor: str, clock: Clock) -> bool
     return True
 
 
+def drop_unneeded(session: Session, case: Case, catalog: Catalog, tasks: list[ReviewTask], clock: Clock) -> None:
+    """A 容缺 promise whose outstanding materials only denied or cancelled matters needed is void:
+    nobody waits for them any more, so they neither withhold results nor break a promise."""
+    promise = open_deficiency(session, case.id)
+    if promise is None:
+        return
+    live = [t.matter for t in tasks if t.status not in (TaskStatus.DENIED.value, TaskStatus.CANCELLED.value)]
+    needed = {x.code for m in live for x in catalog.matters[m].materials}
+    outstanding = [m for m in promise.materials if m not in case.provided_materials]
+    if outstanding and not any(m in needed for m in outstanding):
+        promise.status, promise.resolved_at = CommitmentStatus.VOID.value, clock.now
+        promise.note = f"no longer needed: {', '.join(outstanding)} served only denied or cancelled matters"
+        record(session, case, clock.now, "promise_void", "system", promise.note)
+
+
 def on_issued(session: Session, case: Case, catalog: Catalog, certified: list[str], clock: Clock) -> None:
     """告知承诺 verification windows start at issuance; promises on matters not issued are void."""
     for promise in session.exec(
