@@ -54,10 +54,12 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock) -> int:
         .with_for_update()
     ).all()
     for task in tasks:
-        for stop in session.exec(select(ClockStop).where(ClockStop.task_id == task.id,
-                                                         ClockStop.working_days.is_(None),
-                                                         ClockStop.ended_on.is_not(None))):
-            count_stop(stop, task, clock.calendar)
+        uncounted = [stop for stop in session.exec(select(ClockStop).where(ClockStop.task_id == task.id,
+                                                                           ClockStop.working_days.is_(None),
+                                                                           ClockStop.ended_on.is_not(None)))
+                     if count_stop(stop, task, clock.calendar) is None]
+        if uncounted:  # still not countable: the due date stays unknown, never short by the stopped days
+            continue
         due = deadlines.due(clock.calendar, task_clock(task), clock.today)
         if (due.date, due.note) != (task.due_date, task.due_note):
             task.due_date, task.due_note = due.date, due.note
