@@ -56,3 +56,17 @@ def listed(run, *args: str, **kw) -> list[dict]:
     result = run(*args, "--json", **kw)
     assert result.code == 0, result.err
     return result.json()
+
+
+def approve_all(run, case_no: str, *, rounds: int = 6, **kw) -> dict:
+    """Approve every pending task, round after round (prerequisites first, then what they release),
+    each by its agency's reviewer; returns the case as shown once nothing is pending."""
+    for _ in range(rounds):
+        shown = show(run, case_no, **kw)
+        pending = [r for r in shown["reviews"] if r["status"] == "pending"]
+        if not pending:
+            return shown
+        for r in pending:
+            result = run("decide", r["task_id"], "approve", "--operator", f"{r['agency']}-reviewer", **kw)
+            assert result.code == 0, result.err
+    raise AssertionError(f"{case_no}: still pending after {rounds} rounds")

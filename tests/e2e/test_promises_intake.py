@@ -11,10 +11,9 @@ import json
 import uuid
 from pathlib import Path
 
-import pytest
 
 from approvals.calendar import WorkingCalendar
-from tests.support import MONDAY, approve_matter, at, review, show, submit
+from tests.support import MONDAY, approve_all, approve_matter, at, review, show, submit
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -39,18 +38,6 @@ def promise_floor_plan(path: Path) -> Path:
 def uscc_of(path: Path) -> str:
     return json.loads(path.read_text("utf-8"))["applicant"]["uscc"]
 
-
-def approve_all(run, case_no: str, *, rounds: int = 6, **kw) -> dict:
-    """Approve every pending task, round after round (the licence first, then the rest)."""
-    for _ in range(rounds):
-        shown = show(run, case_no, **kw)
-        pending = [r for r in shown["reviews"] if r["status"] == "pending"]
-        if not pending:
-            return shown
-        for r in pending:
-            result = run("decide", r["task_id"], "approve", "--operator", f"{r['agency']}-reviewer", **kw)
-            assert result.code == 0, result.err
-    raise AssertionError(f"{case_no}: still pending after {rounds} rounds")
 
 
 def kinds(shown: dict, kind: str) -> list[dict]:

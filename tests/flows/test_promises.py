@@ -20,7 +20,7 @@ from approvals.calendar import WorkingCalendar
 from schemas.case import Case
 from schemas.orchestration import OutboxItem
 from services.db import UnitOfWork
-from tests.support import MONDAY, approve_matter, at, review, show, submit
+from tests.support import MONDAY, approve_all, approve_matter, at, review, show, submit
 
 PROMISE_FIELDS = {"promises_suspended", "promises_returned", "verifications_overdue"}
 
@@ -51,17 +51,6 @@ def credit(run, uscc: str) -> list[dict]:
 def kinds(shown: dict, kind: str) -> list[dict]:
     return [e for e in shown["events"] if e["kind"] == kind]
 
-
-def approve_all(run, case_no: str, **kw) -> dict:
-    for _ in range(6):
-        shown = show(run, case_no, **kw)
-        pending = [r for r in shown["reviews"] if r["status"] == "pending"]
-        if not pending:
-            return shown
-        for r in pending:
-            result = run("decide", r["task_id"], "approve", "--operator", f"{r['agency']}-reviewer", **kw)
-            assert result.code == 0, result.err
-    raise AssertionError(f"{case_no}: still pending")
 
 
 def same_applicant(path: Path, **changes) -> Path:

@@ -7,7 +7,6 @@ Expected dates are computed with approvals.calendar.WorkingCalendar, never writt
 
 from __future__ import annotations
 
-import pytest
 
 from approvals.calendar import WorkingCalendar
 from tests.support import MONDAY, at, decide, review, show, submit
