@@ -11,6 +11,7 @@ neglected case's deadlines and runs the sweep: red lights, the supervision ledge
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -146,7 +147,7 @@ def run_demo(keep: Path | None = None) -> None:
     served = subprocess.Popen([sys.executable, "-c", "import cli; cli.main(['serve'])"],
                               env={**os.environ, "ONEVISIT_ORCHESTRATE_EVERY_SECONDS": "2",
                                    "PREFECT_LOGGING_LEVEL": "WARNING"},
-                              stdout=log, stderr=subprocess.STDOUT)
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         restaurant = _submit(1, "RESTAURANT", "湘味小馆餐饮有限公司", optional=["SIGNBOARD", "TOBACCO_RETAIL"])
         again = _submit(1, "RESTAURANT", "湘味小馆餐饮有限公司", optional=["SIGNBOARD", "TOBACCO_RETAIL"])
@@ -175,12 +176,13 @@ def run_demo(keep: Path | None = None) -> None:
                       "Prefect's embedded server, ~15 s)…")
         delivered = _wait_delivered([restaurant, company, factory, hotel, pharmacy])
         console.print("  all delivered" if delivered else f"  [red]not delivered in time; see {workdir / 'serve.log'}[/red]")
-    finally:
-        served.terminate()
+    finally:  # stop `serve` and the embedded Prefect server it started: the whole process group
+        os.killpg(served.pid, signal.SIGTERM)
         try:
             served.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            served.kill()
+            os.killpg(served.pid, signal.SIGKILL)
+            served.wait()
         log.close()
 
     console.print("\n[bold]Part 2 · on demand[/bold]: promises (容缺, 告知承诺), then `onevisit orchestrate` "
