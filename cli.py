@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -19,9 +20,18 @@ credit_app = typer.Typer(help="Credit records of applicants (broken promises) an
 app.add_typer(credit_app, name="credit")
 calendar_app = typer.Typer(help="The working-day calendar: announced holidays and overrides.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+operator_app = typer.Typer(help="Operators and their roles (administrators).", no_args_is_help=True)
+app.add_typer(operator_app, name="operator")
+agent_app = typer.Typer(help="Agents (代办员) who file and follow cases for applicants.", no_args_is_help=True)
+app.add_typer(agent_app, name="agent")
+mandate_app = typer.Typer(help="Mandates (委托书): what an applicant lets an agent do, until when.", no_args_is_help=True)
+app.add_typer(mandate_app, name="mandate")
+audit_app = typer.Typer(help="The tamper-evident timeline (hash chain).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 OperatorOpt = Annotated[str | None, typer.Option("--operator", help="Who acts (or ONEVISIT_OPERATOR).")]
+UnmaskedOpt = Annotated[bool, typer.Option("--unmasked", help="Show identifiers in full (administrators, --json).")]
 
 
 class DecisionAction(str, Enum):
@@ -82,6 +92,32 @@ def _uow(write: bool = True):
     return UnitOfWork(url, write=write)
 
 
+@contextmanager
+def _reading(operator: str | None, act=None, *, agents: bool = False):
+    """A read connection and the enabled operator reading through it (agents: their own cases only)."""
+    from approvals.errors import Refused
+    from approvals.permissions import Act, Role
+    from services.reads import require
+
+    with _read() as read:
+        who = require(read, _operator(operator), act or Act.READ)
+        if who.role is Role.AGENT and not agents:
+            raise Refused(f"agent {who.id} reads its own cases only (onevisit cases, onevisit show)")
+        yield read, who
+
+
+def _unmasked(who, unmasked: bool, as_json: bool) -> bool:
+    from approvals.errors import BadInput
+    from approvals.permissions import Act, check
+
+    if not unmasked:
+        return False
+    if not as_json:
+        raise BadInput("--unmasked goes with --json")
+    check(who, Act.UNMASK)
+    return True
+
+
 def _operator(given: str | None) -> str:
     from approvals.errors import BadInput
 
@@ -137,14 +173,20 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 @app.command()
 def init(
     no_catalog: Annotated[bool, typer.Option("--no-catalog", help="Do not load the built-in catalog.")] = False,
+    admin: Annotated[str, typer.Option("--admin", help="The first administrator's operator id.")] = "admin",
 ) -> None:
-    """Create or upgrade the database; load the built-in catalog if none is loaded."""
+    """Create or upgrade the database; create the administrator; load the built-in catalog if none is."""
     from services import catalog as catalogs
     from services.db import UnitOfWork
     from services.migrate import upgrade
+    from services.staff import ensure_admin
 
     settings = _settings()
     upgrade(settings.url)
+    with UnitOfWork(settings.url) as uow:
+        if ensure_admin(uow.session, admin, settings.current_time()):
+            uow.commit()
+            typer.echo(f"administrator {admin} created")
     with UnitOfWork(settings.url) as uow:
         from schemas.catalog import CatalogVersion
         from sqlmodel import select
@@ -169,24 +211,28 @@ def catalog_load(
     file: Annotated[Path, typer.Argument(help="A YAML catalog.")],
     operator: OperatorOpt = None,
 ) -> None:
-    """Load a catalog: checked whole, loaded whole or not at all."""
+    """Load a catalog: checked whole, loaded whole or not at all (administrators)."""
+    from approvals.permissions import Act
     from services import catalog as catalogs
+    from services.staff import authorise
 
+    who = _operator(operator)
     text = catalogs.read_catalog_file(file)
     catalogs.parse_catalog_text(text)  # bad input is refused before the database is touched
     with _uow() as uow:
-        version, changed = catalogs.load_catalog(uow.session, text, source=str(file), actor=operator or "admin",
+        authorise(uow.session, who, Act.ADMINISTER)
+        version, changed = catalogs.load_catalog(uow.session, text, source=str(file), actor=who,
                                                  now=_settings().current_time())
         uow.commit()
     typer.echo(f"catalog version {version.id} " + ("loaded" if changed else "unchanged (same as in force)"))
 
 
 @catalog_app.command("list")
-def catalog_list(as_json: JsonOpt = False) -> None:
+def catalog_list(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
     """Bundles, their matters and materials, as in force."""
     from services.reads import catalog_document
 
-    with _read() as read:
+    with _reading(operator, agents=True) as (read, _):
         version, document = catalog_document(read)
     matters = {m["code"]: m for m in document["matters"]}
     bundles = [
@@ -232,7 +278,7 @@ def submit(
     from services import cases
 
     application = _read_application(file)
-    actor = operator or _settings().operator or "window"
+    actor = _operator(operator)
     result = _write(lambda session: cases.submit(session, application, actor=actor, clock=_clock(session)),
                     retry_on_conflict=True)
     if as_json:
@@ -288,7 +334,7 @@ def supplement(
     """Record materials the applicant supplied: completes intake or resumes a review."""
     from services import cases
 
-    actor = operator or _settings().operator or "window"
+    actor = _operator(operator)
     result = _write(lambda s: cases.supplement(s, case_no, material or [], actor=actor, clock=_clock(s)))
     if as_json:
         _print_json(result.__dict__)
@@ -330,20 +376,27 @@ def decide(
 
 
 @app.command()
-def show(case_no: Annotated[str, typer.Argument(help="The case number.")], as_json: JsonOpt = False) -> None:
-    """One case: its reviews, certificates and timeline."""
+def show(case_no: Annotated[str, typer.Argument(help="The case number.")], operator: OperatorOpt = None,
+         unmasked: UnmaskedOpt = False, as_json: JsonOpt = False) -> None:
+    """One case: its reviews, certificates and timeline (an agent sees its own cases)."""
+    from approvals.permissions import Role
     from services.reads import show_case
 
-    with _read() as read:
+    with _reading(operator, agents=True) as (read, who):
         clock = _read_clock(read)
-        case = show_case(read, case_no, clock.calendar, clock.today, clock.now.tzinfo)
+        case = show_case(read, case_no, clock.calendar, clock.today, clock.now.tzinfo,
+                         unmasked=_unmasked(who, unmasked, as_json), agent=who.id if who.role is Role.AGENT else None)
     if as_json:
         _print_json(case)
         return
     light = f" · light {case.light}" if case.light else ""
-    typer.echo(f"{case.case_no} · {case.bundle} {case.bundle_name} · {case.status}{light}")
+    key = f" · ★ key project, leader {case.leader}" if case.key_project else ""
+    typer.echo(f"{case.case_no} · {case.bundle} {case.bundle_name} · {case.status}{light}{key}")
+    phone = f" {case.legal_representative_phone}" if case.legal_representative_phone else ""
     typer.echo(f"applicant {case.applicant} ({case.uscc}), legal representative {case.legal_representative} "
-               f"{case.legal_representative_id}; due {case.due_date or '-'}")
+               f"{case.legal_representative_id}{phone}; due {case.due_date or '-'}")
+    if case.agent:
+        typer.echo(f"filed and followed by agent {case.agent} (帮代办)")
     if case.missing:
         typer.echo("missing: " + ", ".join(case.missing))
     if case.due_note:
@@ -375,12 +428,13 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], as_js
 def tasks(
     agency: Annotated[str | None, typer.Option("--agency", help="Only this agency's tasks.")] = None,
     status: Annotated[str | None, typer.Option("--status", help="Only tasks in this status (default: open).")] = None,
+    operator: OperatorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A work queue: key projects first, then the reddest light, then the earliest due date."""
     from services.reads import list_tasks
 
-    with _read() as read:
+    with _reading(operator) as (read, _):
         clock = _read_clock(read)
         rows = list_tasks(read, clock.calendar, clock.today, agency=agency, status=status)
     if as_json:
@@ -396,18 +450,29 @@ def cases_(
     status: Annotated[str | None, typer.Option("--status", help="Only cases in this status.")] = None,
     stalled: Annotated[bool, typer.Option("--stalled", help="Only stalled cases, with the reason.")] = False,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only cases with a red task or a red case clock.")] = False,
+    agent: Annotated[str | None, typer.Option("--agent", help="An agent's worklist (帮代办).")] = None,
+    operator: OperatorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Cases, oldest first."""
-    from approvals.errors import BadInput
+    """Cases, oldest first; an agent's worklist puts key projects and open cases first."""
+    from approvals.errors import BadInput, Refused
+    from approvals.permissions import Role
     from services import reads
 
     if sum((stalled, overdue, status is not None)) > 1:
         raise BadInput("--status, --stalled and --overdue are alternatives: give one")
+    if agent is not None and (stalled or overdue):
+        raise BadInput("--agent goes with --status only")
     settings = _settings()
-    with _read() as read:
+    with _reading(operator, agents=True) as (read, who):
+        if who.role is Role.AGENT:
+            if agent not in (None, who.id) or stalled or overdue:
+                raise Refused(f"agent {who.id} reads its own worklist only (onevisit cases)")
+            agent = who.id
         clock = _read_clock(read)
-        if stalled:
+        if agent is not None:
+            rows = reads.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo, agent=agent)
+        elif stalled:
             rows = reads.stalled_cases(read, clock.calendar, clock.now, after_days=settings.stalled_after_days,
                                        lease_seconds=settings.claim_lease_seconds)
         elif overdue:
@@ -418,18 +483,20 @@ def cases_(
         _print_json(rows)
         return
     columns = ["case", "status", "bundle", "applicant", "submitted", "due", "light", "open tasks", "certificates"]
-    _table("stalled cases" if stalled else "overdue cases" if overdue else "cases",
+    _table("stalled cases" if stalled else "overdue cases" if overdue else f"worklist of agent {agent}" if agent
+           else "cases",
            columns + (["why"] if stalled or overdue else []),
-           [[r.case_no, r.status, r.bundle, r.applicant, _when(r.submitted_at), r.due_date, r.light, r.open_tasks,
+           [[r.case_no + (" ★" if r.key_project else ""), r.status, r.bundle, r.applicant, _when(r.submitted_at), r.due_date, r.light, r.open_tasks,
              r.certificates] + ([r.reason] if stalled or overdue else []) for r in rows])
 
 
 @app.command()
-def runs(case_no: Annotated[str, typer.Argument(help="The case number.")], as_json: JsonOpt = False) -> None:
+def runs(case_no: Annotated[str, typer.Argument(help="The case number.")], operator: OperatorOpt = None,
+         as_json: JsonOpt = False) -> None:
     """The Prefect flow runs that acted on a case (as they recorded themselves)."""
     from services.reads import list_runs
 
-    with _read() as read:
+    with _reading(operator) as (read, _):
         rows = list_runs(read, case_no)
     if as_json:
         _print_json(rows)
@@ -469,11 +536,11 @@ def verify(
 
 @credit_app.command("show")
 def credit_show(uscc: Annotated[str, typer.Argument(help="The applicant's unified social credit code.")],
-                as_json: JsonOpt = False) -> None:
+                operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
     """An applicant's credit records; an open one bars 容缺 and 告知承诺."""
     from services.reads import credit_records
 
-    with _read() as read:
+    with _reading(operator) as (read, _):
         rows = credit_records(read, uscc)
     if as_json:
         _print_json(rows)
@@ -503,12 +570,13 @@ def credit_repair(
 @app.command()
 def ledger(
     open_only: Annotated[bool, typer.Option("--open", help="Only items not crossed off yet.")] = False,
+    operator: OperatorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The supervision ledger: overdue tasks assigned (交办), supervised (督查), closed (销号)."""
     from services.reads import ledger as ledger_rows
 
-    with _read() as read:
+    with _reading(operator) as (read, _):
         rows = ledger_rows(read, open_only=open_only)
     if as_json:
         _print_json(rows)
@@ -530,21 +598,22 @@ def calendar_set(
     from services import workdays
 
     when = _parse_day(day)
-    who = operator or _settings().operator or "admin"
+    who = _operator(operator)
     moved = _write(lambda s: workdays.set_day(s, when, kind is DayKind.workday, reason=reason, actor=who,
                                               clock=_clock(s)))
     typer.echo(f"{when.isoformat()} is now a {kind.value}; {moved} due dates moved")
 
 
 @calendar_app.command("show")
-def calendar_show(year: Annotated[int, typer.Argument(help="The year.")], as_json: JsonOpt = False) -> None:
+def calendar_show(year: Annotated[int, typer.Argument(help="The year.")], operator: OperatorOpt = None,
+                  as_json: JsonOpt = False) -> None:
     """A year's working days per month, holidays, make-up workdays (调休) and overrides."""
     from dataclasses import asdict
 
     from approvals.calendar import year_view
     from services.reads import calendar, calendar_overrides
 
-    with _read() as read:
+    with _reading(operator, agents=True) as (read, _):
         view = year_view(calendar(read), calendar_overrides(read), year)
     if as_json:
         _print_json(asdict(view))
@@ -568,18 +637,193 @@ def _parse_day(text: str):
         raise BadInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+# --- operators, agents, mandates, key projects, audit ---------------------------------------
+
+
+class StaffRole(str, Enum):
+    window = "window"
+    reviewer = "reviewer"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+@operator_app.command("add")
+def operator_add(
+    operator_id: Annotated[str, typer.Argument(metavar="ID", help="The new operator's id.")],
+    role: Annotated[StaffRole, typer.Option("--role", help="window, reviewer, supervisor or admin.")],
+    agency: Annotated[str | None, typer.Option("--agency", help="A reviewer's agency code.")] = None,
+    name: Annotated[str, typer.Option("--name", help="The person's name.")] = "",
+    phone: Annotated[str | None, typer.Option("--phone", help="A phone number (shown masked).")] = None,
+    operator: OperatorOpt = None,
+) -> None:
+    """Add an operator (administrators)."""
+    from services import staff
+
+    who = _operator(operator)
+    row = _write(lambda s: staff.add_operator(s, operator_id, role.value, agency=agency, name=name, phone=phone,
+                                              by=who, now=_settings().current_time()))
+    typer.echo(f"operator {row.id} added: {row.role}" + (f" of {row.agency}" if row.agency else ""))
+
+
+@operator_app.command("list")
+def operator_list(operator: OperatorOpt = None, unmasked: UnmaskedOpt = False, as_json: JsonOpt = False) -> None:
+    """Every operator and agent, with role, agency and state."""
+    from services.reads import list_operators
+
+    with _reading(operator) as (read, who):
+        rows = list_operators(read, unmasked=_unmasked(who, unmasked, as_json))
+    if as_json:
+        _print_json(rows)
+        return
+    _table("operators", ["id", "role", "agency", "name", "phone", "enabled", "created"],
+           [[r["id"], r["role"], r["agency"], r["name"], r["phone"], "yes" if r["enabled"] else "no",
+             f"{_when(r['created_at'])} by {r['created_by']}"] for r in rows])
+
+
+@operator_app.command("disable")
+def operator_disable(operator_id: Annotated[str, typer.Argument(metavar="ID", help="The operator to disable.")],
+                     operator: OperatorOpt = None) -> None:
+    """Disable an operator or agent: it keeps its history, and can neither act nor read."""
+    from services import staff
+
+    who = _operator(operator)
+    changed = _write(lambda s: staff.disable_operator(s, operator_id, by=who, now=_settings().current_time()))
+    typer.echo(f"operator {operator_id} " + ("disabled" if changed else "was already disabled"))
+
+
+@agent_app.command("add")
+def agent_add(
+    agent_id: Annotated[str, typer.Argument(metavar="ID", help="The agent's id (it acts under it).")],
+    name: Annotated[str, typer.Option("--name", help="The agent's name.")],
+    phone: Annotated[str | None, typer.Option("--phone", help="A phone number (shown masked).")] = None,
+    operator: OperatorOpt = None,
+) -> None:
+    """Register an agent (代办员) (administrators)."""
+    from services import staff
+
+    who = _operator(operator)
+    row = _write(lambda s: staff.add_agent(s, agent_id, name=name, phone=phone, by=who,
+                                           now=_settings().current_time()))
+    typer.echo(f"agent {row.id} added: {row.name}")
+
+
+@mandate_app.command("grant")
+def mandate_grant(
+    agent_id: Annotated[str, typer.Argument(metavar="AGENT_ID", help="The agent.")],
+    applicant: Annotated[str, typer.Option("--applicant", help="The applicant's unified social credit code.")],
+    scope: Annotated[str, typer.Option("--scope", help="submit,supplement,sign_commitment,receive_results")],
+    until: Annotated[str, typer.Option("--until", help="Last valid day, YYYY-MM-DD.")],
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a mandate (委托书) from an applicant to an agent (administrators)."""
+    from services import staff
+
+    who = _operator(operator)
+    last = _parse_day(until)
+    row = _write(lambda s: staff.grant_mandate(s, agent_id, applicant, scope, last, by=who, clock=_clock(s)))
+    if as_json:
+        _print_json({"id": row.id, "agent": row.agent, "applicant": row.uscc, "scopes": row.scopes,
+                     "valid_until": row.valid_until})
+        return
+    typer.echo(f"mandate {row.id}: {row.agent} for {row.uscc} ({', '.join(row.scopes)}) until {row.valid_until}")
+
+
+@mandate_app.command("revoke")
+def mandate_revoke(
+    mandate_id: Annotated[int, typer.Argument(metavar="MANDATE_ID", help="The mandate.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is revoked.")],
+    operator: OperatorOpt = None,
+) -> None:
+    """Revoke a mandate: the agent's further actions under it are refused; its cases go on at the window."""
+    from services import staff
+
+    who = _operator(operator)
+    changed = _write(lambda s: staff.revoke_mandate(s, mandate_id, reason=reason, by=who,
+                                                    now=_settings().current_time()))
+    typer.echo(f"mandate {mandate_id} " + ("revoked" if changed else "was already revoked"))
+
+
+@mandate_app.command("list")
+def mandate_list(
+    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's mandates.")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mandates, with their state today (valid, expired, revoked)."""
+    from approvals.errors import Refused
+    from approvals.permissions import Role
+    from services.reads import list_mandates
+
+    with _reading(operator, agents=True) as (read, who):
+        if who.role is Role.AGENT:
+            if agent not in (None, who.id):
+                raise Refused(f"agent {who.id} reads its own mandates only")
+            agent = who.id
+        rows = list_mandates(read, _read_clock(read).today, agent=agent)
+    if as_json:
+        _print_json(rows)
+        return
+    _table("mandates (委托书)", ["id", "agent", "applicant", "scopes", "until", "status", "granted"],
+           [[r["id"], r["agent"], r["applicant"], ", ".join(r["scopes"]), r["valid_until"], r["status"],
+             f"{_when(r['granted_at'])} by {r['granted_by']}"] for r in rows])
+
+
+@app.command("key-project")
+def key_project(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    leader: Annotated[str, typer.Option("--leader", help="The responsible leader (包联领导).")],
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put a case on the green channel (重点项目): shorter promised limits, first in every queue."""
+    from services import cases
+
+    who = _operator(operator)
+    result = _write(lambda s: cases.mark_key_project(s, case_no, leader, actor=who, clock=_clock(s)))
+    if as_json:
+        _print_json(result.__dict__)
+        return
+    typer.echo(f"{result.case_no}: key project, leader {result.leader}; {result.shortened} promised limits shortened"
+               if result.changed else f"{result.case_no} is already a key project (leader {result.leader})")
+
+
+@audit_app.command("verify")
+def audit_verify(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
+    """Check every case's timeline hash chain; report the first broken link (exit 1 if any)."""
+    from approvals.errors import Refused
+    from approvals.permissions import Act
+    from services.reads import audit
+
+    with _reading(operator, Act.AUDIT) as (read, _):
+        report = audit(read)
+    if as_json:
+        _print_json(report)
+    elif report["ok"]:
+        typer.echo(f"timeline intact: {report['events']} events in {report['cases']} cases")
+    if not report["ok"]:
+        broken = report["first_broken"]
+        message = (f"timeline broken: case {broken['case_no']}, event id {broken['event_id']} (seq {broken['seq']}): "
+                   f"{broken['problem']}")
+        if as_json:
+            sys.exit(1)
+        raise Refused(message)
+
+
 # --- orchestration (these import Prefect) ---------------------------------------------------
 
 
 @app.command()
 def orchestrate(
     case_no: Annotated[str | None, typer.Option("--case", help="Only this case's queued work.")] = None,
+    operator: OperatorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the orchestration flow now, once per batch until nothing is queued."""
+    """Run the orchestration flow now, once per batch until nothing is queued (administrators)."""
+    from approvals.permissions import Act
     from services.reads import case_exists
 
-    with _read() as read:  # refuse early (uninitialised database, unknown case), before Prefect starts
+    with _reading(operator, Act.ADMINISTER) as (read, _):  # refuse early (uninitialised database, unknown case), before Prefect starts
         if case_no is not None:
             case_exists(read, case_no)
     from flows.serving import run_until_idle
@@ -596,9 +840,11 @@ def orchestrate(
 
 
 @app.command()
-def sweep(as_json: JsonOpt = False) -> None:
-    """Run the sweep once now: lights, ledger items (交办, 督查), silent flow runs."""
-    with _read():
+def sweep(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
+    """Run the sweep once now: lights, ledger items (交办, 督查), silent flow runs (supervisors, administrators)."""
+    from approvals.permissions import Act
+
+    with _reading(operator, Act.SWEEP):
         pass
     from flows.sweep import sweep as sweep_flow
 

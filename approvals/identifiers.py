@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -55,6 +57,25 @@ def resident_id_problem(number: str, today: date | None = None) -> str | None:
     if number[17] != expected:
         return f"check character is {number[17]}, expected {expected}"
     return None
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`138****5678`."""
+    if phone is None:
+        return None
+    digits = phone.replace(" ", "").replace("-", "")
+    return mask(digits, keep_start=3, keep_end=4)
+
+
+_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+                          r"[0-9]{3}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_text(text: str) -> str:
+    """Free text (a reason, a timeline detail) with any resident ID or mobile number in it masked."""
+    text = _RESIDENT_ID.sub(lambda m: mask(m.group(0)), text)
+    return _MOBILE.sub(lambda m: mask(m.group(0), keep_start=3, keep_end=4), text)
 
 
 def mask(identifier: str, keep_start: int = 6, keep_end: int = 4) -> str:

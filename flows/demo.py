@@ -29,7 +29,7 @@ from services import cases as use_cases
 from services.catalog import BUILTIN, builtin_catalog_text, catalog_in_force, load_catalog
 from services.db import UnitOfWork
 from services.migrate import upgrade
-from services.reads import calendar, ledger as ledger_rows, list_runs, reader, show_case
+from services.reads import audit as audit_chain, calendar, ledger as ledger_rows, list_runs, reader, show_case
 from services.settings import get_settings
 from services.workdays import calendar_for
 
@@ -54,7 +54,7 @@ def _clock(session) -> Clock:
 
 
 def _submit(seq: int, bundle: str, name: str, *, omit=(), optional=None, request_id=None, promise=(),
-            on_word=()) -> str:
+            on_word=(), agent: str | None = None) -> str:
     url = get_settings().url
     with UnitOfWork(url) as uow:
         _, catalog = catalog_in_force(uow.session)
@@ -70,9 +70,11 @@ def _submit(seq: int, bundle: str, name: str, *, omit=(), optional=None, request
         optional_matters=optional,
         deficiency_promise=list(promise),
         commitment_matters=list(on_word),
+        channel="proxy" if agent else "window",
+        agent=agent,
     )
     with UnitOfWork(url) as uow:
-        result = use_cases.submit(uow.session, application, actor="window-3", clock=_clock(uow.session))
+        result = use_cases.submit(uow.session, application, actor=agent or "window-3", clock=_clock(uow.session))
         uow.commit()
     note = f" (missing: {', '.join(result.missing)})" if result.missing else ""
     console.print(f"  submit {bundle:<19} → {result.case_no} {result.status}{note}")
@@ -85,7 +87,7 @@ def _decide(case_no: str, matter: str, action: Action, reason=None, materials=()
         review = next(r for r in show_case(read, case_no, calendar(read), get_settings().current_time().date()).reviews
                       if r.matter == matter)
     with UnitOfWork(url) as uow:
-        result = use_cases.decide(uow.session, review.task_id, action, operator=f"{review.agency.lower()}-reviewer",
+        result = use_cases.decide(uow.session, review.task_id, action, operator=f"{review.agency}-reviewer",
                                   reason=reason, materials=list(materials), clock=_clock(uow.session))
         uow.commit()
     extra = f" → issued {len(result.certificates)} together" if result.certificates else ""
@@ -105,9 +107,9 @@ def _approve_all(case_no: str) -> None:
             _decide(case_no, matter, Action.APPROVE)
 
 
-def _supplement(case_no: str, materials: list[str]) -> None:
+def _supplement(case_no: str, materials: list[str], actor: str = "window-3") -> None:
     with UnitOfWork(get_settings().url) as uow:
-        result = use_cases.supplement(uow.session, case_no, materials, actor="window-3", clock=_clock(uow.session))
+        result = use_cases.supplement(uow.session, case_no, materials, actor=actor, clock=_clock(uow.session))
         uow.commit()
     console.print(f"  supplement {', '.join(materials)} → {case_no} {result.status}")
 
@@ -139,6 +141,7 @@ def run_demo(keep: Path | None = None) -> None:
     with UnitOfWork(settings.url) as uow:
         load_catalog(uow.session, builtin_catalog_text(), source=BUILTIN, actor="demo", now=settings.current_time())
         uow.commit()
+    _staff()
     console.rule("[bold]onevisit demo[/bold] · 一件事一次办")
     console.print(f"database: {path}")
 
@@ -197,20 +200,62 @@ def run_demo(keep: Path | None = None) -> None:
 
     with UnitOfWork(get_settings().url) as uow:
         result = verify(uow.session, shop, "FOOD_BUSINESS", passed=False, reason="现场核查：无冷藏设施 (no cold storage)",
-                        operator="samr-inspector", clock=_clock(uow.session))
+                        operator="SAMR-reviewer", clock=_clock(uow.session))
         uow.commit()
     console.print(f"  verification of the 告知承诺 failed → {result.revoked} revoked, a credit record written; "
                   "the other certificates stay valid")
+    proxy = _agency_service()
     from flows.serving import run_until_idle  # imports Prefect
 
     for report in run_until_idle():
         console.print(f"  flow run {report.flow_run_id}: {report.done} items done for {', '.join(report.cases)}")
 
     late = _supervision()
-    _summary([restaurant, company, factory, hotel, pharmacy, shop] + ([late] if late else []))
+    _summary([restaurant, company, factory, hotel, pharmacy, shop, proxy] + ([late] if late else []))
+    with reader(get_settings().url) as read:
+        audit = audit_chain(read)
+    console.print(f"audit verify: {'timeline intact' if audit['ok'] else 'BROKEN'}: {audit['events']} events in "
+                  f"{audit['cases']} cases, each chained to the one before it")
     console.print(f"\nInspect: ONEVISIT_DATABASE_URL=sqlite:///{path} onevisit show {restaurant}")
     console.print("Prefect UI: `prefect server start`, open http://127.0.0.1:4200 → Runs, filter by tag "
                   f"case:{restaurant} (flow runs are named after the cases they acted on)")
+
+
+def _staff() -> None:
+    """The service hall: the administrator, a window clerk, a reviewer per agency, an agent and its mandate."""
+    from datetime import timedelta
+
+    from services import staff
+
+    settings = get_settings()
+    now = settings.current_time()
+    with UnitOfWork(settings.url) as uow:
+        staff.ensure_admin(uow.session, "admin", now)
+        _, catalog = catalog_in_force(uow.session)
+        staff.add_operator(uow.session, "window-3", "window", agency=None, name="窗口3号", phone=None, by="admin",
+                           now=now)
+        for agency in catalog.agencies:
+            staff.add_operator(uow.session, f"{agency}-reviewer", "reviewer", agency=agency, name=f"{agency} 审批员",
+                               phone=None, by="admin", now=now)
+        staff.add_agent(uow.session, "AG-07", name="园区代办员 林晓", phone="13800138000", by="admin", now=now)
+        staff.grant_mandate(uow.session, "AG-07", _uscc(8), "submit,supplement,receive_results",
+                            now.date() + timedelta(days=90), by="admin", clock=_clock(uow.session))
+        uow.commit()
+
+
+def _agency_service() -> str:
+    """帮代办 and the green channel: an agent files under its mandate, the window marks a key project."""
+    console.print("\n  帮代办: agent AG-07 files for an investor under a mandate; the window puts it on the green "
+                  "channel (重点项目)")
+    case_no = _submit(8, "COMPANY_START", "嘉庚新材料有限公司", omit=("LEASE",), agent="AG-07")
+    _supplement(case_no, ["LEASE"], actor="AG-07")
+    with UnitOfWork(get_settings().url) as uow:
+        marked = use_cases.mark_key_project(uow.session, case_no, "副区长 陈明", actor="window-3",
+                                            clock=_clock(uow.session))
+        uow.commit()
+    console.print(f"  {case_no}: key project, leader {marked.leader}; {marked.shortened} promised limits halved")
+    _approve_all(case_no)
+    return case_no
 
 
 def _supervision() -> str | None:

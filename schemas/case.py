@@ -16,6 +16,7 @@ class LegalRepresentativeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = PydField(min_length=1, max_length=100)
     id_number: str = PydField(min_length=1, max_length=32)
+    phone: str | None = PydField(default=None, pattern=r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
     @field_validator("id_number")
     @classmethod
@@ -47,7 +48,9 @@ class ApplicationIn(BaseModel):
     optional_matters: list[str] | None = None  # None: every optional matter of the bundle
     deficiency_promise: list[str] = []  # 容缺: secondary materials the applicant promises to supply
     commitment_matters: list[str] = []  # 告知承诺: matters to decide on the applicant's written promise
-    key_project: bool = False
+    agent: str | None = PydField(default=None, min_length=1, max_length=64)  # channel "proxy": who files it
+    key_project: bool = False  # 重点项目: green channel (window clerks and administrators)
+    leader: str | None = PydField(default=None, min_length=1, max_length=100)  # a key project's responsible leader
 
 
 class Case(SQLModel, table=True):
@@ -65,7 +68,10 @@ class Case(SQLModel, table=True):
     uscc: str = Field(index=True, max_length=18)
     legal_rep_name: str
     legal_rep_id_number: str = Field(max_length=18)
+    legal_rep_phone: str | None = Field(default=None, max_length=32)
+    agent: str | None = Field(default=None, index=True)  # 代办员 filing and following the case
     key_project: bool = False
+    leader: str | None = None  # a key project's responsible leader (包联领导)
     status: str = Field(index=True)
     promised_days: int
     matters: list[str] = Field(sa_type=JSON)
@@ -98,6 +104,9 @@ class CaseEvent(SQLModel, table=True):
     actor: str
     detail: str = ""
     flow_run_id: str | None = None
+    seq: int | None = None  # position in the case's hash chain (approvals.audit)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class SubmitResult(BaseModel):

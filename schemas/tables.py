@@ -9,6 +9,7 @@ from schemas.commitment import Commitment, CreditRecord
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
+from schemas.staff import EventChain, Mandate, Operator
 
 __all__ = [
     "CalendarOverride",
@@ -25,4 +26,7 @@ __all__ = [
     "Notification",
     "OutboxItem",
     "ReviewTask",
+    "EventChain",
+    "Mandate",
+    "Operator",
 ]

@@ -88,8 +88,11 @@ class CasePublic(BaseModel):
     applicant: str
     uscc: str
     legal_representative: str
-    legal_representative_id: str  # masked
+    legal_representative_id: str  # masked unless an administrator asks --unmasked
+    legal_representative_phone: str | None = None  # masked likewise
+    agent: str | None = None  # 帮代办: the agent who filed and follows the case
     key_project: bool
+    leader: str | None = None  # a key project's responsible leader
     submitted_at: datetime
     accepted_at: datetime | None
     due_date: date | None
@@ -115,6 +118,8 @@ class CaseSummary(BaseModel):
     open_tasks: int
     certificates: int
     reason: str | None = None  # with --stalled or --overdue: why the case is listed
+    agent: str | None = None
+    key_project: bool = False
 
 
 class TaskRow(BaseModel):

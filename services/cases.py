@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from approvals import intake
 from approvals.deadlines import Clock, StopKind
 from approvals.errors import BadInput, NotFound, Refused
+from approvals.permissions import ALLOWED, Act, Actor, Role, Scope, shortened
 from approvals.identifiers import resident_id_problem, uscc_problem
 from approvals.review import (
     FINISHED_CASE,
@@ -31,10 +32,12 @@ from schemas.case import ApplicationIn, Case, SubmitResult
 from schemas.certificate import Certificate
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
-from services import commitments
+from schemas.staff import Operator
+from services import commitments, staff
 from services.catalog import catalog_in_force, catalog_version
 from services.clocks import close_ledger, refresh_case_due, refresh_task_due, resume_clock, stop_clock
 from services.records import enqueue, enqueue_notice, iso, lock_case, lock_case_by_id, record, tasks_of
+from services.settings import get_settings
 
 
 # --- submit (受理) -------------------------------------------------------------------------
@@ -42,7 +45,9 @@ from services.records import enqueue, enqueue_notice, iso, lock_case, lock_case_
 
 def submit(session: Session, application: ApplicationIn, *, actor: str, clock: Clock) -> SubmitResult:
     """File one application at the window. The same request_id never makes a second case."""
+    who = staff.authorise(session, actor, Act.SUBMIT)
     _check_identifiers(application, clock)
+    _check_channel(session, application, who, clock)
     digest = _digest(application)
     if application.request_id is not None:
         existing = session.exec(select(Case).where(Case.request_id == application.request_id)).first()
@@ -75,9 +80,12 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         uscc=application.applicant.uscc,
         legal_rep_name=legal.name,
         legal_rep_id_number=legal.id_number,
+        agent=application.agent,
         key_project=application.key_project,
+        leader=application.leader,
+        legal_rep_phone=legal.phone,
         status=assessment.status.value,
-        promised_days=bundle.promised_days,
+        promised_days=_promised(bundle.promised_days, application.key_project),
         matters=[p.matter for p in assessment.matters],
         commitment_matters=list(assessment.commitment_matters),
         required_materials=list(assessment.required_materials),
@@ -89,7 +97,11 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     session.add(case)
     session.flush()
     case.case_no = f"OV{clock.today:%Y%m%d}{case.id:06d}"
-    record(session, case, clock.now, "submitted", actor, f"bundle {bundle.code} via {case.channel}")
+    record(session, case, clock.now, "submitted", actor, f"bundle {bundle.code} via {case.channel}"
+           + (f" (agent {case.agent})" if case.agent else ""))
+    if case.key_project:
+        record(session, case, clock.now, "key_project", actor,
+               f"green channel: promised limits shortened; responsible leader {case.leader}")
     for note in assessment.notes:
         record(session, case, clock.now, "promise_refused", "system", note)
     if assessment.missing:
@@ -109,6 +121,38 @@ def _check_identifiers(application: ApplicationIn, clock: Clock) -> None:
     problem = resident_id_problem(number, today=clock.today)
     if problem:
         raise BadInput(f"applicant.legal_representative.id_number is not a valid resident ID: {problem}")
+
+
+def _check_channel(session: Session, application: ApplicationIn, who: Actor, clock: Clock) -> None:
+    """帮代办: a proxy application is filed by its own agent, under a mandate from the applicant."""
+    if (application.channel == "proxy") != (application.agent is not None):
+        raise BadInput('a proxy application names its agent, and only a proxy one: "channel": "proxy", "agent": "ID"')
+    if application.key_project != (application.leader is not None):
+        raise BadInput('a key project names its responsible leader, and only a key project: "key_project": true, '
+                       '"leader": "NAME"')
+    if application.key_project and who.role not in ALLOWED[Act.SET_KEY_PROJECT]:
+        raise Refused(f"operator {who.id} ({who.role.value}) may not set key_project: only window clerks "
+                      "and administrators")
+    if who.role is Role.AGENT:
+        if application.agent != who.id:
+            raise Refused(f"agent {who.id} files only its own proxy applications "
+                          f'("channel": "proxy", "agent": "{who.id}")')
+    elif application.agent is not None:
+        raise Refused(f"a proxy application is submitted by its agent (--operator {application.agent}), "
+                      f"not by {who.id}")
+    if application.agent is None:
+        return
+    agent = session.get(Operator, application.agent)
+    if agent is None or agent.role != Role.AGENT.value or not agent.enabled:
+        raise Refused(f"no enabled agent {application.agent!r}")
+    uscc = application.applicant.uscc
+    staff.require_mandate(session, agent.id, uscc, Scope.SUBMIT, clock.today)
+    if application.deficiency_promise or application.commitment_matters:
+        staff.require_mandate(session, agent.id, uscc, Scope.SIGN_COMMITMENT, clock.today)
+
+
+def _promised(days: int, key_project: bool) -> int:
+    return shortened(days, get_settings().key_project_factor) if key_project else days
 
 
 def _digest(application: ApplicationIn) -> str:
@@ -151,7 +195,7 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
             optional=catalog.bundles[case.bundle].is_optional(code),
             depends_on=list(matter.depends_on),
             status=status.value,
-            promised_days=matter.promised_days,
+            promised_days=_promised(matter.promised_days, case.key_project),
             statutory_days=matter.statutory_days,
             requested_materials=[],
             updated_at=clock.now,
@@ -189,9 +233,12 @@ def supplement(
     session: Session, case_no: str, materials: Sequence[str], *, actor: str, clock: Clock
 ) -> SupplementResult:
     """The applicant supplies materials: a correction completes intake, a supplement resumes review."""
+    who = staff.authorise(session, actor, Act.SUPPLEMENT)
     if not materials:
         raise BadInput("name at least one --material")
     case = lock_case(session, case_no)
+    if who.role is Role.AGENT:
+        staff.require_mandate(session, who.id, case.uscc, Scope.SUPPLEMENT, clock.today, case.case_no)
     catalog = catalog_version(session, case.catalog_version)
     known = catalog.material_names()
     for code in materials:
@@ -273,6 +320,7 @@ def decide(
     task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
     if task is None:
         raise NotFound(f"no review task {task_id}")
+    staff.authorise(session, operator, Act.DECIDE, agency=task.agency)
     case = lock_case_by_id(session, task.case_id)
     session.refresh(task)
     if case.status == CaseStatus.SUSPENDED.value:
@@ -375,3 +423,43 @@ def _issue(session: Session, case: Case, tasks: list[ReviewTask], clock: Clock) 
     record(session, case, clock.now, "issued", "system", ", ".join(numbers))
     enqueue(session, case, clock.now, f"deliver:case:{case.id}", "deliver_results")
     return numbers
+
+
+# --- key projects (重点项目, 绿色通道) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyProjectResult:
+    case_no: str
+    leader: str
+    changed: bool
+    shortened: int  # open tasks whose promised limit was shortened
+
+
+def mark_key_project(session: Session, case_no: str, leader: str, *, actor: str, clock: Clock) -> KeyProjectResult:
+    """A window clerk or administrator puts a case on the green channel after filing: the promised limits
+    of the case and of its open tasks are shortened, and its tasks go first in every queue."""
+    staff.authorise(session, actor, Act.SET_KEY_PROJECT)
+    leader = (leader or "").strip()
+    if not leader:
+        raise BadInput("--leader names the responsible leader")
+    case = lock_case(session, case_no)
+    if case.key_project:
+        return KeyProjectResult(case.case_no, case.leader or "", False, 0)
+    if case.status in {s.value for s in FINISHED_CASE}:
+        raise Refused(f"case {case.case_no} is {case.status}: too late for the green channel")
+    catalog = catalog_version(session, case.catalog_version)
+    case.key_project, case.leader, case.updated_at = True, leader, clock.now
+    case.promised_days = _promised(catalog.bundles[case.bundle].promised_days, True)
+    refresh_case_due(case, clock)
+    count = 0
+    for task in tasks_of(session, case.id):
+        if task.status in (TaskStatus.WAITING.value, TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value):
+            task.promised_days = _promised(catalog.matters[task.matter].promised_days, True)
+            if task.started_on is not None:
+                refresh_task_due(task, clock)
+            task.updated_at = clock.now
+            count += 1
+    record(session, case, clock.now, "key_project", actor,
+           f"green channel: promised limits shortened; responsible leader {leader}")
+    return KeyProjectResult(case.case_no, leader, True, count)

@@ -24,12 +24,15 @@ from approvals.commitments import (
 )
 from approvals.deadlines import Clock, StopKind
 from approvals.errors import BadInput, NotFound, Refused
+from approvals.permissions import Act
 from approvals.review import OPEN_TASK, CaseStatus, TaskStatus
 from schemas.case import Case
 from schemas.certificate import Certificate
 from schemas.commitment import Commitment, CreditRecord
 from schemas.ledger import LedgerItem
 from schemas.review import ReviewTask
+from services import staff
+from services.catalog import catalog_version
 from services.clocks import close_ledger, resume_clock, stop_clock
 from services.records import enqueue_notice, insert_ignore, lock_case, lock_case_by_id, record, tasks_of
 
@@ -145,6 +148,8 @@ def verify(session: Session, case_no: str, matter: str, *, passed: bool, reason:
     case = lock_case(session, case_no)
     if matter not in case.matters:
         raise BadInput(f"--matter {matter!r} is not a matter of case {case_no} ({', '.join(case.matters)})")
+    staff.authorise(session, operator, Act.VERIFY,
+                    agency=catalog_version(session, case.catalog_version).matters[matter].agency)
     promise = session.exec(
         select(Commitment).where(Commitment.case_id == case.id, Commitment.kind == CommitmentKind.NOTIFICATION.value,
                                  Commitment.matter == matter)
@@ -281,6 +286,7 @@ def repair_credit(session: Session, uscc: str, *, reason: str, operator: str, cl
     """信用修复: an administrator closes the applicant's open records. Returns how many."""
     from approvals.identifiers import uscc_problem
 
+    staff.authorise(session, operator, Act.ADMINISTER)
     uscc = uscc.strip().upper()
     problem = uscc_problem(uscc)
     if problem:

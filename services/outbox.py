@@ -16,8 +16,9 @@ from schemas.case import Case
 from schemas.certificate import Certificate
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
-from services.records import record
+from services import staff
 from services.db import is_sqlite
+from services.records import record
 
 
 class WorkItem(BaseModel):
@@ -122,7 +123,7 @@ def deliver_results(session: Session, item: WorkItem, run_id: str, now: datetime
     if certificates:
         record(session, case, now, "results_delivered", "system", numbers, run_id)
     _notify(session, case, f"notify:case:{case.id}:issued", "issued",
-            f"{case.applicant_name}: your {case.bundle} results are ready at the window: {numbers}", now, run_id)
+            f"your {case.bundle} results are ready at the window: {numbers}", now, run_id)
     return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True, detail=numbers)
 
 
@@ -146,16 +147,18 @@ def send_notice(session: Session, item: WorkItem, run_id: str, now: datetime) ->
     kind = item.payload.get("kind", "notice")
     fields = {k: ", ".join(v) if isinstance(v, list) else v for k, v in item.payload.items()}
     text = _MESSAGES.get(kind, kind).format_map({"case_no": case.case_no, "due_date": "-", **fields})
-    _notify(session, case, item.key, kind, f"{case.applicant_name}: {text}", now, run_id)
+    _notify(session, case, item.key, kind, text, now, run_id)
     return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True, detail=kind)
 
 
 def _notify(session: Session, case: Case, key: str, kind: str, message: str, now: datetime, run_id: str) -> None:
+    """帮代办: while a mandate routes results to the case's agent, the agent gets the notice."""
     if session.exec(select(Notification.id).where(Notification.key == key)).first() is not None:
         return
-    session.add(Notification(key=key, case_id=case.id, recipient=case.uscc, kind=kind, message=message,
-                             sent_at=now, flow_run_id=run_id))
-    record(session, case, now, "notified", "system", f"{kind} to {case.applicant_name}", run_id)
+    to = staff.recipient(session, case, now.date())
+    session.add(Notification(key=key, case_id=case.id, recipient=to.agent or case.uscc, kind=kind,
+                             message=f"{to.to}: {message}", sent_at=now, flow_run_id=run_id))
+    record(session, case, now, "notified", "system", f"{kind} to {to.to}", run_id)
 
 
 # --- flow-run records: what `onevisit runs CASE_NO` lists without asking Prefect --------------

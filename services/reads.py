@@ -18,7 +18,9 @@ from approvals import deadlines
 from approvals.calendar import CalendarUnknown, WorkingCalendar
 from approvals.deadlines import ClockState, StopKind
 from approvals.errors import BadInput, NotFound, Refused
-from approvals.identifiers import mask, uscc_problem
+from approvals.audit import Link, check_chain
+from approvals.identifiers import mask, mask_phone, mask_text, uscc_problem
+from approvals.permissions import Act, Actor, Role, check
 from approvals.review import FINISHED_CASE, OPEN_TASK, CaseStatus, TaskStatus
 from schemas.views import (
     CasePublic,
@@ -167,10 +169,13 @@ def _clock_label(row: dict) -> str | None:
 # --- queries -------------------------------------------------------------------------------
 
 
-def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date, tz=UTC) -> CasePublic:
+def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date, tz=UTC, *,
+              unmasked: bool = False, agent: str | None = None) -> CasePublic:
+    """One case; personal identifiers masked unless `unmasked`; for an agent, only its own cases."""
     case = read.one("SELECT * FROM case_file WHERE case_no = %(n)s", n=case_no)
-    if case is None:
-        raise NotFound(f"no case {case_no}")
+    if case is None or (agent is not None and case["agent"] != agent):
+        raise NotFound(f"no case {case_no}" + (f" filed by agent {agent}" if agent is not None else ""))
+    hide = (lambda text: text) if unmasked else mask_text
     document = _json(read.one("SELECT document FROM catalog_version WHERE id = %(v)s", v=case["catalog_version"])["document"])
     bundle_name = next((b["name"] for b in document["bundles"] if b["code"] == case["bundle"]), case["bundle"])
     tasks = read.rows("SELECT * FROM review_task WHERE case_id = %(c)s ORDER BY id", c=case["id"])
@@ -189,8 +194,11 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
         applicant=case["applicant_name"],
         uscc=case["uscc"],
         legal_representative=case["legal_rep_name"],
-        legal_representative_id=mask(case["legal_rep_id_number"]),
+        legal_representative_id=case["legal_rep_id_number"] if unmasked else mask(case["legal_rep_id_number"]),
+        legal_representative_phone=case["legal_rep_phone"] if unmasked else mask_phone(case["legal_rep_phone"]),
+        agent=case["agent"],
         key_project=bool(case["key_project"]),
+        leader=case["leader"],
         submitted_at=_utc(case["submitted_at"]),
         accepted_at=_utc(case["accepted_at"]),
         due_date=due,
@@ -209,7 +217,7 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
                 clock=_clock_label(t),
                 assignee=t["assignee"],
                 requested_materials=_json(t["requested_materials"]),
-                reason=t["reason"],
+                reason=hide(t["reason"]) if t["reason"] else None,
                 decided_by=t["decided_by"],
                 decided_at=_utc(t["decided_at"]),
             )
@@ -220,17 +228,17 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
             CertificatePublic(number=c["number"], matter=c["matter"], status=c["status"],
                               issued_at=_utc(c["issued_at"]), delivered_at=_utc(c["delivered_at"]),
                               revoked_at=_utc(c["revoked_at"]), revoked_by=c["revoked_by"],
-                              revoke_reason=c["revoke_reason"])
+                              revoke_reason=hide(c["revoke_reason"]) if c["revoke_reason"] else None)
             for c in certificates
         ],
         suspensions=[
-            SuspensionPublic(task_id=x["task_id"], kind=x["kind"], reason=x["reason"],
+            SuspensionPublic(task_id=x["task_id"], kind=x["kind"], reason=hide(x["reason"]),
                              started_at=_utc(x["started_at"]), ended_at=_utc(x["ended_at"]),
                              working_days=x["working_days"])
             for x in stops
         ],
         events=[
-            EventPublic(at=_utc(e["at"]), kind=e["kind"], actor=e["actor"], detail=e["detail"],
+            EventPublic(at=_utc(e["at"]), kind=e["kind"], actor=e["actor"], detail=hide(e["detail"]),
                         flow_run_id=e["flow_run_id"])
             for e in events
         ],
@@ -292,11 +300,18 @@ def list_tasks(
     return rows
 
 
-def list_cases(read: Reader, calendar: WorkingCalendar, today: date, *, status: str | None, tz=UTC) -> list[CaseSummary]:
+def list_cases(read: Reader, calendar: WorkingCalendar, today: date, *, status: str | None, tz=UTC,
+               agent: str | None = None) -> list[CaseSummary]:
+    """Cases, oldest first; with `agent`, the agent's worklist (帮代办): its cases, key projects first."""
     if status is not None and status not in {s.value for s in CaseStatus}:
         raise BadInput(f"unknown case status {status!r} (one of: {', '.join(s.value for s in CaseStatus)})")
-    sql = _CASES_SQL + (" WHERE c.status = %(status)s" if status else "") + " ORDER BY c.id"
-    return [_summary(calendar, today, tz, r) for r in read.rows(sql, **({"status": status} if status else {}))]
+    where = [w for w, given in (("c.status = %(status)s", status), ("c.agent = %(agent)s", agent)) if given]
+    sql = _CASES_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.id"
+    rows = [_summary(calendar, today, tz, r) for r in read.rows(sql, status=status, agent=agent)]
+    if agent is not None:
+        rows.sort(key=lambda r: (not r.key_project, r.status in {s.value for s in FINISHED_CASE},
+                                 _LIGHT_ORDER[r.light], r.due_date or date.max))
+    return rows
 
 
 _OPEN_MARKS = ", ".join(f"'{s.value}'" for s in sorted(OPEN_TASK))
@@ -313,7 +328,8 @@ def _summary(calendar: WorkingCalendar, today: date, tz, r: dict, reason: str | 
     due, light = case_due(calendar, r, today, tz)
     return CaseSummary(case_no=r["case_no"], status=r["status"], bundle=r["bundle"], applicant=r["applicant_name"],
                        uscc=r["uscc"], submitted_at=_utc(r["submitted_at"]), due_date=due, light=light,
-                       open_tasks=r["open_tasks"], certificates=r["certificates"], reason=reason)
+                       open_tasks=r["open_tasks"], certificates=r["certificates"], reason=reason,
+                       agent=r["agent"], key_project=bool(r["key_project"]))
 
 
 def _timestamp(read: Reader, moment: datetime):
@@ -434,3 +450,68 @@ def calendar_overrides(read: Reader) -> list[dict]:
 def case_exists(read: Reader, case_no: str) -> None:
     if read.one("SELECT id FROM case_file WHERE case_no = %(n)s", n=case_no) is None:
         raise NotFound(f"no case {case_no}")
+
+
+# --- who reads, operators, mandates, audit ---------------------------------------------------
+
+
+def operator(read: Reader, operator_id: str | None) -> Actor:
+    """The operator behind a command; reading too needs an enabled one."""
+    if not operator_id:
+        raise BadInput("--operator is required (or set ONEVISIT_OPERATOR)")
+    row = read.one("SELECT id, role, agency, enabled FROM operator WHERE id = %(i)s", i=operator_id)
+    if row is None:
+        raise Refused(f"unknown operator {operator_id!r} (an administrator adds it: onevisit operator add)")
+    return Actor(row["id"], Role(row["role"]), row["agency"], bool(row["enabled"]))
+
+
+def require(read: Reader, operator_id: str | None, act: Act = Act.READ) -> Actor:
+    who = operator(read, operator_id)
+    check(who, act)
+    return who
+
+
+def list_operators(read: Reader, *, unmasked: bool = False) -> list[dict]:
+    return [
+        {"id": r["id"], "role": r["role"], "agency": r["agency"], "name": r["name"],
+         "phone": r["phone"] if unmasked else mask_phone(r["phone"]), "enabled": bool(r["enabled"]),
+         "created_at": _utc(r["created_at"]), "created_by": r["created_by"], "disabled_at": _utc(r["disabled_at"])}
+        for r in read.rows("SELECT * FROM operator ORDER BY role, id")
+    ]
+
+
+def list_mandates(read: Reader, today: date, *, agent: str | None) -> list[dict]:
+    rows = read.rows("SELECT * FROM mandate" + (" WHERE agent = %(a)s" if agent else "") + " ORDER BY id", a=agent)
+    return [
+        {"id": r["id"], "agent": r["agent"], "applicant": r["uscc"], "scopes": _json(r["scopes"]),
+         "valid_until": _day(r["valid_until"]),
+         "status": "revoked" if r["revoked_at"] else "expired" if _day(r["valid_until"]) < today else "valid",
+         "granted_at": _utc(r["granted_at"]), "granted_by": r["granted_by"], "revoked_at": _utc(r["revoked_at"]),
+         "revoked_by": r["revoked_by"], "revoke_reason": r["revoke_reason"]}
+        for r in rows
+    ]
+
+
+def audit(read: Reader) -> dict:
+    """Walk every case's timeline chain in one pass; report the first broken link (approvals.audit)."""
+    heads = {r["case_id"]: (r["seq"], r["hash"]) for r in read.rows("SELECT case_id, seq, hash FROM event_chain")}
+    numbers = {r["id"]: r["case_no"] for r in read.rows("SELECT id, case_no FROM case_file")}
+    events, first = 0, None
+    rows = read.rows("SELECT * FROM case_event ORDER BY case_id, seq, id")
+    by_case: dict[int, list[Link]] = {case_id: [] for case_id in numbers}
+    for r in rows:
+        events += 1
+        if r["case_id"] not in numbers:
+            first = first or {"case_no": None, "event_id": r["id"], "seq": r["seq"],
+                              "problem": f"event {r['id']} belongs to no case"}
+            continue
+        by_case[r["case_id"]].append(Link(r["id"], r["case_id"], r["seq"], _utc(r["at"]), r["kind"], r["actor"],
+                                          r["detail"], r["flow_run_id"], r["prev_hash"], r["hash"]))
+    for case_id in sorted(by_case):
+        broken = check_chain(case_id, by_case[case_id], *heads.get(case_id, (0, None)))
+        if broken is not None:
+            found = {"case_no": numbers[case_id], "event_id": broken.event_id, "seq": broken.seq,
+                     "problem": broken.problem}
+            first = first if first is not None and first["case_no"] is None else found
+            break
+    return {"ok": first is None, "cases": len(numbers), "events": events, "first_broken": first}

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from approvals.audit import GENESIS, event_hash
 from approvals.errors import NotFound
 from schemas.case import Case, CaseEvent
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
+from schemas.staff import EventChain
+
+CHAIN = EventChain.__table__
+EVENTS = CaseEvent.__table__
 
 
 def lock_case(session: Session, case_no: str) -> Case:
@@ -32,7 +38,66 @@ def tasks_of(session: Session, case_id: int) -> list[ReviewTask]:
 
 def record(session: Session, case: Case, at: datetime, kind: str, actor: str, detail: str = "",
            flow_run_id: str | None = None) -> None:
-    session.add(CaseEvent(case_id=case.id, at=at, kind=kind, actor=actor, detail=detail, flow_run_id=flow_run_id))
+    """Append one event to the case's timeline, chained to the one before it (approvals.audit)."""
+    record_many(session, [{"case_id": case.id, "at": at, "kind": kind, "actor": actor, "detail": detail,
+                           "flow_run_id": flow_run_id}])
+
+
+def record_many(session: Session, events: list[dict]) -> None:
+    """Append events (dicts of case_id, at, kind, actor, detail, flow_run_id), each chained in its case.
+
+    The chain heads are locked at the first event of a case in the transaction (cases in id order,
+    so two writers never wait on each other in a circle) and kept in the session; the events and the
+    new heads are written together just before the transaction commits (one INSERT for all events).
+    """
+    heads = session.info.setdefault("chain_heads", {})
+    unknown = sorted({e["case_id"] for e in events} - heads.keys())
+    if unknown:
+        found = session.execute(select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash)
+                                .where(CHAIN.c.case_id.in_(unknown)).order_by(CHAIN.c.case_id).with_for_update()).all()
+        for case_id, seq, digest in found:
+            heads[case_id] = _Head(seq, digest, stored=seq)
+        for case_id in unknown:
+            heads.setdefault(case_id, _Head(0, GENESIS, stored=None))
+    pending = session.info.setdefault("chain_events", [])
+    for e in events:
+        head = heads[e["case_id"]]
+        row = {"flow_run_id": None, "detail": "", **e, "seq": head.seq + 1, "prev_hash": head.hash}
+        row["hash"] = event_hash(head.hash, row["case_id"], row["seq"], row["at"], row["kind"], row["actor"],
+                                 row["detail"], row["flow_run_id"])
+        head.seq, head.hash = row["seq"], row["hash"]
+        pending.append(row)
+
+
+class _Head:
+    """A case's chain head as this transaction moves it; `stored` is the seq in event_chain (None: no row)."""
+
+    __slots__ = ("seq", "hash", "stored")
+
+    def __init__(self, seq: int, digest: str, stored: int | None):
+        self.seq, self.hash, self.stored = seq, digest, stored
+
+
+@event.listens_for(Session, "before_commit")
+def _write_chain(session) -> None:
+    pending = session.info.pop("chain_events", None)
+    if not pending:
+        return
+    session.flush()  # rows the ORM holds (a new case) go first
+    session.execute(insert(EVENTS), pending)
+    for case_id, head in session.info.get("chain_heads", {}).items():
+        if head.stored is None:
+            session.execute(insert(CHAIN).values(case_id=case_id, seq=head.seq, hash=head.hash))
+        elif head.stored != head.seq:
+            session.execute(update(CHAIN).where(CHAIN.c.case_id == case_id).values(seq=head.seq, hash=head.hash))
+        head.stored = head.seq
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: its locks are gone, so is what they guarded
+        session.info.pop("chain_heads", None)
+        session.info.pop("chain_events", None)
 
 
 def enqueue(session: Session, case: Case, now: datetime, key: str, kind: str, *,

@@ -9,12 +9,14 @@ from sqlmodel import Session, select
 
 from approvals.deadlines import Clock
 from approvals.errors import BadInput, Refused
+from approvals.permissions import Act, Role
 from approvals.review import OPEN_TASK, TaskStatus
 from schemas.case import Case
 from schemas.certificate import Certificate
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, OutboxItem
 from schemas.review import ReviewTask
+from services import staff
 from services.cases import settle_case
 from services.records import enqueue, lock_case, record, tasks_of
 
@@ -38,6 +40,7 @@ def reopen(
     lease_seconds: int,
 ) -> ReopenResult:
     """Put a stalled case back on its feet from what is persisted; what was already right stays as it is."""
+    staff.authorise(session, operator, Act.ADMINISTER)
     reason = (reason or "").strip()
     if not reason:
         raise BadInput("--reason is required")
@@ -53,6 +56,10 @@ def reopen(
             raise Refused(f"task {task_id} is {task.status}: only an open task can be reassigned")
         if not to.strip():
             raise BadInput("--to needs an operator id")
+        taker = staff.actor(session, to.strip())
+        if taker.role is not Role.REVIEWER or taker.agency != task.agency or not taker.enabled:
+            raise Refused(f"{to.strip()} is not an enabled reviewer of {task.agency}: task {task.id} stays "
+                          f"with {task.assignee or task.agency}")
         task.assignee = to.strip()
         for item in session.exec(select(LedgerItem).where(LedgerItem.task_id == task.id,
                                                          LedgerItem.status != "closed")):

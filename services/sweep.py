@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import exists, insert, literal, select, update
+from sqlalchemy import exists, literal, select, update
 from sqlmodel import Session
 
 from approvals.calendar import CalendarUnknown
 from approvals.deadlines import Clock, Light, bands
 from approvals.review import TaskStatus
-from schemas.case import Case, CaseEvent
+from schemas.case import Case
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord
 from schemas.review import ReviewTask
-from services.records import insert_ignore
+from services.records import insert_ignore, record_many
 
 TASK = ReviewTask.__table__
 CASE = Case.__table__
@@ -126,7 +126,7 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
     report.ledger_closed = len(closed)
 
     if events:
-        session.execute(insert(CaseEvent.__table__), events)
+        record_many(session, events)
     report.case_ids = sorted(touched)
     return report
 

@@ -10,11 +10,13 @@ from approvals import deadlines
 from approvals.calendar import WorkingCalendar
 from approvals.deadlines import Clock
 from approvals.errors import BadInput
+from approvals.permissions import Act
 from approvals.review import CaseStatus, TaskStatus
 from schemas.calendar import CalendarOverride
 from schemas.case import Case
 from schemas.clock import ClockStop
 from schemas.review import ReviewTask
+from services import staff
 from services.clocks import case_clock, count_stop, task_clock
 
 
@@ -28,6 +30,7 @@ def set_day(session: Session, day: date, workday: bool, *, reason: str, actor: s
 
     Returns how many tasks' and cases' due dates moved.
     """
+    staff.authorise(session, actor, Act.ADMINISTER)
     reason = reason.strip()
     if not reason:
         raise BadInput("--reason is required")

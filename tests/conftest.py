@@ -17,11 +17,13 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="onevisit-prefect-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # a busy 2-core machine
 
 import pytest  # noqa: E402
 
 from approvals.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char  # noqa: E402
 
+STAFF = {"window-1": "window", "window-2": "window", "supervisor-1": "supervisor"}  # besides admin and reviewers
 PG_ADMIN_URL = os.environ.get("ONEVISIT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MONDAY = "2026-03-02T09:00:00+08:00"  # a plain working week, far from holidays
 
@@ -73,7 +75,30 @@ def _initialise(db: Database) -> Database:
         load_catalog(uow.session, builtin_catalog_text(), source=BUILTIN, actor="tests",
                      now=datetime.now(timezone.utc))
         uow.commit()
+    _add_staff(db.url)
     return db
+
+
+def _add_staff(url: str) -> None:
+    """The test county's staff (STAFF): the administrator `admin` (as `init` makes it), window clerks,
+    a supervisor, and two reviewers per agency, `{AGENCY}-reviewer` and `{AGENCY}-reviewer-2`."""
+    from datetime import datetime, timezone
+
+    from services.catalog import catalog_in_force
+    from services.db import UnitOfWork
+    from services.staff import add_operator, ensure_admin
+
+    now = datetime.now(timezone.utc)
+    with UnitOfWork(url) as uow:
+        ensure_admin(uow.session, "admin", now)
+        _, catalog = catalog_in_force(uow.session)
+        people = [(who, role, None) for who, role in STAFF.items()] + [
+            (f"{agency}-reviewer{suffix}", "reviewer", agency) for agency in catalog.agencies for suffix in ("", "-2")
+        ]
+        for who, role, agency in people:
+            add_operator(uow.session, who, role, agency=agency, name=who, phone=None, by="tests", now=now,
+                         bootstrap=True)
+        uow.commit()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -114,7 +139,7 @@ def _point_at(monkeypatch, db: Database) -> Database:
 
     monkeypatch.setenv("ONEVISIT_DATABASE_URL", db.url)
     monkeypatch.setenv("ONEVISIT_NOW", MONDAY)
-    monkeypatch.delenv("ONEVISIT_OPERATOR", raising=False)
+    monkeypatch.setenv("ONEVISIT_OPERATOR", "window-1")  # who acts when a test does not say
     get_settings.cache_clear()
     return db
 

@@ -8,6 +8,7 @@ from the project root, which puts the root on sys.path.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 MONDAY = date(2026, 3, 2)  # env's and fresh_env's clock: 2026-03-02T09:00:00+08:00
@@ -19,14 +20,18 @@ def at(day: date, time: str = "09:00:00") -> str:
     return f"{day.isoformat()}T{time}+08:00"
 
 
-def submit(run, path, **kw) -> dict:
-    result = run("submit", path, "--json", **kw)
+def _as(operator: str | None) -> tuple[str, ...]:
+    return ("--operator", operator) if operator else ()  # else ONEVISIT_OPERATOR: conftest's window-1
+
+
+def submit(run, path, operator: str | None = None, **kw) -> dict:
+    result = run("submit", path, "--json", *_as(operator), **kw)
     assert result.code == 0, result.err
     return result.json()
 
 
-def show(run, case_no: str, **kw) -> dict:
-    result = run("show", case_no, "--json", **kw)
+def show(run, case_no: str, operator: str | None = None, **kw) -> dict:
+    result = run("show", case_no, "--json", *_as(operator), **kw)
     assert result.code == 0, result.err
     return result.json()
 
@@ -36,7 +41,17 @@ def review(shown: dict, matter: str) -> dict:
     return next(r for r in shown["reviews"] if r["matter"] == matter)
 
 
-def decide(run, task_id: int, action: str, *extra: str, operator: str = "reviewer-1", **kw) -> dict:
+def reviewer_of(task_id: int) -> str:
+    """The reviewer who may decide a task: `{AGENCY}-reviewer` of the task's agency (conftest's staff)."""
+    from services.reads import reader
+
+    with reader(os.environ["ONEVISIT_DATABASE_URL"]) as read:
+        row = read.one("SELECT agency FROM review_task WHERE id = %(i)s", i=int(task_id))
+    return f"{row['agency']}-reviewer" if row else "SAMR-reviewer"
+
+
+def decide(run, task_id: int, action: str, *extra: str, operator: str | None = None, **kw) -> dict:
+    operator = operator or reviewer_of(task_id)
     result = run("decide", task_id, action, "--operator", operator, *extra, "--json", **kw)
     assert result.code == 0, (action, result.err)
     return result.json()
@@ -51,9 +66,9 @@ def approve_matter(run, case_no: str, matter: str, **kw) -> dict:
     return decide(run, review(show(run, case_no), matter)["task_id"], "approve", **kw)
 
 
-def listed(run, *args: str, **kw) -> list[dict]:
+def listed(run, *args: str, operator: str | None = None, **kw) -> list[dict]:
     """A listing command (`tasks`, `cases`, ...) as JSON rows."""
-    result = run(*args, "--json", **kw)
+    result = run(*args, "--json", *_as(operator), **kw)
     assert result.code == 0, result.err
     return result.json()
 
@@ -70,3 +85,19 @@ def approve_all(run, case_no: str, *, rounds: int = 6, **kw) -> dict:
             result = run("decide", r["task_id"], "approve", "--operator", f"{r['agency']}-reviewer", **kw)
             assert result.code == 0, result.err
     raise AssertionError(f"{case_no}: still pending after {rounds} rounds")
+
+
+def drop_append_only_guard(url: str) -> None:
+    """What only someone with the database owner's rights can do: let case_event rows be changed or deleted.
+    For tests that tamper with the timeline, or wipe their own database between examples."""
+    from sqlalchemy import text
+
+    from services.db import engine_for
+
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE case_event DISABLE TRIGGER case_event_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS case_event_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS case_event_no_delete"))

@@ -93,7 +93,7 @@ def approve_everything(run, case_no: str) -> dict:
         if not pending:
             return case
         for task in pending:
-            decided = run("decide", task["task_id"], "approve", "--operator", f"{task['agency']}-1")
+            decided = run("decide", task["task_id"], "approve", "--operator", f"{task['agency']}-reviewer")
             assert decided.code == 0, decided.err
     raise AssertionError(f"{case_no} never settled")
 
@@ -321,13 +321,13 @@ def case_untouched(env, run, case_no: str):
 
 def test_decide_unknown_task(env, run, restaurant):
     with nothing_written(env.url):
-        result = run("decide", 987654321, "approve", "--operator", "SAMR-1")
+        result = run("decide", 987654321, "approve", "--operator", "SAMR-reviewer")
     assert_one_line(result, 1, "987654321")
 
 
 def test_decide_task_id_that_is_not_a_number(env, run, restaurant):
     with nothing_written(env.url):
-        result = run("decide", "BIZ", "approve", "--operator", "SAMR-1")
+        result = run("decide", "BIZ", "approve", "--operator", "SAMR-reviewer")
     assert_one_line(result, 2, "task_id")
 
 
@@ -335,21 +335,23 @@ def test_decide_task_id_that_is_not_a_number(env, run, restaurant):
 def test_decide_unknown_action(env, run, restaurant, action):
     task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
-        result = run("decide", task["task_id"], action, "--operator", "SAMR-1")
+        result = run("decide", task["task_id"], action, "--operator", "SAMR-reviewer")
     assert_one_line(result, 2, action)
 
 
-def test_decide_without_operator(env, run, restaurant):
+def test_decide_without_operator(env, run, restaurant, monkeypatch):
     task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
+        monkeypatch.delenv("ONEVISIT_OPERATOR")
         result = run("decide", task["task_id"], "approve")
+        monkeypatch.setenv("ONEVISIT_OPERATOR", "window-1")
     assert_one_line(result, 2, "--operator")
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_deny_without_reason(env, run, restaurant, reason):
     task = review(restaurant, "BIZ_LICENCE")
-    args = ["decide", task["task_id"], "deny", "--operator", "SAMR-1"]
+    args = ["decide", task["task_id"], "deny", "--operator", "SAMR-reviewer"]
     if reason is not None:
         args += ["--reason", reason]
     with case_untouched(env, run, restaurant["case_no"]):
@@ -360,14 +362,14 @@ def test_deny_without_reason(env, run, restaurant, reason):
 def test_supplement_request_without_material(env, run, restaurant):
     task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
-        result = run("decide", task["task_id"], "supplement", "--operator", "SAMR-1")
+        result = run("decide", task["task_id"], "supplement", "--operator", "SAMR-reviewer")
     assert_one_line(result, 2, "--material")
 
 
 def test_supplement_request_for_unknown_material(env, run, restaurant):
     task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
-        result = run("decide", task["task_id"], "supplement", "--operator", "SAMR-1",
+        result = run("decide", task["task_id"], "supplement", "--operator", "SAMR-reviewer",
                      "--material", "LEASE", "--material", "UNICORN_HORN")
     assert_one_line(result, 2, "UNICORN_HORN")
 
@@ -376,7 +378,7 @@ def test_supplement_request_for_unknown_material(env, run, restaurant):
 def test_material_with_approve_or_deny(env, run, restaurant, action, extra):
     task = review(restaurant, "BIZ_LICENCE")
     with case_untouched(env, run, restaurant["case_no"]):
-        result = run("decide", task["task_id"], action, "--operator", "SAMR-1", "--material", "LEASE", *extra)
+        result = run("decide", task["task_id"], action, "--operator", "SAMR-reviewer", "--material", "LEASE", *extra)
     assert_one_line(result, 2, "--material")
 
 
@@ -385,16 +387,16 @@ def test_material_with_approve_or_deny(env, run, restaurant, action, extra):
 def test_deciding_a_waiting_task_is_refused(env, run, restaurant, action, extra):
     task = review(restaurant, "FOOD_BUSINESS")
     with case_untouched(env, run, restaurant["case_no"]):
-        result = run("decide", task["task_id"], action, "--operator", "SAMR-2", *extra)
+        result = run("decide", task["task_id"], action, "--operator", "SAMR-reviewer-2", *extra)
     assert_one_line(result, 1, "waiting")
 
 
 def test_deciding_an_approved_task_again_is_refused(env, run, restaurant):
     task = review(restaurant, "BIZ_LICENCE")
-    assert run("decide", task["task_id"], "approve", "--operator", "SAMR-1").code == 0
+    assert run("decide", task["task_id"], "approve", "--operator", "SAMR-reviewer").code == 0
     with case_untouched(env, run, restaurant["case_no"]):
-        again = run("decide", task["task_id"], "approve", "--operator", "SAMR-1")
-        deny = run("decide", task["task_id"], "deny", "--operator", "SAMR-1", "--reason", "changed my mind")
+        again = run("decide", task["task_id"], "approve", "--operator", "SAMR-reviewer")
+        deny = run("decide", task["task_id"], "deny", "--operator", "SAMR-reviewer", "--reason", "changed my mind")
     assert_one_line(again, 1, "approved")
     assert_one_line(deny, 1, "approved")
 
@@ -433,7 +435,7 @@ def test_supplement_to_an_issued_case_is_refused(env, run, application):
 
 def test_supplement_of_a_material_nobody_asked_for_is_refused(env, run, restaurant):
     task = review(restaurant, "BIZ_LICENCE")
-    asked = run("decide", task["task_id"], "supplement", "--operator", "SAMR-1", "--material", "ARTICLES")
+    asked = run("decide", task["task_id"], "supplement", "--operator", "SAMR-reviewer", "--material", "ARTICLES")
     assert asked.code == 0, asked.err
     with case_untouched(env, run, restaurant["case_no"]):
         result = run("supplement", restaurant["case_no"], "--material", "LEASE")
@@ -561,7 +563,7 @@ def test_catalog_load_refuses_a_bad_catalog(fresh_env, run, tmp_path, mutate, na
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
     before = _catalog_state(run, fresh_env.url)
     with nothing_written(fresh_env.url):
-        result = run("catalog", "load", path)
+        result = run("catalog", "load", path, "--operator", "admin")
     assert_one_line(result, 2, *names)
     assert _catalog_state(run, fresh_env.url) == before
 
@@ -578,15 +580,15 @@ def test_catalog_load_not_a_catalog(fresh_env, run, tmp_path):
     """A missing file, broken YAML, and YAML that is no mapping: one database for all of them."""
     before = _catalog_state(run, fresh_env.url)
     with nothing_written(fresh_env.url):
-        result = run("catalog", "load", tmp_path / "no-such-catalog.yaml")
+        result = run("catalog", "load", tmp_path / "no-such-catalog.yaml", "--operator", "admin")
     assert_one_line(result, 2, "no-such-catalog.yaml")
     for name, text in NOT_A_CATALOG.items():
         path = tmp_path / name
         path.write_text(text, "utf-8")
         with nothing_written(fresh_env.url):
-            result = run("catalog", "load", path)
+            result = run("catalog", "load", path, "--operator", "admin")
         assert_one_line(result, 2, "catalog")
-    assert "line" in run("catalog", "load", tmp_path / "broken-yaml.yaml").err  # where it broke
+    assert "line" in run("catalog", "load", tmp_path / "broken-yaml.yaml", "--operator", "admin").err  # where it broke
     assert _catalog_state(run, fresh_env.url) == before
 
 
@@ -597,7 +599,7 @@ def test_catalog_load_valid_then_same_again(fresh_env, run, tmp_path):
     path = tmp_path / "local-catalog.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
 
-    loaded = run("catalog", "load", path)
+    loaded = run("catalog", "load", path, "--operator", "admin")
     assert loaded.code == 0, loaded.err
     assert "loaded" in loaded.out
     after_versions, after = _catalog_state(run, fresh_env.url)
@@ -607,7 +609,7 @@ def test_catalog_load_valid_then_same_again(fresh_env, run, tmp_path):
     assert next(b for b in after["bundles"] if b["code"] == "RESTAURANT")["name"] == "开办餐饮店（新版）"
 
     with nothing_written(fresh_env.url):
-        again = run("catalog", "load", path)
+        again = run("catalog", "load", path, "--operator", "admin")
     assert again.code == 0, again.err
     assert "unchanged" in again.out
     assert _catalog_state(run, fresh_env.url) == (after_versions, after)
@@ -656,8 +658,9 @@ def test_database_not_initialised_refuses_writes(run, monkeypatch, tmp_path, app
     monkeypatch.setenv("ONEVISIT_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
     get_settings.cache_clear()
-    for command in (["submit", application("RESTAURANT")], ["decide", "1", "approve", "--operator", "x"],
-                    ["supplement", "OV20260302000001", "--material", "LEASE"]):
+    for command in (["submit", application("RESTAURANT"), "--operator", "window-1"],
+                    ["decide", "1", "approve", "--operator", "x"],
+                    ["supplement", "OV20260302000001", "--material", "LEASE", "--operator", "window-1"]):
         result = run(*command)
         assert_one_line(result, 1, "onevisit init")
 
@@ -707,7 +710,7 @@ def test_submit_same_request_id_for_a_different_application_is_refused(env, run,
 
 def test_decide_task_id_beyond_any_integer_column(env, run, restaurant):
     with nothing_written(env.url):
-        result = run("decide", "99999999999999999999", "approve", "--operator", "SAMR-1")
+        result = run("decide", "99999999999999999999", "approve", "--operator", "SAMR-reviewer")
     assert_one_line(result, 1, "99999999999999999999")
 
 
@@ -727,12 +730,12 @@ def test_unsupported_database_url_on_a_read(run, monkeypatch):
 def test_unsupported_database_url_on_a_write(run, monkeypatch):
     monkeypatch.setenv("ONEVISIT_DATABASE_URL", "mysql://someone@localhost/onevisit")
     monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
-    assert_one_line(run("supplement", "OV20260302000001", "--material", "LEASE"), 2, "mysql")
+    assert_one_line(run("supplement", "OV20260302000001", "--material", "LEASE", "--operator", "window-1"), 2, "mysql")
 
 
 def test_refused_write_leaves_no_database_file_behind(run, monkeypatch, tmp_path, application):
     database = tmp_path / "typo" / "empty.db"
     monkeypatch.setenv("ONEVISIT_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
-    assert_one_line(run("submit", application("RESTAURANT")), 1, "onevisit init")
+    assert_one_line(run("submit", application("RESTAURANT"), "--operator", "window-1"), 1, "onevisit init")
     assert not database.parent.exists()

@@ -20,7 +20,7 @@ from schemas.certificate import Certificate
 from schemas.orchestration import OutboxItem
 from services import cases
 from services.db import UnitOfWork
-from tests.support import approve_matter, review, show, submit
+from tests.support import approve_matter, review, reviewer_of, show, submit
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -36,13 +36,14 @@ def _approve(url: str, task_id: int, operator: str) -> cases.DecideResult:
 def approve_together(url: str, task_ids: list[int]) -> list[object]:
     """Approve each task in its own thread and transaction, all starting at once; results in order."""
     barrier = threading.Barrier(len(task_ids))
+    reviewers = [reviewer_of(t) + ("-2" if i % 2 else "") for i, t in enumerate(task_ids)]  # two people at once
     outcomes: list[object] = [None] * len(task_ids)
 
     def work(index: int, task_id: int) -> None:
         barrier.wait()
         for attempt in range(2):
             try:
-                outcomes[index] = _approve(url, task_id, f"reviewer-{index}")
+                outcomes[index] = _approve(url, task_id, reviewers[index])
                 return
             except OperationalError as exc:
                 if attempt == 0 and "locked" in str(exc).lower():
@@ -183,16 +184,16 @@ def test_a_denial_racing_the_last_approval_leaves_a_consistent_case(env, run, ap
                 outcomes[name] = exc
                 return
 
-    threads = [threading.Thread(target=act, args=("FIRE-1", fire, Action.APPROVE, None)),
-               threading.Thread(target=act, args=("SAMR-1", food, Action.DENY, "不符合条件"))]
+    threads = [threading.Thread(target=act, args=("FIRE-reviewer", fire, Action.APPROVE, None)),
+               threading.Thread(target=act, args=("SAMR-reviewer", food, Action.DENY, "不符合条件"))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
 
     # Either order is fine: the approval lands first, or the denial does and cancels the fire check.
-    assert isinstance(outcomes["SAMR-1"], cases.DecideResult), outcomes
-    fire_outcome = outcomes["FIRE-1"]
+    assert isinstance(outcomes["SAMR-reviewer"], cases.DecideResult), outcomes
+    fire_outcome = outcomes["FIRE-reviewer"]
     assert isinstance(fire_outcome, cases.DecideResult | Refused), outcomes
     rows = case_rows(env.url, case_no)
     assert rows.status == "denied"

@@ -40,7 +40,7 @@ def counts(url: str) -> dict[str, int]:
     from services.db import engine_for
 
     tables = ("case_file", "review_task", "certificate", "case_event", "outbox_item", "notification",
-              "catalog_version", "flow_run", "flow_run_case")
+              "catalog_version", "flow_run", "flow_run_case", "operator")
     with engine_for(url, write=False).connect() as conn:
         return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
 
@@ -60,7 +60,7 @@ def test_help(tmp_path):
 
 def test_show_unknown_case(env):
     before = counts(env.url)
-    done = console("show", "NOPE", url=env.url)
+    done = console("show", "NOPE", "--operator", "window-1", url=env.url)
     assert_one_line(done, 1, "NOPE")
     assert done.stdout == ""
     assert counts(env.url) == before
@@ -85,8 +85,9 @@ def test_init_creates_a_new_sqlite_database_and_is_idempotent(tmp_path):
     assert "Traceback" not in second.stderr
     assert "loaded the built-in catalog" in first.stdout
     assert "loaded the built-in catalog" not in second.stdout
-    assert counts(url) == {**{t: 0 for t in counts(url)}, "catalog_version": 1}
-    listed = console("catalog", "list", "--json", url=url)
+    assert "administrator admin created" in first.stdout and "administrator" not in second.stdout
+    assert counts(url) == {**{t: 0 for t in counts(url)}, "catalog_version": 1, "operator": 1}
+    listed = console("catalog", "list", "--json", "--operator", "admin", url=url)
     assert listed.returncode == 0, listed.stderr
     assert {b["code"] for b in json.loads(listed.stdout)["bundles"]} >= {"RESTAURANT", "COMPANY_START",
                                                                           "INDUSTRIAL_PROJECT"}

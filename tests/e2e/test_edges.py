@@ -16,7 +16,7 @@ def test_a_stop_that_ends_in_an_unannounced_year_is_never_guessed(fresh_env, run
     so the due date is unknown (with a note) until an administrator sets the days; then it is exact."""
     case_no = submit(run, application("COMPANY_START"), now=at(LAST_WEEK_OF_2026))["case_no"]
     licence = review(show(run, case_no, now=at(LAST_WEEK_OF_2026)), "BIZ_LICENCE")
-    asked = run("decide", licence["task_id"], "supplement", "--material", "ARTICLES", "--operator", "samr-1",
+    asked = run("decide", licence["task_id"], "supplement", "--material", "ARTICLES", "--operator", "SAMR-reviewer",
                 now=at(LAST_WEEK_OF_2026))
     assert asked.code == 0, asked.err
 
@@ -61,7 +61,7 @@ def test_stalled_listing_in_an_unannounced_year_says_what_to_do(env, run):
 
 
 def test_orchestrate_refuses_an_unknown_case_before_starting_prefect(env, run):
-    result = run("orchestrate", "--case", "OV00000000999999")
+    result = run("orchestrate", "--case", "OV00000000999999", "--operator", "admin")
     assert result.code == 1 and "no case OV00000000999999" in result.err
 
 
@@ -74,7 +74,7 @@ def test_admin_typos_are_bad_input(env, run):
 
 def test_verify_names_an_unknown_matter_as_bad_input(env, run, application):
     case_no = submit(run, application("RESTAURANT"))["case_no"]
-    result = run("verify", case_no, "--matter", "NOPE", "--passed", "--operator", "samr-1")
+    result = run("verify", case_no, "--matter", "NOPE", "--passed", "--operator", "SAMR-reviewer")
     assert result.code == 2 and "NOPE" in result.err
 
 

@@ -102,7 +102,7 @@ def test_deciding_an_approved_task_again_is_refused_and_issues_nothing_twice(env
     before = show(run, case_no)
 
     for action in (["approve"], ["deny", "--reason", "改判"], ["supplement", "--material", "LEASE"]):
-        result = run("decide", licence["task_id"], *action, "--operator", "SAMR-2")
+        result = run("decide", licence["task_id"], *action, "--operator", "SAMR-reviewer-2")
         assert result.code == 1, (action, result.code, result.err)
         assert "Traceback" not in result.err
     assert show(run, case_no) == before
@@ -114,7 +114,7 @@ def test_deciding_an_approved_task_again_is_refused_and_issues_nothing_twice(env
     assert certificates_of(env.url, case_no) == 3
 
     for r in issued["reviews"]:
-        result = run("decide", r["task_id"], "approve", "--operator", "again")
+        result = run("decide", r["task_id"], "approve", "--operator", f"{r['agency']}-reviewer-2")
         assert result.code == 1, (r["matter"], result.code, result.err)
     assert show(run, case_no) == issued
     assert certificates_of(env.url, case_no) == 3
@@ -128,13 +128,14 @@ def test_deciding_an_unknown_task_is_refused(env, run):
     assert result.code == 2, (result.code, result.err)
 
 
-def test_deciding_without_an_operator_is_bad_input(env, run, application):
+def test_deciding_without_an_operator_is_bad_input(env, run, application, monkeypatch):
     case_no = submit(run, application("RESTAURANT"))["case_no"]
     before = show(run, case_no)
+    monkeypatch.delenv("ONEVISIT_OPERATOR")
     result = run("decide", review(before, "BIZ_LICENCE")["task_id"], "approve")
     assert result.code == 2, (result.code, result.err)
     assert "operator" in result.err
-    assert show(run, case_no) == before
+    assert show(run, case_no, operator="window-1") == before
 
 
 def test_approving_the_last_required_matter_returns_the_case_issued_with_its_certificates(env, run, application):
@@ -161,7 +162,7 @@ def test_approving_the_last_required_matter_returns_the_case_issued_with_its_cer
     *first, last = [r for r in show(run, plain_case)["reviews"] if r["status"] == "pending"]
     for r in first:
         approve(run, r["task_id"])
-    result = run("decide", last["task_id"], "approve", "--operator", "reviewer-1")
+    result = run("decide", last["task_id"], "approve", "--operator", f"{last['agency']}-reviewer")
     assert result.code == 0, result.err
     for number in (c["number"] for c in show(run, plain_case)["certificates"]):
         assert number in result.out

@@ -179,7 +179,7 @@ def test_deny_without_a_reason_is_bad_input_and_changes_nothing(env, run, applic
     before = show(run, case_no)
     task_id = review(before, "BIZ_LICENCE")["task_id"]
 
-    args = ["decide", task_id, "deny", "--operator", "SAMR-1"] + ([] if reason is None else ["--reason", reason])
+    args = ["decide", task_id, "deny", "--operator", "SAMR-reviewer"] + ([] if reason is None else ["--reason", reason])
     result = run(*args)
     assert result.code == 2, (result.code, result.err)
     assert "reason" in result.err and "Traceback" not in result.err
@@ -293,11 +293,11 @@ def test_supplement_request_and_reply(env, run, application):
     assert food["requested_materials"] == ["FLOOR_PLAN"]
 
     # Nobody approves what is waiting for the applicant.
-    result = run("decide", food["task_id"], "approve", "--operator", "SAMR-1")
+    result = run("decide", food["task_id"], "approve", "--operator", "SAMR-reviewer")
     assert result.code == 1, (result.code, result.err)
     assert result.err.strip() and "Traceback" not in result.err
     # Asking again while the first request is open is refused as well.
-    result = run("decide", food["task_id"], "supplement", "--material", "LEASE", "--operator", "SAMR-1")
+    result = run("decide", food["task_id"], "supplement", "--material", "LEASE", "--operator", "SAMR-reviewer")
     assert result.code == 1, (result.code, result.err)
     # A material that is not awaited is refused.
     result = run("supplement", case_no, "--material", "LEASE")
@@ -326,10 +326,10 @@ def test_supplement_request_and_reply(env, run, application):
 def test_supplement_request_needs_a_material(env, run, application):
     case_no = submit(run, application("RESTAURANT"))["case_no"]
     before = show(run, case_no)
-    result = run("decide", review(before, "BIZ_LICENCE")["task_id"], "supplement", "--operator", "SAMR-1")
+    result = run("decide", review(before, "BIZ_LICENCE")["task_id"], "supplement", "--operator", "SAMR-reviewer")
     assert result.code == 2, (result.code, result.err)
     result = run("decide", review(before, "BIZ_LICENCE")["task_id"], "supplement", "--material", "NOPE",
-                 "--operator", "SAMR-1")
+                 "--operator", "SAMR-reviewer")
     assert result.code == 2, (result.code, result.err)
     assert show(run, case_no) == before
 

@@ -50,6 +50,7 @@ from services.db import UnitOfWork
 from services.reopen import reopen as reopen_case
 from services.workdays import calendar_for
 from tests.conftest import new_resident_id, new_uscc
+from tests.support import drop_append_only_guard
 
 BEIJING = timezone(timedelta(hours=8))
 START = datetime(2026, 3, 2, 9, 0, tzinfo=BEIJING)  # a plain Monday
@@ -99,7 +100,8 @@ class PromiseMachine(RuleBasedStateMachine):
         are global, and cases left by earlier examples would make each step cost more and more, and
         shrinking crawl. The database is the test's own (fresh_database)."""
         wipe = {getattr(every_table, name).__tablename__ for name in every_table.__all__}
-        wipe -= {"catalog_version", "calendar_override"}
+        wipe -= {"catalog_version", "calendar_override", "operator"}
+        drop_append_only_guard(self.url)
         with UnitOfWork(self.url) as uow:
             for table in reversed(SQLModel.metadata.sorted_tables):  # dependents first
                 if table.name in wipe:
@@ -255,7 +257,7 @@ class PromiseMachine(RuleBasedStateMachine):
         if not awaited:
             return
         materials = data.draw(st.lists(st.sampled_from(awaited), min_size=1, max_size=len(awaited), unique=True))
-        self._act("supplement", lambda s, clock: cases.supplement(s, case_no, materials, actor="applicant",
+        self._act("supplement", lambda s, clock: cases.supplement(s, case_no, materials, actor="window-1",
                                                                   clock=clock))
 
     # --- 告知承诺 verification ----------------------------------------------------------------------
@@ -275,7 +277,7 @@ class PromiseMachine(RuleBasedStateMachine):
         case_no = self.case_nos[self.case_ids.index(promise.case_id)]
         result = self._act(f"verify {'passed' if passed else 'failed'}", lambda s, clock: commitments.verify(
             s, case_no, promise.matter, passed=passed, reason=None if passed else "现场核查与承诺不符",
-            operator="SAMR-inspector", clock=clock))
+            operator="SAMR-reviewer", clock=clock))
         if result is not None and result.revoked:
             self.credit_written = True
 

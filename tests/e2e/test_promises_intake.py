@@ -50,7 +50,7 @@ def credit(run, uscc: str) -> list[dict]:
     return result.json()
 
 
-def verify(run, case_no: str, matter: str, *flags: str, operator: str = "SAMR-inspector", **kw):
+def verify(run, case_no: str, matter: str, *flags: str, operator: str = "SAMR-reviewer", **kw):
     return run("verify", case_no, "--matter", matter, *flags, "--operator", operator, **kw)
 
 
@@ -222,7 +222,7 @@ def test_notification_commitment_verified_passed(env, run, application, catalog)
     verify_by = calendar.add_working_days(day, catalog.matters["FOOD_BUSINESS"].verify_days)
     assert promise["due_date"] == verify_by.isoformat() and promise["status"] == "open"
 
-    no_outcome = run("verify", case_no, "--matter", "FOOD_BUSINESS", "--operator", "SAMR-inspector")
+    no_outcome = run("verify", case_no, "--matter", "FOOD_BUSINESS", "--operator", "SAMR-reviewer")
     assert no_outcome.code == 2, (no_outcome.code, no_outcome.err)
     no_commitment = verify(run, case_no, "FIRE_CHECK", "--passed")
     assert no_commitment.code == 1, (no_commitment.code, no_commitment.err)
@@ -234,7 +234,7 @@ def test_notification_commitment_verified_passed(env, run, application, catalog)
     assert passed.json()["revoked"] is None
     shown = show(run, case_no, now=at(later))
     [promise] = shown["commitments"]
-    assert promise["status"] == "verified" and promise["resolved_by"] == "SAMR-inspector"
+    assert promise["status"] == "verified" and promise["resolved_by"] == "SAMR-reviewer"
     assert {c["status"] for c in shown["certificates"]} == {"issued"}
     assert len(kinds(shown, "promise_verified")) == 1
 
@@ -274,7 +274,7 @@ def test_failed_verification_revokes_that_certificate_once_and_bars_promises_unt
     certificates = {c["matter"]: c for c in shown["certificates"]}
     food = certificates.pop("FOOD_BUSINESS")
     assert food["status"] == "revoked"
-    assert food["revoked_by"] == "SAMR-inspector" and food["revoke_reason"] == "现场核查：无冷藏设施"
+    assert food["revoked_by"] == "SAMR-reviewer" and food["revoke_reason"] == "现场核查：无冷藏设施"
     assert food["revoked_at"] is not None and food["revoked_at"] > food["issued_at"]
     assert {m: c["status"] for m, c in certificates.items()} == {
         "BIZ_LICENCE": "issued", "FIRE_CHECK": "issued", "SIGNBOARD": "issued"}

@@ -59,7 +59,7 @@ def test_an_agency_queue_lists_only_its_open_tasks(env, run, application):
 
 
 def test_a_queue_puts_key_projects_first_then_the_reddest_then_the_earliest(env, run, application):
-    submit(run, application("HOTEL", key_project=True))
+    submit(run, application("HOTEL", key_project=True, leader="副区长 陈明"))
     submit(run, application("HOTEL"))
     late = submit(run, application("HOTEL"))["case_no"]
     approve(run, review(show(run, late), "BIZ_LICENCE")["task_id"])

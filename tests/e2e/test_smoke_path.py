@@ -13,7 +13,7 @@ def test_restaurant_is_issued_together(env, run, application):
         if not pending:
             break
         for review in pending:
-            decided = run("decide", review["task_id"], "approve", "--operator", f"{review['agency']}-1")
+            decided = run("decide", review["task_id"], "approve", "--operator", f"{review['agency']}-reviewer")
             assert decided.code == 0, decided.err
 
     shown = run("show", case_no, "--json").json()

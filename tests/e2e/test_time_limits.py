@@ -106,21 +106,21 @@ def test_a_special_procedure_stops_the_clock_and_moves_the_due_date(env, run, ap
     case_days = catalog.bundles["RESTAURANT"].promised_days
 
     # Bad input and refusals change nothing.
-    result = run("decide", fire["task_id"], "special-start", "--operator", "FIRE-1")
+    result = run("decide", fire["task_id"], "special-start", "--operator", "FIRE-reviewer")
     assert result.code == 2, (result.code, result.err)
     assert "reason" in result.err and "Traceback" not in result.err
-    result = run("decide", fire["task_id"], "special-start", "--operator", "FIRE-1", "--reason", "   ")
+    result = run("decide", fire["task_id"], "special-start", "--operator", "FIRE-reviewer", "--reason", "   ")
     assert result.code == 2, (result.code, result.err)
-    result = run("decide", fire["task_id"], "special-end", "--operator", "FIRE-1")
+    result = run("decide", fire["task_id"], "special-end", "--operator", "FIRE-reviewer")
     assert result.code == 1, (result.code, result.err)
     assert result.err.strip() and "Traceback" not in result.err
     assert show(run, case_no) == before
 
     started = decide(run, fire["task_id"], "special-start", "--reason", "现场检查")
     assert started["task_status"] == "pending" and started["case_status"] == "in_review"
-    result = run("decide", fire["task_id"], "special-start", "--operator", "FIRE-1", "--reason", "again")
+    result = run("decide", fire["task_id"], "special-start", "--operator", "FIRE-reviewer", "--reason", "again")
     assert result.code == 1, (result.code, result.err)  # one procedure at a time
-    result = run("decide", fire["task_id"], "supplement", "--operator", "FIRE-1", "--material", "FLOOR_PLAN")
+    result = run("decide", fire["task_id"], "supplement", "--operator", "FIRE-reviewer", "--material", "FLOOR_PLAN")
     assert result.code == 1, (result.code, result.err)  # end the procedure first
 
     tuesday = MONDAY + timedelta(days=1)
@@ -143,7 +143,7 @@ def test_a_special_procedure_stops_the_clock_and_moves_the_due_date(env, run, ap
     [stop] = shown["suspensions"]
     assert stop["ended_at"] is not None and stop["working_days"] == spent
     assert shown["due_date"] == calendar.add_working_days(MONDAY, case_days + spent).isoformat()
-    result = run("decide", fire["task_id"], "special-end", "--operator", "FIRE-1", now=at(thursday))
+    result = run("decide", fire["task_id"], "special-end", "--operator", "FIRE-reviewer", now=at(thursday))
     assert result.code == 1, (result.code, result.err)  # already ended
 
     # A decision during a procedure ends it: the stop is closed with the days it took.
@@ -176,7 +176,7 @@ def test_a_holiday_override_moves_open_due_dates_and_is_listed(fresh_env, run, a
     fire_days = catalog.matters["FIRE_CHECK"].promised_days
     assert review(before, "FIRE_CHECK")["due_date"] == announced.add_working_days(MONDAY, fire_days).isoformat()
 
-    result = run("calendar", "set", day_off.isoformat(), "holiday", "--reason", "防汛应急放假")
+    result = run("calendar", "set", day_off.isoformat(), "holiday", "--reason", "防汛应急放假", "--operator", "admin")
     assert result.code == 0, result.err
     assert day_off.isoformat() in result.out
 
@@ -208,7 +208,7 @@ def test_a_holiday_override_moves_open_due_dates_and_is_listed(fresh_env, run, a
     assert october["makeup_workdays"]  # 调休: weekend days worked
 
     # Taking the override back puts the due dates back.
-    result = run("calendar", "set", day_off.isoformat(), "workday", "--reason", "通知撤回")
+    result = run("calendar", "set", day_off.isoformat(), "workday", "--reason", "通知撤回", "--operator", "admin")
     assert result.code == 0, result.err
     again = show(run, case_no)
     assert [r["due_date"] for r in again["reviews"]] == [r["due_date"] for r in before["reviews"]]
@@ -233,7 +233,7 @@ def _set_days(run, first: date, last: date) -> dict[date, bool]:
     while day <= last:
         workday = day.weekday() < 5 and (day.month, day.day) != (1, 1)
         result = run("calendar", "set", day.isoformat(), "workday" if workday else "holiday",
-                     "--reason", "国务院办公厅通知 (2027)")
+                     "--reason", "国务院办公厅通知 (2027)", "--operator", "admin")
         assert result.code == 0, (day, result.err)
         overrides[day] = workday
         day += timedelta(days=1)
@@ -299,7 +299,7 @@ def test_calendar_set_refuses_bad_input(fresh_env, run):
         ("2026-03-04", "holiday"),  # no reason
         ("2026-03-04", "holiday", "--reason", "   "),
     ):
-        result = run("calendar", "set", *args)
+        result = run("calendar", "set", *args, "--operator", "admin")
         assert result.code == 2, (args, result.code, result.err)
         assert result.err.strip() and "Traceback" not in result.err, args
     assert all(m["overrides"] == [] for m in listed(run, "calendar", "show", "2026")["months"])

@@ -66,7 +66,7 @@ def test_killed_run_is_stalled_then_reopen_finishes_without_duplicates(env, run,
     case_no = run("submit", application("COMPANY_START"), "--json").json()["case_no"]
     while pending := [r for r in run("show", case_no, "--json").json()["reviews"] if r["status"] == "pending"]:
         for review in pending:
-            assert run("decide", review["task_id"], "approve", "--operator", "reviewer").code == 0
+            assert run("decide", review["task_id"], "approve", "--operator", f"{review['agency']}-reviewer").code == 0
     assert run("show", case_no, "--json").json()["status"] == "issued"
     before = _snapshot(env.url, case_no)
 

@@ -22,7 +22,7 @@ def _issue(run, application, bundle="COMPANY_START") -> str:
     case_no = run("submit", application(bundle), "--json").json()["case_no"]
     while pending := [r for r in run("show", case_no, "--json").json()["reviews"] if r["status"] == "pending"]:
         for review in pending:
-            assert run("decide", review["task_id"], "approve", "--operator", "reviewer").code == 0
+            assert run("decide", review["task_id"], "approve", "--operator", f"{review['agency']}-reviewer").code == 0
     assert run("show", case_no, "--json").json()["status"] == "issued"
     return case_no
 

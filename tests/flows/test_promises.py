@@ -29,7 +29,7 @@ PROMISE_FIELDS = {"promises_suspended", "promises_returned", "verifications_over
 
 
 def sweep(run, now: str) -> dict:
-    result = run("sweep", "--json", now=now)
+    result = run("sweep", "--json", "--operator", "supervisor-1", now=now)
     assert result.code == 0, result.err
     report = result.json()
     assert set(report) >= PROMISE_FIELDS, report
@@ -126,7 +126,7 @@ def test_a_late_promise_suspends_the_case_and_materials_in_the_grace_period_resu
     assert {c: show(run, c, now=at(late))["events"] for c in (withheld, reviewing)} == before
     notices = [k for k in outbox_keys(fresh_env.url, reviewing) if k.endswith(":suspended")]
     assert len(notices) == 1, notices
-    delivered = run("orchestrate", "--case", reviewing, "--json", now=at(late, "16:30:00"))
+    delivered = run("orchestrate", "--case", reviewing, "--json", "--operator", "admin", now=at(late, "16:30:00"))
     assert delivered.code == 0, delivered.err
     told = kinds(show(run, reviewing, now=at(late)), "notified")
     assert [e for e in told if "suspended" in e["detail"]], told
@@ -315,13 +315,13 @@ def test_an_overdue_verification_is_a_ledger_item_for_the_agency_never_a_revocat
 
     # Verified at last.
     late = calendar.add_working_days(overdue, 4)
-    verified = run("verify", case_no, "--matter", "FOOD_BUSINESS", "--passed", "--operator", "SAMR-inspector",
+    verified = run("verify", case_no, "--matter", "FOOD_BUSINESS", "--passed", "--operator", "SAMR-reviewer",
                    now=at(late))
     assert verified.code == 0, verified.err
     shown = show(run, case_no, now=at(late))
     assert [p["status"] for p in shown["commitments"]] == ["verified"]
     assert shown["certificates"] == issued
     [item] = ledger(run)
-    assert (item["status"], item["closed_by"]) == ("closed", "SAMR-inspector"), item  # 销号 by the verification
+    assert (item["status"], item["closed_by"]) == ("closed", "SAMR-reviewer"), item  # 销号 by the verification
     assert sweep(run, at(calendar.add_working_days(late, 1)))["verifications_overdue"] == 0
     assert len(ledger(run)) == 1

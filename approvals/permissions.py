@@ -1,0 +1,129 @@
+"""Who may do what: roles, acts, mandates (委托书) and the green channel for key projects.
+
+Pure rules. The services look up the operator, the task's agency and the agent's mandates, and
+ask here; a refusal is `Refused` (exit 1) and is raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from approvals.errors import BadInput, Refused
+
+
+class Role(StrEnum):
+    WINDOW = "window"  # window clerk (窗口受理人员)
+    REVIEWER = "reviewer"  # an agency's reviewer (审批人员), bound to one agency
+    SUPERVISOR = "supervisor"  # supervision (督查督办)
+    ADMIN = "admin"  # administrator: operators, agents, mandates, catalog, calendar, credit, reopen
+    AGENT = "agent"  # agent (代办员), acting for applicants under their mandates
+
+
+STAFF_ROLES = (Role.WINDOW, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)  # `operator add --role`
+
+
+class Act(StrEnum):
+    SUBMIT = "submit"
+    SUPPLEMENT = "supplement"
+    SET_KEY_PROJECT = "set key project"
+    DECIDE = "decide"
+    VERIFY = "verify"
+    SWEEP = "sweep"  # acting on the supervision ledger by hand
+    ADMINISTER = "administer"  # operators, agents, mandates, catalog, calendar, credit repair, reopen, orchestrate
+    READ = "read"
+    AUDIT = "audit"
+    UNMASK = "unmask"
+
+
+ALLOWED: dict[Act, frozenset[Role]] = {
+    Act.SUBMIT: frozenset({Role.WINDOW, Role.AGENT}),
+    Act.SUPPLEMENT: frozenset({Role.WINDOW, Role.AGENT}),
+    Act.SET_KEY_PROJECT: frozenset({Role.WINDOW, Role.ADMIN}),
+    Act.DECIDE: frozenset({Role.REVIEWER}),
+    Act.VERIFY: frozenset({Role.REVIEWER}),
+    Act.SWEEP: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    Act.ADMINISTER: frozenset({Role.ADMIN}),
+    Act.READ: frozenset(Role),
+    Act.AUDIT: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    Act.UNMASK: frozenset({Role.ADMIN}),
+}
+
+
+class Scope(StrEnum):
+    """What a mandate lets an agent do for the applicant."""
+
+    SUBMIT = "submit"
+    SUPPLEMENT = "supplement"
+    SIGN_COMMITMENT = "sign_commitment"  # sign 告知承诺 and 容缺 promises
+    RECEIVE_RESULTS = "receive_results"  # supplement requests and results go to the agent
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    role: Role
+    agency: str | None = None
+    enabled: bool = True
+
+
+def check(actor: Actor, act: Act, *, agency: str | None = None) -> None:
+    """Refuse `actor` doing `act` (on a task of `agency`, for decisions and verifications)."""
+    if not actor.enabled:
+        raise Refused(f"operator {actor.id} is disabled")
+    if actor.role not in ALLOWED[act]:
+        allowed = ", ".join(sorted(r.value for r in ALLOWED[act]))
+        raise Refused(f"operator {actor.id} ({actor.role.value}) may not {act.value}: only {allowed}")
+    if act in (Act.DECIDE, Act.VERIFY) and agency is not None and actor.agency != agency:
+        raise Refused(f"operator {actor.id} reviews for {actor.agency}, not {agency}: "
+                      f"only {agency}'s reviewers {act.value} its tasks")
+
+
+@dataclass(frozen=True)
+class Mandate:
+    id: int
+    agent: str
+    uscc: str
+    scopes: frozenset[Scope]
+    until: date
+    revoked: bool = False
+
+
+def parse_scopes(text: str) -> frozenset[Scope]:
+    """`submit,supplement,...` as given on the command line."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise BadInput("--scope names at least one of: " + ", ".join(s.value for s in Scope))
+    unknown = [n for n in names if n not in {s.value for s in Scope}]
+    if unknown:
+        raise BadInput(f"unknown scope {unknown[0]!r} (one of: {', '.join(s.value for s in Scope)})")
+    return frozenset(Scope(n) for n in names)
+
+
+def mandate_problem(mandate: Mandate | None, agent: str, uscc: str, scope: Scope, today: date) -> str | None:
+    """Why `agent` may not act for `uscc` under `mandate` today (None: it may)."""
+    if mandate is None:
+        return f"agent {agent} holds no mandate from applicant {uscc}"
+    if mandate.revoked:
+        return f"agent {agent}'s mandate {mandate.id} from applicant {uscc} was revoked"
+    if mandate.until < today:
+        return f"agent {agent}'s mandate {mandate.id} from applicant {uscc} expired on {mandate.until.isoformat()}"
+    if scope not in mandate.scopes:
+        return f"agent {agent}'s mandate {mandate.id} from applicant {uscc} does not cover {scope.value}"
+    return None
+
+
+def best_mandate(mandates: list[Mandate], today: date, scope: Scope) -> Mandate | None:
+    """Of an agent's mandates from one applicant, one that allows `scope` today, else the latest one
+    (whose problem then explains the refusal)."""
+    for m in mandates:
+        if mandate_problem(m, m.agent, m.uscc, scope, today) is None:
+            return m
+    return max(mandates, key=lambda m: m.id, default=None)
+
+
+def shortened(days: int, factor: float) -> int:
+    """A key project's promised limit (绿色通道): `days` × factor, rounded up, at least 1 working day."""
+    return max(1, math.ceil(days * factor - 1e-9))

@@ -1,0 +1,194 @@
+"""Operators, agents and mandates, and the permission check every acting use case starts with.
+
+A refusal is raised before the use case writes anything, so a refused command leaves no trace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from approvals import permissions
+from approvals.deadlines import Clock
+from approvals.errors import BadInput, NotFound, Refused
+from approvals.identifiers import uscc_problem
+from approvals.permissions import Act, Actor, Role, Scope
+from schemas.staff import Mandate, Operator
+from services.catalog import catalog_in_force
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+
+
+def actor(session: Session, operator_id: str) -> Actor:
+    row = session.get(Operator, operator_id)
+    if row is None:
+        raise Refused(f"unknown operator {operator_id!r} (an administrator adds it: onevisit operator add)")
+    return Actor(row.id, Role(row.role), row.agency, row.enabled)
+
+
+def authorise(session: Session, operator_id: str, act: Act, *, agency: str | None = None) -> Actor:
+    """The operator, if it may do `act` (on a task of `agency`); refused otherwise."""
+    who = actor(session, operator_id)
+    permissions.check(who, act, agency=agency)
+    return who
+
+
+# --- operators -----------------------------------------------------------------------------
+
+
+def add_operator(session: Session, operator_id: str, role: str, *, agency: str | None, name: str,
+                 phone: str | None, by: str, now: datetime, bootstrap: bool = False) -> Operator:
+    """An administrator adds a window clerk, a reviewer of one agency, a supervisor or an administrator."""
+    if not bootstrap:
+        authorise(session, by, Act.ADMINISTER)
+    _check_id(operator_id)
+    roles = {r.value for r in permissions.STAFF_ROLES}
+    if role not in roles:
+        raise BadInput(f"unknown role {role!r} (one of: {', '.join(sorted(roles))}; agents: onevisit agent add)")
+    if role == Role.REVIEWER.value:
+        if not agency:
+            raise BadInput("a reviewer reviews for one agency: give --agency CODE")
+        _, catalog = catalog_in_force(session)
+        if agency not in catalog.agencies:
+            raise BadInput(f"unknown agency {agency!r} (known: {', '.join(sorted(catalog.agencies))})")
+    elif agency:
+        raise BadInput(f"--agency is for reviewers, not {role}")
+    return _add(session, Operator(id=operator_id, role=role, agency=agency, name=name, phone=_phone(phone),
+                                  created_at=now, created_by=by))
+
+
+def add_agent(session: Session, agent_id: str, *, name: str, phone: str | None, by: str, now: datetime) -> Operator:
+    """An administrator registers an agent (代办员), who then acts under its own id."""
+    authorise(session, by, Act.ADMINISTER)
+    _check_id(agent_id)
+    if not name.strip():
+        raise BadInput("--name is required for an agent")
+    return _add(session, Operator(id=agent_id, role=Role.AGENT.value, name=name.strip(), phone=_phone(phone),
+                                  created_at=now, created_by=by))
+
+
+def ensure_admin(session: Session, admin_id: str, now: datetime) -> bool:
+    """`init`: the first administrator. True when it was created now."""
+    _check_id(admin_id)
+    existing = session.get(Operator, admin_id)
+    if existing is not None:
+        if existing.role != Role.ADMIN.value:
+            raise Refused(f"operator {admin_id} exists and is a {existing.role}, not an administrator")
+        return False
+    add_operator(session, admin_id, Role.ADMIN.value, agency=None, name="administrator", phone=None, by="init",
+                 now=now, bootstrap=True)
+    return True
+
+
+def disable_operator(session: Session, operator_id: str, *, by: str, now: datetime) -> bool:
+    """Disabled operators keep their history but can neither act nor read. False if already disabled."""
+    authorise(session, by, Act.ADMINISTER)
+    if operator_id == by:
+        raise Refused("an administrator cannot disable itself")
+    row = session.get(Operator, operator_id)
+    if row is None:
+        raise NotFound(f"no operator {operator_id!r}")
+    if not row.enabled:
+        return False
+    row.enabled, row.disabled_at, row.disabled_by = False, now, by
+    return True
+
+
+def _add(session: Session, row: Operator) -> Operator:
+    if session.get(Operator, row.id) is not None:
+        raise Refused(f"operator {row.id!r} already exists")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _check_id(operator_id: str) -> None:
+    if not _ID.match(operator_id or ""):
+        raise BadInput(f"{operator_id!r} is not an operator id (letters, digits, '.', '_', '-'; at most 64)")
+
+
+def _phone(phone: str | None) -> str | None:
+    if phone is None:
+        return None
+    if not _PHONE.match(phone.strip()):
+        raise BadInput(f"--phone {phone!r} is not a phone number")
+    return phone.strip()
+
+
+# --- mandates (委托书) ----------------------------------------------------------------------
+
+
+def grant_mandate(session: Session, agent_id: str, uscc: str, scopes: str, until: date, *, by: str,
+                  clock: Clock) -> Mandate:
+    authorise(session, by, Act.ADMINISTER)
+    parsed = permissions.parse_scopes(scopes)
+    uscc = uscc.strip().upper()
+    problem = uscc_problem(uscc)
+    if problem:
+        raise BadInput(f"--applicant {uscc!r} is not a valid unified social credit code: {problem}")
+    if until < clock.today:
+        raise BadInput(f"--until {until.isoformat()} is in the past")
+    agent = session.get(Operator, agent_id)
+    if agent is None or agent.role != Role.AGENT.value:
+        raise NotFound(f"no agent {agent_id!r} (onevisit agent add)")
+    if not agent.enabled:
+        raise Refused(f"agent {agent_id} is disabled")
+    mandate = Mandate(agent=agent_id, uscc=uscc, scopes=sorted(s.value for s in parsed), valid_until=until,
+                      granted_at=clock.now, granted_by=by)
+    session.add(mandate)
+    session.flush()
+    return mandate
+
+
+def revoke_mandate(session: Session, mandate_id: int, *, reason: str, by: str, now: datetime) -> bool:
+    authorise(session, by, Act.ADMINISTER)
+    mandate = session.get(Mandate, mandate_id) if 0 < mandate_id < 2**31 else None
+    if mandate is None:
+        raise NotFound(f"no mandate {mandate_id}")
+    if mandate.revoked_at is not None:
+        return False
+    if not reason.strip():
+        raise BadInput("--reason is required to revoke a mandate")
+    mandate.revoked_at, mandate.revoked_by, mandate.revoke_reason = now, by, reason.strip()
+    return True
+
+
+def mandate_for(session: Session, agent_id: str, uscc: str, scope: Scope, today: date) -> permissions.Mandate | None:
+    """A mandate under which `agent_id` may do `scope` for `uscc` today, else the one that explains why not."""
+    rows = session.exec(select(Mandate).where(Mandate.agent == agent_id, Mandate.uscc == uscc)
+                        .order_by(Mandate.id)).all()
+    return permissions.best_mandate([_pure(m) for m in rows], today, scope)
+
+
+def require_mandate(session: Session, agent_id: str, uscc: str, scope: Scope, today: date,
+                    case_no: str | None = None) -> permissions.Mandate:
+    mandate = mandate_for(session, agent_id, uscc, scope, today)
+    problem = permissions.mandate_problem(mandate, agent_id, uscc, scope, today)
+    if problem:
+        raise Refused(problem + (f": case {case_no} goes on at the window" if case_no else ""))
+    return mandate
+
+
+def _pure(row: Mandate) -> permissions.Mandate:
+    return permissions.Mandate(row.id, row.agent, row.uscc, frozenset(Scope(s) for s in row.scopes),
+                               row.valid_until, row.revoked_at is not None)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a notice goes to: the applicant, or its agent when a mandate routes results to the agent."""
+
+    to: str
+    agent: str | None
+
+
+def recipient(session: Session, case, today: date) -> Recipient:
+    if case.agent:
+        mandate = mandate_for(session, case.agent, case.uscc, Scope.RECEIVE_RESULTS, today)
+        if permissions.mandate_problem(mandate, case.agent, case.uscc, Scope.RECEIVE_RESULTS, today) is None:
+            return Recipient(f"agent {case.agent} for {case.applicant_name}", case.agent)
+    return Recipient(case.applicant_name, None)

@@ -1,0 +1,97 @@
+"""The timeline is append-only and hash-chained; `audit verify` finds an edited, a deleted and an inserted row.
+
+Each test tampers with its own database directly, as someone with the database owner's rights could.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from services.db import engine_for
+from tests.support import approve_all, drop_append_only_guard, submit
+
+
+def _case_with_history(run, application) -> tuple[str, list[int]]:
+    case_no = submit(run, application("COMPANY_START", omit=("LEASE",)))["case_no"]
+    assert run("supplement", case_no, "--material", "LEASE").code == 0
+    approve_all(run, case_no)
+    with engine_for(run_url()).connect() as conn:
+        ids = conn.execute(text("SELECT e.id FROM case_event e JOIN case_file c ON c.id = e.case_id "
+                                "WHERE c.case_no = :n ORDER BY e.seq"), {"n": case_no}).scalars().all()
+    assert len(ids) >= 6
+    return case_no, ids
+
+
+def run_url() -> str:
+    import os
+
+    return os.environ["ONEVISIT_DATABASE_URL"]
+
+
+def _tamper(sql: str, **params) -> None:
+    drop_append_only_guard(run_url())
+    with engine_for(run_url()).begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def _verify(run) -> tuple[int, dict]:
+    result = run("audit", "verify", "--json", "--operator", "supervisor-1")
+    return result.code, result.json()
+
+
+def test_an_untouched_timeline_verifies(fresh_env, run, application):
+    for _ in range(2):
+        _case_with_history(run, application)
+    code, report = _verify(run)
+    assert code == 0 and report["ok"] and report["first_broken"] is None
+    assert report["cases"] == 2 and report["events"] >= 12
+    plain = run("audit", "verify", "--operator", "admin")
+    assert plain.code == 0 and "timeline intact" in plain.out
+
+
+def test_the_timeline_refuses_updates_and_deletes(fresh_env, run, application):
+    _, ids = _case_with_history(run, application)
+    for sql in ("UPDATE case_event SET detail = 'nothing happened' WHERE id = :i", "DELETE FROM case_event WHERE id = :i"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine_for(fresh_env.url).begin() as conn:
+                conn.execute(text(sql), {"i": ids[2]})
+    assert _verify(run)[0] == 0
+
+
+def test_an_edited_row_is_found(fresh_env, run, application):
+    _case_with_history(run, application)
+    case_no, ids = _case_with_history(run, application)
+    _tamper("UPDATE case_event SET actor = 'someone-else' WHERE id = :i", i=ids[3])
+    code, report = _verify(run)
+    assert code == 1 and not report["ok"]
+    assert report["first_broken"]["case_no"] == case_no and report["first_broken"]["event_id"] == ids[3]
+    assert "edited" in report["first_broken"]["problem"]
+    plain = run("audit", "verify", "--operator", "admin")
+    assert plain.code == 1 and plain.err.count("\n") == 1 and f"case {case_no}" in plain.err
+
+
+@pytest.mark.parametrize("which", ["middle", "last"])
+def test_a_deleted_row_is_found(which, fresh_env, run, application):
+    case_no, ids = _case_with_history(run, application)
+    victim = ids[2] if which == "middle" else ids[-1]
+    _tamper("DELETE FROM case_event WHERE id = :i", i=victim)
+    code, report = _verify(run)
+    assert code == 1 and report["first_broken"]["case_no"] == case_no
+    problem = report["first_broken"]["problem"]
+    assert ("missing" in problem and report["first_broken"]["event_id"] == ids[3]) if which == "middle" \
+        else "rows deleted" in problem
+
+
+def test_an_inserted_row_is_found(fresh_env, run, application):
+    case_no, ids = _case_with_history(run, application)
+    with engine_for(fresh_env.url).connect() as conn:
+        row = conn.execute(text("SELECT * FROM case_event WHERE id = :i"), {"i": ids[2]}).mappings().one()
+    _tamper("INSERT INTO case_event (case_id, at, kind, actor, detail, seq, prev_hash, hash) "
+            "VALUES (:c, :at, 'approved', 'SAMR-reviewer', 'backdated approval', :seq, :prev, :hash)",
+            c=row["case_id"], at=row["at"], seq=row["seq"], prev=row["prev_hash"], hash=row["hash"])
+    code, report = _verify(run)
+    assert code == 1 and report["first_broken"]["case_no"] == case_no
+    assert "out of sequence" in report["first_broken"]["problem"]
+    assert report["first_broken"]["event_id"] > ids[-1]  # the row slipped in, not the genuine one
