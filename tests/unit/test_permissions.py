@@ -1,0 +1,95 @@
+"""approvals.permissions: roles, mandates, the green channel; approvals.audit: the hash chain."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from approvals.audit import GENESIS, Link, check_chain, event_hash
+from approvals.errors import BadInput, Refused
+from approvals.identifiers import mask_phone, mask_text
+from approvals.permissions import ALLOWED, Act, Actor, Mandate, Role, Scope, best_mandate, check, mandate_problem, \
+    parse_scopes, shortened
+
+TODAY = date(2026, 3, 2)
+
+
+@pytest.mark.parametrize("act", list(Act))
+@pytest.mark.parametrize("role", list(Role))
+def test_a_role_does_exactly_what_the_table_allows(role, act):
+    who = Actor("someone", role, "SAMR" if role is Role.REVIEWER else None)
+    if role in ALLOWED[act]:
+        check(who, act, agency="SAMR")
+    else:
+        with pytest.raises(Refused, match="may not"):
+            check(who, act, agency="SAMR")
+
+
+def test_a_reviewer_decides_only_its_own_agency_and_an_administrator_never_decides():
+    check(Actor("s", Role.REVIEWER, "SAMR"), Act.DECIDE, agency="SAMR")
+    with pytest.raises(Refused, match="only FIRE's reviewers"):
+        check(Actor("s", Role.REVIEWER, "SAMR"), Act.DECIDE, agency="FIRE")
+    with pytest.raises(Refused):
+        check(Actor("a", Role.ADMIN), Act.DECIDE, agency="SAMR")
+    with pytest.raises(Refused, match="disabled"):
+        check(Actor("s", Role.REVIEWER, "SAMR", enabled=False), Act.READ)
+
+
+def test_mandates_cover_a_scope_until_a_day_unless_revoked():
+    m = Mandate(1, "AG-07", "U", frozenset({Scope.SUBMIT}), until=TODAY)
+    assert mandate_problem(m, "AG-07", "U", Scope.SUBMIT, TODAY) is None
+    assert "expired on 2026-03-02" in mandate_problem(m, "AG-07", "U", Scope.SUBMIT, TODAY + timedelta(days=1))
+    assert "does not cover supplement" in mandate_problem(m, "AG-07", "U", Scope.SUPPLEMENT, TODAY)
+    assert "was revoked" in mandate_problem(replace(m, revoked=True), "AG-07", "U", Scope.SUBMIT, TODAY)
+    assert "holds no mandate" in mandate_problem(None, "AG-07", "U", Scope.SUBMIT, TODAY)
+    later = Mandate(2, "AG-07", "U", frozenset(Scope), until=TODAY + timedelta(days=30))
+    assert best_mandate([m, later], TODAY, Scope.SUPPLEMENT) == later
+    assert best_mandate([m], TODAY, Scope.SUPPLEMENT) == m  # the one that explains the refusal
+    assert best_mandate([], TODAY, Scope.SUBMIT) is None
+
+
+def test_scopes_are_parsed_strictly():
+    assert parse_scopes("submit, receive_results") == {Scope.SUBMIT, Scope.RECEIVE_RESULTS}
+    for text in ("", " , ", "submit,fly"):
+        with pytest.raises(BadInput):
+            parse_scopes(text)
+
+
+@pytest.mark.parametrize(("days", "factor", "expected"), [(20, 0.5, 10), (5, 0.5, 3), (1, 0.5, 1), (3, 0.3, 1),
+                                                          (10, 1.0, 10), (7, 0.6, 5)])
+def test_key_project_limits_are_shortened_rounded_up_never_below_one_day(days, factor, expected):
+    assert shortened(days, factor) == expected
+
+
+def _chain(n: int) -> list[Link]:
+    links, prev = [], GENESIS
+    for seq in range(1, n + 1):
+        at = datetime(2026, 3, 2, 1, seq, tzinfo=UTC)
+        digest = event_hash(prev, 7, seq, at, "kind", "actor", f"detail {seq}", None)
+        links.append(Link(100 + seq, 7, seq, at, "kind", "actor", f"detail {seq}", None, prev, digest))
+        prev = digest
+    return links
+
+
+def test_an_intact_chain_passes_and_every_kind_of_tampering_is_found():
+    links = _chain(5)
+    assert check_chain(7, links, 5, links[-1].hash) is None
+    edited = links[:2] + [replace(links[2], detail="changed")] + links[3:]
+    assert "edited" in check_chain(7, edited, 5, links[-1].hash).problem
+    deleted = links[:2] + links[3:]
+    assert check_chain(7, deleted, 5, links[-1].hash).event_id == links[3].id
+    truncated = links[:4]
+    assert "rows deleted" in check_chain(7, truncated, 5, links[-1].hash).problem
+    forged = links[:2] + [replace(links[2], id=999, hash="f" * 64)] + links[2:]
+    assert check_chain(7, forged, 5, links[-1].hash) is not None
+    relinked = links[:3] + [replace(links[3], prev_hash="0" * 64)] + links[4:]
+    assert "does not link" in check_chain(7, relinked, 5, links[-1].hash).problem
+
+
+def test_identifiers_in_free_text_are_masked():
+    assert mask_phone("139-1234-5678") == "139****5678"
+    assert mask_phone(None) is None
+    text = "法定代表人 11010519491231002X，电话 13912345678；统一代码 91350200MA2YJ1XR9G"
+    assert mask_text(text) == "法定代表人 110105********002X，电话 139****5678；统一代码 91350200MA2YJ1XR9G"
