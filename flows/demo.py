@@ -129,6 +129,7 @@ def _wait_delivered(case_nos: list[str], timeout: float = 120) -> bool:
 
 def run_demo(keep: Path | None = None) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the tour prints its own story
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # slow or busy machines
     workdir = Path(tempfile.mkdtemp(prefix="onevisit-demo-"))
     path = keep or workdir / "demo.db"
     if path.exists():
