@@ -678,6 +678,7 @@ def test_postgresql_database_not_initialised(run, monkeypatch):
     try:
         monkeypatch.setenv("ONEVISIT_DATABASE_URL", url)
         monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
+        monkeypatch.setenv("ONEVISIT_OPERATOR", "window-1")
         get_settings.cache_clear()
         assert_one_line(run("show", "OV20260302000001"), 1, "onevisit init")
         assert_one_line(run("supplement", "OV20260302000001", "--material", "LEASE"), 1, "onevisit init")
