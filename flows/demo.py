@@ -217,7 +217,7 @@ def run_demo(keep: Path | None = None) -> None:
         audit = audit_chain(read)
     console.print(f"audit verify: {'timeline intact' if audit['ok'] else 'BROKEN'}: {audit['events']} events in "
                   f"{audit['cases']} cases, each chained to the one before it")
-    console.print(f"\nInspect: ONEVISIT_DATABASE_URL=sqlite:///{path} onevisit show {restaurant}")
+    console.print(f"\nInspect: ONEVISIT_DATABASE_URL=sqlite:///{path} onevisit show {restaurant} --operator admin")
     console.print("Prefect UI: `prefect server start`, open http://127.0.0.1:4200 → Runs, filter by tag "
                   f"case:{restaurant} (flow runs are named after the cases they acted on)")
 
