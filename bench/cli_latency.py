@@ -64,6 +64,9 @@ def main() -> None:
     env = {**os.environ, "ONEVISIT_DATABASE_URL": url}
     env.pop("ONEVISIT_NOW", None)
     subprocess.run([ONEVISIT, "init"], env=env, check=True, capture_output=True)
+    for args in (["bench-window", "--role", "window"], ["bench-samr", "--role", "reviewer", "--agency", "SAMR"]):
+        subprocess.run([ONEVISIT, "operator", "add", *args, "--operator", "admin"], env=env, capture_output=True)
+    env["ONEVISIT_OPERATOR"] = "bench-window"  # submit and show; the decision names its reviewer
 
     samples: dict[str, list[float]] = {"submit": [], "decide": [], "show": []}
     for seq in range(options.rounds):
@@ -72,8 +75,8 @@ def main() -> None:
         case_no = json.loads(out)["case_no"]
         elapsed, out = timed(["show", case_no, "--json"], env)
         samples["show"].append(elapsed)
-        task = next(r["task_id"] for r in json.loads(out)["reviews"] if r["status"] == "pending")
-        elapsed, _ = timed(["decide", str(task), "approve", "--operator", "bench"], env)
+        task = next(r["task_id"] for r in json.loads(out)["reviews"] if r["status"] == "pending" and r["agency"] == "SAMR")
+        elapsed, _ = timed(["decide", str(task), "approve", "--operator", "bench-samr"], env)
         samples["decide"].append(elapsed)
 
     backend = url.split(":", 1)[0].split("+")[0]
