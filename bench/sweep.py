@@ -28,7 +28,7 @@ from sqlalchemy import Date, DateTime, bindparam, text  # noqa: E402
 from approvals.calendar import WorkingCalendar  # noqa: E402
 from approvals.deadlines import Clock  # noqa: E402
 from services.db import UnitOfWork, engine_for  # noqa: E402
-from services.migrate import upgrade  # noqa: E402
+from services.migrate import drop_append_only_guard, upgrade  # noqa: E402
 from services.sweep import sweep  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -94,7 +94,9 @@ def load(url: str, tasks: int) -> float:
 
 def reset(url: str) -> None:
     """Put the backlog back as loaded, so the next pass has the same 1 % to change."""
+    drop_append_only_guard(url)  # the bench's own database: its timeline is wiped between passes
     with engine_for(url).begin() as conn:
+        conn.execute(text("DELETE FROM event_chain"))
         conn.execute(text("UPDATE review_task SET light = 'yellow' WHERE id % 200 = 0"))
         conn.execute(text("UPDATE review_task SET light = 'green' WHERE id % 200 = 1"))
         conn.execute(text("DELETE FROM ledger_item"))

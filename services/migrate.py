@@ -21,3 +21,17 @@ def upgrade(url: str) -> None:
         config = alembic_config(url)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def drop_append_only_guard(url: str) -> None:
+    """Let case_event rows be changed or deleted: only for throwaway databases (benchmarks that reset
+    their backlog, tests that tamper with the timeline or wipe it between examples)."""
+    from sqlalchemy import text
+
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE case_event DISABLE TRIGGER case_event_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS case_event_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS case_event_no_delete"))

@@ -86,18 +86,3 @@ def approve_all(run, case_no: str, *, rounds: int = 6, **kw) -> dict:
             assert result.code == 0, result.err
     raise AssertionError(f"{case_no}: still pending after {rounds} rounds")
 
-
-def drop_append_only_guard(url: str) -> None:
-    """What only someone with the database owner's rights can do: let case_event rows be changed or deleted.
-    For tests that tamper with the timeline, or wipe their own database between examples."""
-    from sqlalchemy import text
-
-    from services.db import engine_for
-
-    engine = engine_for(url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE case_event DISABLE TRIGGER case_event_append_only"))
-        else:
-            conn.execute(text("DROP TRIGGER IF EXISTS case_event_no_update"))
-            conn.execute(text("DROP TRIGGER IF EXISTS case_event_no_delete"))

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.db import engine_for
-from tests.support import approve_all, drop_append_only_guard, submit
+from services.migrate import drop_append_only_guard
+from tests.support import approve_all, submit
 
 
 def _case_with_history(run, application) -> tuple[str, list[int]]:

@@ -50,7 +50,7 @@ from services.db import UnitOfWork
 from services.reopen import reopen as reopen_case
 from services.workdays import calendar_for
 from tests.conftest import new_resident_id, new_uscc
-from tests.support import drop_append_only_guard
+from services.migrate import drop_append_only_guard
 
 BEIJING = timezone(timedelta(hours=8))
 START = datetime(2026, 3, 2, 9, 0, tzinfo=BEIJING)  # a plain Monday
