@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import event, insert, update
@@ -76,6 +78,28 @@ class _Head:
 
     def __init__(self, seq: int, digest: str, stored: int | None):
         self.seq, self.hash, self.stored = seq, digest, stored
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT for one item of a batch: if what runs inside fails, the rows it wrote and the timeline
+    events it recorded (still in the session, see record_many) are undone together, and it re-raises."""
+    pending = session.info.setdefault("chain_events", [])
+    heads = session.info.setdefault("chain_heads", {})
+    mark, saved = len(pending), {c: (h.seq, h.hash, h.stored) for c, h in heads.items()}
+    nested = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        nested.rollback()
+        del pending[mark:]
+        for case_id in list(heads):
+            if case_id in saved:
+                heads[case_id].seq, heads[case_id].hash, heads[case_id].stored = saved[case_id]
+            else:  # first locked inside the savepoint: its lock went with it
+                del heads[case_id]
+        raise
+    nested.commit()
 
 
 @event.listens_for(Session, "before_commit")

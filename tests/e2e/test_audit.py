@@ -96,3 +96,30 @@ def test_an_inserted_row_is_found(fresh_env, run, application):
     assert code == 1 and report["first_broken"]["case_no"] == case_no
     assert "out of sequence" in report["first_broken"]["problem"]
     assert report["first_broken"]["event_id"] > ids[-1]  # the row slipped in, not the genuine one
+
+
+def test_a_rolled_back_savepoint_takes_its_events_with_it(fresh_env, run, application):
+    """A batch carries items out under savepoints; a failed item's events must not stay in the chain."""
+    from datetime import UTC, datetime
+
+    from schemas.case import Case
+    from services.db import UnitOfWork
+    from services.records import record, savepoint
+    from sqlmodel import select
+
+    case_no, _ = _case_with_history(run, application)
+    now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    with UnitOfWork(fresh_env.url) as uow:
+        case = uow.session.exec(select(Case).where(Case.case_no == case_no)).one()
+        record(uow.session, case, now, "note", "system", "before")
+        with pytest.raises(RuntimeError):
+            with savepoint(uow.session):
+                record(uow.session, case, now, "note", "system", "lost with the savepoint")
+                raise RuntimeError("item failed")
+        with savepoint(uow.session):
+            record(uow.session, case, now, "note", "system", "kept")
+        uow.commit()
+    code, report = _verify(run)
+    assert code == 0, report
+    details = [e["detail"] for e in run("show", case_no, "--json").json()["events"]]
+    assert details[-2:] == ["before", "kept"] and "lost with the savepoint" not in details
