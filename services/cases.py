@@ -315,12 +315,20 @@ def decide(
     reason: str | None,
     materials: Sequence[str],
     clock: Clock,
+    by_agency_system: bool = False,
 ) -> DecideResult:
-    """Record a reviewer's decision and everything that follows from it in the same transaction."""
+    """Record a reviewer's decision and everything that follows from it in the same transaction.
+
+    `by_agency_system`: the decision came from the agency's own review system (pulled by a flow, never
+    from the command line); it is recorded as `{AGENCY}@system` and needs no operator's permission.
+    """
     task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
     if task is None:
         raise NotFound(f"no review task {task_id}")
-    staff.authorise(session, operator, Act.DECIDE, agency=task.agency)
+    if by_agency_system:
+        operator = f"{task.agency}@system"
+    else:
+        staff.authorise(session, operator, Act.DECIDE, agency=task.agency)
     case = lock_case_by_id(session, task.case_id)
     session.refresh(task)
     if case.status == CaseStatus.SUSPENDED.value:
