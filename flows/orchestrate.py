@@ -11,9 +11,11 @@ from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
-from services import outbox
+from flows.remote import call_remote, chunks, settle_chunks, with_backoff
+from services import outbox, remote
 from services.db import UnitOfWork
 from services.outbox import ItemOutcome, WorkItem
+from services.remote import RemoteCall
 from services.settings import get_settings
 
 FLOW_NAME = "onevisit-orchestrate"
@@ -32,6 +34,7 @@ class OrchestrateReport(BaseModel):
     already_done: int
     failed: int
     cases: list[str]
+    incidents: int = 0  # items whose retries over HTTP are spent: parked until `reopen`
 
 
 TRANSIENT = (OSError, OperationalError, InterfaceError)  # connection refused, timeouts, a locked or lost database
@@ -71,7 +74,7 @@ def send_notice(item: WorkItem, run_id: str) -> ItemOutcome:
     return _carry_out(outbox.send_notice, item, run_id)
 
 
-STEPS = {"dispatch_review": dispatch_review, "deliver_results": deliver_results, "notify": send_notice}
+STEPS = {"dispatch_review": dispatch_review, "deliver_results": deliver_results, "notify": send_notice}  # in the database
 
 
 @task(name="claim-work")
@@ -84,6 +87,14 @@ def claim_work(run_id: str, request: OrchestrateInput) -> list[WorkItem]:
                              limit=request.limit or settings.batch_size, case_no=request.case_no)
         uow.commit()
     return items
+
+
+@task(name="plan-remote")
+def plan_remote(items: list[WorkItem]) -> list[RemoteCall]:
+    """Which claimed items go over HTTP: reviews for agencies with an endpoint, gateway notices, fetches."""
+    settings = get_settings()
+    with UnitOfWork(settings.url, write=False) as uow:
+        return remote.plan(uow.session, items, gateway=settings.notify_gateway_url, sharing=settings.sharing_services)
 
 
 def _label_run(run_id: str, cases: list[str]) -> str:
@@ -107,13 +118,23 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
     cases = list(dict.fromkeys(item.case_no for item in items))
     name = _label_run(run_id, cases) if cases else None
 
+    calls = plan_remote(items) if items else []
+    over_http = {c.item_id for c in calls}
+    by_kind: dict[str, list[RemoteCall]] = {}
+    for call in calls:
+        by_kind.setdefault(call.kind, []).append(call)
+    chunk_futures = [with_backoff(call_remote).submit(chunk, run_id)
+                     for kind_calls in by_kind.values() for chunk in chunks(kind_calls)]
+
     futures = []
     for item in items:
+        if item.id in over_http:
+            continue
         # Task runs carry the case number in their names; tags stay on the flow run, because every tagged
         # task run asks the server for concurrency slots, which the embedded server answers 503 under load.
         futures.append((item, STEPS[item.kind].submit(item, run_id)))
-    done = already = 0
-    failures: list[str] = []
+    done, incidents, failures = settle_chunks(chunk_futures)
+    already = 0
     for item, future in futures:
         future.wait()
         if future.state.is_completed():
@@ -125,6 +146,9 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
 
     settings = get_settings()
     with UnitOfWork(settings.url) as uow:
+        if failures:  # a chunk failed outright (not a fault of the other side): its calls go back to the queue
+            for call in calls:
+                outbox.release(uow.session, call.item_id, "; ".join(failures))
         for item, future in futures:
             if not future.state.is_completed():
                 outbox.release(uow.session, item.id, future.state.message or "failed")
@@ -134,4 +158,4 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
     if failures:
         raise RuntimeError(f"{len(failures)} of {len(items)} items failed: {failures[0]}")
     return OrchestrateReport(flow_run_id=run_id, claimed=len(items), done=done, already_done=already,
-                             failed=len(failures), cases=cases)
+                             failed=len(failures), cases=cases, incidents=incidents)

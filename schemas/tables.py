@@ -9,6 +9,7 @@ from schemas.commitment import Commitment, CreditRecord
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
+from schemas.sharing import SharedMaterial
 
 __all__ = [
     "CalendarOverride",
@@ -25,4 +26,5 @@ __all__ = [
     "Notification",
     "OutboxItem",
     "ReviewTask",
+    "SharedMaterial",
 ]

@@ -16,7 +16,8 @@ from schemas.case import Case
 from schemas.certificate import Certificate
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
-from services.records import record
+from services.records import enqueue, record
+from services.settings import get_settings
 from services.db import is_sqlite
 
 
@@ -74,7 +75,7 @@ def _claimable(now: datetime, lease_seconds: int):
     return (
         select(OutboxItem, Case.case_no)
         .join(Case, Case.id == OutboxItem.case_id)
-        .where(OutboxItem.done_at.is_(None))
+        .where(OutboxItem.done_at.is_(None), OutboxItem.incident_at.is_(None))  # an incident waits for reopen
         .where(or_(OutboxItem.claimed_at.is_(None), OutboxItem.claimed_at < stale))
     )
 
@@ -86,7 +87,8 @@ def release(session: Session, item_id: int, error: str) -> None:
         item.claimed_by, item.claimed_at, item.last_error = None, None, error[:2000]
 
 
-def _finish(session: Session, item_id: int, now: datetime) -> tuple[OutboxItem, Case] | None:
+def finish(session: Session, item_id: int, now: datetime) -> tuple[OutboxItem, Case] | None:
+    """Mark an item done (row-locked); None when some run had already done it."""
     item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
     if item.done_at is not None:
         return None
@@ -96,7 +98,7 @@ def _finish(session: Session, item_id: int, now: datetime) -> tuple[OutboxItem, 
 
 def dispatch_review(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
     """Hand a review task to its agency's queue (agencies with their own systems come later)."""
-    found = _finish(session, item.id, now)
+    found = finish(session, item.id, now)
     if found is None:
         return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already dispatched")
     _, case = found
@@ -109,7 +111,7 @@ def dispatch_review(session: Session, item: WorkItem, run_id: str, now: datetime
 
 def deliver_results(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
     """出件: the case's certificates go out together, with one notice to the applicant."""
-    found = _finish(session, item.id, now)
+    found = finish(session, item.id, now)
     if found is None:
         return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already delivered")
     _, case = found
@@ -139,7 +141,7 @@ _MESSAGES = {
 
 
 def send_notice(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
-    found = _finish(session, item.id, now)
+    found = finish(session, item.id, now)
     if found is None:
         return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already sent")
     _, case = found
@@ -156,6 +158,8 @@ def _notify(session: Session, case: Case, key: str, kind: str, message: str, now
     session.add(Notification(key=key, case_id=case.id, recipient=case.uscc, kind=kind, message=message,
                              sent_at=now, flow_run_id=run_id))
     record(session, case, now, "notified", "system", f"{kind} to {case.applicant_name}", run_id)
+    if get_settings().notify_gateway_url:  # out through the gateway, once, keyed on the notification
+        enqueue(session, case, now, f"gateway:{key}", "gateway_notice", payload={"notification": key})
 
 
 # --- flow-run records: what `onevisit runs CASE_NO` lists without asking Prefect --------------

@@ -356,7 +356,20 @@ def stalled_cases(read: Reader, calendar: WorkingCalendar, now: datetime, *, aft
         verdict = "failed" if r["state"] == "FAILED" else "crashed"
         reason = f"last flow run {r['id']} {verdict}"
         reasons[r["case_id"]] = f"{reasons[r['case_id']]}; {reason}" if r["case_id"] in reasons else reason
+    for r in _incidents(read):
+        reason = f"incident: {r['what']}: {r['cause']}"
+        reasons[r["case_id"]] = f"{reasons[r['case_id']]}; {reason}" if r["case_id"] in reasons else reason
     return _cases_by_id(read, calendar, today, tz, reasons)
+
+
+def _incidents(read: Reader) -> list[dict]:
+    """Outward work whose retries are spent (or that was refused): parked until `reopen`."""
+    return read.rows(
+        "SELECT case_id, key AS what, last_error AS cause FROM outbox_item "
+        "WHERE incident_at IS NOT NULL AND done_at IS NULL "
+        "UNION ALL SELECT case_id, 'poll:task:' || CAST(id AS VARCHAR(20)) AS what, remote_incident AS cause "
+        "FROM review_task WHERE remote_incident IS NOT NULL ORDER BY 1, 2"
+    )
 
 
 def overdue_cases(read: Reader, calendar: WorkingCalendar, today: date, tz=UTC) -> list[CaseSummary]:
