@@ -30,6 +30,7 @@ from schemas.views import (
     LedgerRow,
     ReviewPublic,
     RunRow,
+    SharedMaterialPublic,
     SuspensionPublic,
     TaskRow,
 )
@@ -212,6 +213,8 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
                 reason=t["reason"],
                 decided_by=t["decided_by"],
                 decided_at=_utc(t["decided_at"]),
+                remote_ticket=t["remote_ticket"],
+                incident=t["remote_incident"],
             )
             for t in tasks
         ],
@@ -228,6 +231,11 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
                              started_at=_utc(x["started_at"]), ended_at=_utc(x["ended_at"]),
                              working_days=x["working_days"])
             for x in stops
+        ],
+        shared_materials=[
+            SharedMaterialPublic(material=m["material"], source=m["source"], status=m["status"],
+                                 reference=m["reference"], digest=m["digest"], fetched_at=_utc(m["fetched_at"]))
+            for m in read.rows("SELECT * FROM shared_material WHERE case_id = %(c)s ORDER BY id", c=case["id"])
         ],
         events=[
             EventPublic(at=_utc(e["at"]), kind=e["kind"], actor=e["actor"], detail=e["detail"],

@@ -16,6 +16,7 @@ idempotency key necessary: the work happened and the caller cannot know.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import socket
@@ -48,6 +49,8 @@ class Records:
     reviews: dict[str, dict] = field(default_factory=dict)  # idempotency key -> ticket, agency, replays
     tickets: dict[str, dict] = field(default_factory=dict)  # ticket -> decision
     notifications: dict[str, dict] = field(default_factory=dict)  # idempotency key -> recipient, kind, replays
+    refused: dict[str, int] = field(default_factory=dict)  # idempotency key -> review requests answered 422
+    polls: dict[str, int] = field(default_factory=dict)  # ticket -> decisions asked for
     documents: int = 0
     faults: dict[str, int] = field(default_factory=dict)
 
@@ -101,10 +104,12 @@ class Simulator:
                 setattr(self.behaviour, key, tuple(value) if isinstance(value, list) else value)
 
     def snapshot(self) -> dict:
+        """The records, copied: what was received, per idempotency key."""
         with self.lock:
-            return {"reviews": dict(self.records.reviews), "tickets": dict(self.records.tickets),
+            return copy.deepcopy({"reviews": dict(self.records.reviews), "tickets": dict(self.records.tickets),
                     "notifications": dict(self.records.notifications), "documents": self.records.documents,
-                    "faults": dict(self.records.faults)}
+                    "refused": dict(self.records.refused), "polls": dict(self.records.polls),
+                    "faults": dict(self.records.faults)})
 
     # --- what each system does -----------------------------------------------------------
 
@@ -243,6 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if not key:
                     return 400, {"error": "Idempotency-Key header required"}
                 if agency in sim.behaviour.refuse_agencies:
+                    with sim.lock:
+                        sim.records.refused[key] = sim.records.refused.get(key, 0) + 1
                     return 422, {"error": f"{agency} refuses the request (simulated)"}
                 try:
                     body = json.loads(raw)
@@ -252,6 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "GET" and len(parts) == 4:
                 with sim.lock:
                     decision = sim.records.tickets.get(parts[3])
+                    if decision:
+                        sim.records.polls[parts[3]] = sim.records.polls.get(parts[3], 0) + 1
                 return (200, decision) if decision else (404, {"error": f"no ticket {parts[3]}"})
         if parts[0] == "sharing" and len(parts) == 3 and parts[2] == "documents" and method == "GET":
             params = parse_qs(query)
