@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prefect import flow, get_client, task
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ MAX_TAGGED_CASES = 50  # beyond this a run's tags say "+N more"; task runs still
 class OrchestrateInput(BaseModel):
     case_no: str | None = None  # only this case's work; None: whatever is queued
     limit: int | None = None  # items per run; None: the configured batch size
+    kinds: list[str] | None = None  # only these kinds of work (e.g. dispatch_review); None: every kind
 
 
 class OrchestrateReport(BaseModel):
@@ -77,21 +79,21 @@ def send_notice(item: WorkItem, run_id: str) -> ItemOutcome:
 STEPS = {"dispatch_review": dispatch_review, "deliver_results": deliver_results, "notify": send_notice}  # in the database
 
 
-@task(name="claim-work")
+@task(name="claim-work", cache_policy=NO_CACHE)
 def claim_work(run_id: str, request: OrchestrateInput) -> list[WorkItem]:
     settings = get_settings()
     with UnitOfWork(settings.url) as uow:
         now = settings.current_time()
         outbox.start_run(uow.session, run_id, FLOW_NAME, f"{FLOW_NAME} {request.case_no or 'batch'}", now)
         items = outbox.claim(uow.session, run_id, now, lease_seconds=settings.claim_lease_seconds,
-                             limit=request.limit or settings.batch_size, case_no=request.case_no)
+                             limit=request.limit or settings.batch_size, case_no=request.case_no, kinds=request.kinds)
         uow.commit()
     return items
 
 
-@task(name="plan-remote")
 def plan_remote(items: list[WorkItem]) -> list[RemoteCall]:
-    """Which claimed items go over HTTP: reviews for agencies with an endpoint, gateway notices, fetches."""
+    """Which claimed items go over HTTP: reviews for agencies with an endpoint, gateway notices, fetches.
+    (A read in the flow itself, not a task: a task would hash its thousands of inputs.)"""
     settings = get_settings()
     with UnitOfWork(settings.url, write=False) as uow:
         return remote.plan(uow.session, items, gateway=settings.notify_gateway_url, sharing=settings.sharing_services)

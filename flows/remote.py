@@ -10,9 +10,12 @@ each request once. When the retries are spent, what is still undone becomes an i
 from __future__ import annotations
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import select
 
 from approvals.deadlines import Clock
@@ -41,7 +44,7 @@ class ChunkTally(BaseModel):
 def retry_transient(task, task_run, state) -> bool:
     try:
         state.result()
-    except StillFailing:
+    except (StillFailing, OperationalError, InterfaceError):  # a fault over HTTP; a locked or lost database
         return True
     except Exception:
         return False
@@ -73,7 +76,8 @@ def _perform(http, call: RemoteCall):
     return remote_http.fetch_document(http, call.url, call.body["uscc"], call.body["material"])
 
 
-@task(name="call-remote", retry_condition_fn=retry_transient,
+# No cache policy: hashing hundreds of calls per task run costs more than the calls themselves.
+@task(name="call-remote", retry_condition_fn=retry_transient, cache_policy=NO_CACHE,
       task_run_name="{calls[0].kind} x{calls.__len__} from {calls[0].case_no}")
 def call_remote(calls: list[RemoteCall], run_id: str) -> ChunkTally:
     """Make a chunk of calls (review requests, notices, fetches), concurrently, and keep the outcomes."""
@@ -88,7 +92,7 @@ def call_remote(calls: list[RemoteCall], run_id: str) -> ChunkTally:
     final = _last_attempt()
     with UnitOfWork(settings.url) as uow:
         now = settings.current_time()
-        outcomes = [remote.record_outcome(uow.session, c, r, run_id, now, final=final) for c, r in zip(todo, results)]
+        outcomes = remote.record_outcomes(uow.session, todo, results, run_id, now, final=final)
         uow.commit()
     retry = [str(r) for r, o in zip(results, outcomes) if o == "retry"]
     if retry:
@@ -98,7 +102,7 @@ def call_remote(calls: list[RemoteCall], run_id: str) -> ChunkTally:
     return ChunkTally(done=sum(d is not None for d, _ in rows), incidents=sum(i is not None for _, i in rows))
 
 
-@task(name="poll-tickets", retry_condition_fn=retry_transient,
+@task(name="poll-tickets", retry_condition_fn=retry_transient, cache_policy=NO_CACHE,
       task_run_name="poll {polls[0].agency} x{polls.__len__}")
 def poll_tickets(polls: list[TicketPoll], run_id: str) -> ChunkTally:
     """Pull decisions from the agencies' systems; each decision is the reviewer's use case, one transaction."""

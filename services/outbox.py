@@ -45,12 +45,15 @@ def pending_count(session: Session, now: datetime, lease_seconds: int) -> int:
 
 
 def claim(
-    session: Session, run_id: str, now: datetime, *, lease_seconds: int, limit: int, case_no: str | None = None
+    session: Session, run_id: str, now: datetime, *, lease_seconds: int, limit: int, case_no: str | None = None,
+    kinds: list[str] | None = None,
 ) -> list[WorkItem]:
     """Take up to `limit` queued items for this run; items of a run that vanished are taken again."""
     query = _claimable(now, lease_seconds).order_by(OutboxItem.id).limit(limit)
     if case_no is not None:
         query = query.where(Case.case_no == case_no)
+    if kinds is not None:
+        query = query.where(OutboxItem.kind.in_(kinds))
     if not is_sqlite(session.get_bind()):
         query = query.with_for_update(of=OutboxItem, skip_locked=True)
     rows = session.exec(query).all()

@@ -20,7 +20,6 @@ from schemas.case import Case
 from schemas.orchestration import Notification, OutboxItem
 from schemas.review import ReviewTask
 from schemas.sharing import SharedMaterial
-from services import outbox
 from services.catalog import catalog_version
 from services.outbox import WorkItem
 from services.records import record
@@ -61,10 +60,14 @@ def remote_operator(agency: str) -> str:
 def plan(session: Session, items: list[WorkItem], *, gateway: str | None, sharing: dict[str, str]) -> list[RemoteCall]:
     """The HTTP call for every item that needs one; items left out are done in the database alone."""
     calls = []
+    task_ids = [i.task_id for i in items if i.kind == "dispatch_review"]
+    tasks = {t.id: t for t in session.exec(select(ReviewTask).where(ReviewTask.id.in_(task_ids)))} if task_ids else {}
+    cases = {c.id: c for c in session.exec(select(Case).where(Case.id.in_({t.case_id for t in tasks.values()})))} \
+        if tasks else {}
     for item in items:
         if item.kind == "dispatch_review":
-            task = session.get(ReviewTask, item.task_id)
-            case = session.get(Case, task.case_id)
+            task = tasks[item.task_id]
+            case = cases[task.case_id]
             endpoint = catalog_version(session, case.catalog_version).endpoint_of(task.agency)
             if endpoint:
                 calls.append(RemoteCall(item_id=item.id, key=item.key, kind=item.kind, case_no=item.case_no,
@@ -92,33 +95,48 @@ def _review_body(case: Case, task: ReviewTask) -> dict:
 # --- outcomes ------------------------------------------------------------------------------
 
 
-def record_outcome(session: Session, call: RemoteCall, result, run_id: str, now: datetime, *, final: bool) -> str:
-    """Keep what one call achieved: "done", "already" (another run did it), "incident" or "retry"."""
-    if isinstance(result, Transient | Permanent):
-        item = session.get(OutboxItem, call.item_id)
-        if item is None or item.done_at is not None:
-            return "already"
-        item.last_error = str(result)[:2000]
-        if isinstance(result, Permanent) or final:
-            _open_incident(session, item, now, run_id)
-            return "incident"
-        return "retry"
-    found = outbox.finish(session, call.item_id, now)
-    if found is None:
-        return "already"
-    _, case = found
-    if call.kind == "dispatch_review":
-        _dispatched(session, case, call, result, now, run_id)
-    elif call.kind == "gateway_notice":
-        notice = session.exec(select(Notification).where(Notification.key == call.key)).one()
-        notice.delivered_at = now
-    elif call.kind == "fetch_shared":
-        fetched(session, case, call.body["material"], result, now, run_id)
-    return "done"
+def record_outcomes(session: Session, calls: list[RemoteCall], results: list, run_id: str, now: datetime, *,
+                    final: bool) -> list[str]:
+    """Keep what each call achieved: "done", "already" (another run did it), "incident" or "retry".
+
+    One statement per table for the whole chunk, the outbox rows locked: recording thousands of calls
+    must cost less than making them.
+    """
+    ids = [c.item_id for c in calls]
+    if not ids:
+        return []
+    items = {i.id: i for i in session.exec(select(OutboxItem).where(OutboxItem.id.in_(ids)).with_for_update())}
+    cases = {c.id: c for c in session.exec(select(Case).where(Case.id.in_({i.case_id for i in items.values()})))}
+    task_ids = [c.body["task_id"] for c in calls if c.kind == "dispatch_review"]
+    tasks = {t.id: t for t in session.exec(select(ReviewTask).where(ReviewTask.id.in_(task_ids)))} if task_ids else {}
+    outcomes = []
+    with session.no_autoflush:
+        for call, result in zip(calls, results, strict=True):
+            item = items.get(call.item_id)
+            if item is None or item.done_at is not None:
+                outcomes.append("already")
+            elif isinstance(result, Transient | Permanent):
+                item.last_error = str(result)[:2000]
+                if isinstance(result, Permanent) or final:
+                    _open_incident(session, item, cases[item.case_id], now, run_id)
+                    outcomes.append("incident")
+                else:
+                    outcomes.append("retry")
+            else:
+                item.done_at = now
+                case = cases[item.case_id]
+                if call.kind == "dispatch_review":
+                    _dispatched(session, case, tasks[call.body["task_id"]], result, now, run_id)
+                elif call.kind == "gateway_notice":
+                    notice = session.exec(select(Notification).where(Notification.key == call.key)).one()
+                    notice.delivered_at = now
+                elif call.kind == "fetch_shared":
+                    fetched(session, case, call.body["material"], result, now, run_id)
+                outcomes.append("done")
+    return outcomes
 
 
-def _dispatched(session: Session, case: Case, call: RemoteCall, ticket: Ticket, now: datetime, run_id: str) -> None:
-    task = session.get(ReviewTask, call.body["task_id"])
+def _dispatched(session: Session, case: Case, task: ReviewTask, ticket: Ticket, now: datetime, run_id: str) -> None:
     if task.dispatched_at is None:
         task.dispatched_at, task.remote_ticket = now, ticket.ticket
         record(session, case, now, "dispatched", "system",
@@ -138,10 +156,9 @@ def fetched(session: Session, case: Case, material: str, document: SharedDocumen
            f"{material} from {row.source}: {document.reference} (sha256 {document.digest[:12]}…)", run_id)
 
 
-def _open_incident(session: Session, item: OutboxItem, now: datetime, run_id: str) -> None:
+def _open_incident(session: Session, item: OutboxItem, case: Case, now: datetime, run_id: str) -> None:
     """Retries spent (or a refusal): the item is parked, listed by `cases --stalled`, until reopen."""
     item.incident_at, item.claimed_by, item.claimed_at = now, None, None
-    case = session.get(Case, item.case_id)
     record(session, case, now, "incident", "system", f"{item.key}: {item.last_error}", run_id)
 
 
