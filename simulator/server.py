@@ -186,6 +186,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: many requests per connection
+    disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart (Nagle + delayed ACK)
     simulator: Simulator
 
     def log_message(self, *args) -> None:  # quiet
