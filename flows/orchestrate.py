@@ -8,6 +8,7 @@ from prefect import flow, get_client, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
@@ -125,8 +126,9 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
     by_kind: dict[str, list[RemoteCall]] = {}
     for call in calls:
         by_kind.setdefault(call.kind, []).append(call)
-    chunk_futures = [with_backoff(call_remote).submit(chunk, run_id)
-                     for kind_calls in by_kind.values() for chunk in chunks(kind_calls)]
+    # quote: the task gets the calls as they are; Prefect does not walk hundreds of models looking for futures
+    calling = with_backoff(call_remote)
+    chunk_futures = [calling.submit(quote(chunk), run_id) for kind_calls in by_kind.values() for chunk in chunks(kind_calls)]
 
     futures = []
     for item in items:

@@ -13,6 +13,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run, task_run
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -78,7 +79,7 @@ def _perform(http, call: RemoteCall):
 
 # No cache policy: hashing hundreds of calls per task run costs more than the calls themselves.
 @task(name="call-remote", retry_condition_fn=retry_transient, cache_policy=NO_CACHE,
-      task_run_name="{calls[0].kind} x{calls.__len__} from {calls[0].case_no}")
+      task_run_name="call-remote {run_id}")
 def call_remote(calls: list[RemoteCall], run_id: str) -> ChunkTally:
     """Make a chunk of calls (review requests, notices, fetches), concurrently, and keep the outcomes."""
     settings = get_settings()
@@ -103,7 +104,7 @@ def call_remote(calls: list[RemoteCall], run_id: str) -> ChunkTally:
 
 
 @task(name="poll-tickets", retry_condition_fn=retry_transient, cache_policy=NO_CACHE,
-      task_run_name="poll {polls[0].agency} x{polls.__len__}")
+      task_run_name="poll-tickets {run_id}")
 def poll_tickets(polls: list[TicketPoll], run_id: str) -> ChunkTally:
     """Pull decisions from the agencies' systems; each decision is the reviewer's use case, one transaction."""
     settings = get_settings()
@@ -168,7 +169,8 @@ def poll_agencies(request: PollInput | None = None) -> PollReport:
         for case_id in remote.case_ids(uow.session, [p.task_id for p in polls]):
             outbox.link_run(uow.session, run_id, case_id)
         uow.commit()
-    futures = [with_backoff(poll_tickets).submit(chunk, run_id) for chunk in chunks(polls)]
+    polling = with_backoff(poll_tickets)
+    futures = [polling.submit(quote(chunk), run_id) for chunk in chunks(polls)]
     done, incidents, failures = settle_chunks(futures)
     with UnitOfWork(settings.url) as uow:
         outbox.end_run(uow.session, run_id, "FAILED" if failures else "COMPLETED", settings.current_time(),

@@ -68,8 +68,8 @@ def claim(
         case_id = session.exec(select(Case.id).where(Case.case_no == case_no)).first()
         if case_id is not None:
             cases[case_id] = case_no
-    for case_id in cases:
-        link_run(session, run_id, case_id)
+    linked = set(session.exec(select(FlowRunCase.case_id).where(FlowRunCase.flow_run_id == run_id)))
+    session.add_all(FlowRunCase(flow_run_id=run_id, case_id=c) for c in cases if c not in linked)
     return items
 
 

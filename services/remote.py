@@ -13,6 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
+from approvals.catalog import Catalog
 from approvals.deadlines import Clock
 from approvals.errors import OnevisitError
 from approvals.review import Action, TaskStatus
@@ -60,6 +61,7 @@ def remote_operator(agency: str) -> str:
 def plan(session: Session, items: list[WorkItem], *, gateway: str | None, sharing: dict[str, str]) -> list[RemoteCall]:
     """The HTTP call for every item that needs one; items left out are done in the database alone."""
     calls = []
+    catalogs: dict[int, Catalog] = {}
     task_ids = [i.task_id for i in items if i.kind == "dispatch_review"]
     tasks = {t.id: t for t in session.exec(select(ReviewTask).where(ReviewTask.id.in_(task_ids)))} if task_ids else {}
     cases = {c.id: c for c in session.exec(select(Case).where(Case.id.in_({t.case_id for t in tasks.values()})))} \
@@ -68,7 +70,7 @@ def plan(session: Session, items: list[WorkItem], *, gateway: str | None, sharin
         if item.kind == "dispatch_review":
             task = tasks[item.task_id]
             case = cases[task.case_id]
-            endpoint = catalog_version(session, case.catalog_version).endpoint_of(task.agency)
+            endpoint = _catalog(session, case.catalog_version, catalogs).endpoint_of(task.agency)
             if endpoint:
                 calls.append(RemoteCall(item_id=item.id, key=item.key, kind=item.kind, case_no=item.case_no,
                                         url=endpoint, body=_review_body(case, task)))
@@ -84,6 +86,13 @@ def plan(session: Session, items: list[WorkItem], *, gateway: str | None, sharin
                                     url=sharing.get(source), body={"uscc": case.uscc, "material": item.payload["material"],
                                                                    "source": source}))
     return calls
+
+
+def _catalog(session: Session, version: int, seen: dict[int, Catalog]) -> Catalog:
+    """The catalog a case was accepted under, read once per call site (the session keeps rows only weakly)."""
+    if version not in seen:
+        seen[version] = catalog_version(session, version)
+    return seen[version]
 
 
 def _review_body(case: Case, task: ReviewTask) -> dict:
@@ -173,8 +182,9 @@ def open_tickets(session: Session, limit: int, case_no: str | None = None) -> li
     if case_no is not None:
         query = query.where(Case.case_no == case_no)
     polls = []
+    catalogs: dict[int, Catalog] = {}
     for task, case in session.exec(query):
-        endpoint = catalog_version(session, case.catalog_version).endpoint_of(task.agency)
+        endpoint = _catalog(session, case.catalog_version, catalogs).endpoint_of(task.agency)
         if endpoint:
             polls.append(TicketPoll(task_id=task.id, case_no=case.case_no, agency=task.agency, endpoint=endpoint,
                                     ticket=task.remote_ticket))
