@@ -28,6 +28,8 @@ mandate_app = typer.Typer(help="Mandates (委托书): what an applicant lets an 
 app.add_typer(mandate_app, name="mandate")
 audit_app = typer.Typer(help="The tamper-evident timeline (hash chain).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+simulate_app = typer.Typer(help="Simulators of the systems around onevisit, on loopback.", no_args_is_help=True)
+app.add_typer(simulate_app, name="simulate")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 OperatorOpt = Annotated[str | None, typer.Option("--operator", help="Who acts (or ONEVISIT_OPERATOR).")]
@@ -836,7 +838,8 @@ def orchestrate(
         typer.echo("nothing queued")
     for r in reports:
         typer.echo(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed "
-                   f"for {len(r.cases)} cases")
+                   f"for {len(r.cases)} cases" + (f"; {r.incidents} incidents (see `cases --stalled`)"
+                                                  if r.incidents else ""))
 
 
 @app.command()
@@ -904,11 +907,66 @@ def serve() -> None:
 @app.command()
 def demo(
     keep: Annotated[Path | None, typer.Option("--database", help="Keep the demo database at this SQLite path.")] = None,
+    remote: Annotated[bool, typer.Option("--remote", help="Agencies review in their own (simulated) systems.")] = False,
 ) -> None:
     """Play a handful of cases across bundles on a fresh database, and show what happened."""
+    if remote:
+        from flows.demo_remote import run_remote_demo
+
+        run_remote_demo(keep)
+        return
     from flows.demo import run_demo
 
     run_demo(keep)
+
+
+@simulate_app.command("agencies")
+def simulate_agencies(
+    port: Annotated[int, typer.Option("--port", help="The loopback port to serve on.")],
+    latency_ms: Annotated[float, typer.Option("--latency-ms", help="Added to every answer.")] = 0.0,
+    failure_rate: Annotated[float, typer.Option("--failure-rate", help="Share of requests that fail (0-1).")] = 0.0,
+    approve_rate: Annotated[float, typer.Option("--approve-rate", help="Share of reviews approved (0-1).")] = 1.0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the failure and decision draws.")] = None,
+    catalog_file: Annotated[Path | None, typer.Option("--catalog", help="Serve this catalog's agencies "
+                                                      "[the built-in catalog].")] = None,
+    write_catalog: Annotated[Path | None, typer.Option("--write-catalog", help="Write the catalog with every "
+                                                       "agency pointed at this simulator, to load.")] = None,
+) -> None:
+    """Serve every catalog agency's review system, a data-sharing service and a notification gateway."""
+    from approvals.errors import BadInput
+    from services.catalog import builtin_catalog_text, parse_catalog_text, read_catalog_file
+    from simulator.catalog import agency_codes, gateway_url, remote_catalog, sharing_url
+    from simulator.server import Simulator
+
+    if not 0 < port < 65536:
+        raise BadInput(f"--port {port}: a port is 1-65535")
+    for name, value in (("--failure-rate", failure_rate), ("--approve-rate", approve_rate)):
+        if not 0 <= value <= 1:
+            raise BadInput(f"{name} {value}: a share is between 0 and 1")
+    if latency_ms < 0:
+        raise BadInput(f"--latency-ms {latency_ms}: cannot be negative")
+    text = read_catalog_file(catalog_file) if catalog_file else builtin_catalog_text()
+    parse_catalog_text(text)
+    simulator = Simulator(agency_codes(text), port=port, seed=seed, latency_ms=latency_ms,
+                          failure_rate=failure_rate, approve_rate=approve_rate)
+    try:
+        server = simulator._bind()
+    except OSError as exc:
+        raise BadInput(f"--port {port}: {exc.strerror}") from None
+    if write_catalog is not None:
+        write_catalog.write_text(remote_catalog(text, simulator.url), "utf-8")
+        typer.echo(f"catalog pointing at the simulator written to {write_catalog}: `onevisit catalog load` it")
+    typer.echo(f"agencies at {simulator.url}/agencies/{{CODE}}: {', '.join(sorted(simulator.agencies))}")
+    typer.echo(f"data sharing: ONEVISIT_SHARING_SERVICES='{{\"licence_registry\": \"{sharing_url(simulator.url, 'licence_registry')}\"}}'")
+    typer.echo(f"gateway: ONEVISIT_NOTIFY_GATEWAY_URL={gateway_url(simulator.url)}")
+    typer.echo(f"records: GET {simulator.url}/_records (Ctrl+C stops)")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+    finally:
+        server.server_close()
 
 
 def _flows(call):

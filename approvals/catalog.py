@@ -21,6 +21,7 @@ class CatalogError(BadInput):
 class Agency:
     code: str
     name: str
+    endpoint: str | None = None  # the agency's own review system; None: tasks stay in the internal queue
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Material:
     code: str
     name: str
     core: bool = True  # 主要材料: may never be missing; secondary ones may be promised (容缺)
+    shared_from: str | None = None  # 数据共享: a data-sharing service that holds it; never asked of the applicant
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,15 @@ class Catalog:
     def material_names(self) -> dict[str, str]:
         return {mat.code: mat.name for m in self.matters.values() for mat in m.materials}
 
+    def shared_source(self, material: str) -> str | None:
+        """The data-sharing service a material is fetched from (once-only), or None: the applicant provides it."""
+        return next((mat.shared_from for m in self.matters.values() for mat in m.materials
+                     if mat.code == material and mat.shared_from), None)
+
+    def endpoint_of(self, agency: str) -> str | None:
+        found = self.agencies.get(agency)
+        return found.endpoint if found else None
+
     def materials_of(self, matters: Iterable[str]) -> tuple[str, ...]:
         """The materials needed for `matters`, each once, in catalog order (一次提交, 多方共用)."""
         seen: dict[str, None] = {}
@@ -130,6 +141,10 @@ def build_catalog(
                 raise CatalogError(f"{where}.depends_on: a matter cannot depend on itself")
         for mat in matter.materials:
             first = material_names.setdefault(mat.code, (mat.name, matter.code))
+            sources = {x.shared_from for m in matters for x in m.materials if x.code == mat.code}
+            if len(sources) > 1:
+                raise CatalogError(f"{where}.materials.{mat.code}.shared_from: a shared material has one source, "
+                                   f"not {sorted(s or 'the applicant' for s in sources)}")
             if first[0] != mat.name:
                 raise CatalogError(
                     f"{where}.materials.{mat.code}: named {mat.name!r} here but "

@@ -11,7 +11,8 @@ import time
 
 from flows.orchestrate import FLOW_NAME, OrchestrateInput, OrchestrateReport, orchestrate
 from flows.sweep import sweep
-from services import outbox
+from flows.remote import PollInput, poll_agencies
+from services import outbox, remote
 from services.db import UnitOfWork
 from services.settings import get_settings
 
@@ -22,14 +23,33 @@ def queued_work() -> int:
         return outbox.pending_count(uow.session, settings.current_time(), settings.claim_lease_seconds)
 
 
+def awaited_decisions(case_no: str | None = None) -> int:
+    """Review tasks whose decision is awaited from an agency's own system."""
+    settings = get_settings()
+    with UnitOfWork(settings.url, write=False) as uow:
+        return len(remote.open_tickets(uow.session, 1, case_no))
+
+
 def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool = False) -> list[OrchestrateReport]:
-    """One flow run per batch, while work is queued (nothing queued: no run at all, unless `always`)."""
+    """One flow run per batch, while work is queued (nothing queued: no run at all, unless `always`).
+
+    When the queue is empty and agencies' systems hold open tickets, their decisions are pulled once
+    (a poll run); decisions queue new work (releases, deliveries, notices), which is then carried out,
+    and the next poll waits for that.
+    """
     reports: list[OrchestrateReport] = []
-    while len(reports) < max_runs and (queued_work() or (always and not reports)):
-        report = orchestrate(OrchestrateInput(case_no=case_no))
-        reports.append(report)
-        if report.claimed == 0:
+    polled = False
+    while len(reports) < max_runs:
+        if queued_work() or (always and not reports):
+            report = orchestrate(OrchestrateInput(case_no=case_no))
+            reports.append(report)
+            polled = polled and report.claimed == 0
+            if report.claimed:
+                continue
+        if polled or not awaited_decisions(case_no):
             break
+        polled = True
+        poll_agencies(PollInput(case_no=case_no))
     return reports
 
 

@@ -21,12 +21,14 @@ class _In(BaseModel):
 class AgencyIn(_In):
     code: str = PydField(pattern=CODE)
     name: str = PydField(min_length=1)
+    endpoint: str | None = PydField(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")  # its own review system
 
 
 class MaterialIn(_In):
     code: str = PydField(pattern=CODE)
     name: str = PydField(min_length=1)
     core: bool = True
+    shared_from: str | None = PydField(default=None, pattern=r"^[a-z][a-z0-9_]*$")  # a data-sharing service
 
 
 class MatterIn(_In):
@@ -64,7 +66,7 @@ class CatalogFile(_In):
     def to_domain(self) -> Catalog:
         """Check the cross-references (approvals.catalog) and build the domain catalog."""
         return build_catalog(
-            [Agency(a.code, a.name) for a in self.agencies],
+            [Agency(a.code, a.name, a.endpoint) for a in self.agencies],
             [
                 Matter(
                     code=m.code,
@@ -74,7 +76,7 @@ class CatalogFile(_In):
                     statutory_days=m.statutory_days,
                     depends_on=tuple(m.depends_on),
                     notification_commitment=m.notification_commitment,
-                    materials=tuple(Material(x.code, x.name, x.core) for x in m.materials),
+                    materials=tuple(Material(x.code, x.name, x.core, x.shared_from) for x in m.materials),
                     promise_days=m.promise_days,
                     grace_days=m.grace_days,
                     verify_days=m.verify_days,

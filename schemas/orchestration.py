@@ -29,6 +29,7 @@ class OutboxItem(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     attempts: int = 0
     last_error: str | None = None
+    incident_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # retries spent: parked until reopen
 
 
 class Notification(SQLModel, table=True):
@@ -44,6 +45,7 @@ class Notification(SQLModel, table=True):
     message: str
     sent_at: datetime = Field(sa_type=UTCDateTime)
     flow_run_id: str | None = None
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the gateway took it (None: no gateway)
 
 
 class FlowRunRecord(SQLModel, table=True):

@@ -40,4 +40,6 @@ class ReviewTask(SQLModel, table=True):
     decided_by: str | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    remote_ticket: str | None = Field(default=None, max_length=200)  # the agency system's id for this review
+    remote_incident: str | None = None  # polling for the decision failed for good: why (reopen clears it)
     updated_at: datetime = Field(sa_type=UTCDateTime)

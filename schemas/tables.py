@@ -9,6 +9,7 @@ from schemas.commitment import Commitment, CreditRecord
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
+from schemas.sharing import SharedMaterial
 from schemas.staff import EventChain, Mandate, Operator
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "EventChain",
     "Mandate",
     "Operator",
+    "SharedMaterial",
 ]

@@ -26,6 +26,19 @@ class ReviewPublic(BaseModel):
     reason: str | None
     decided_by: str | None
     decided_at: datetime | None
+    remote_ticket: str | None = None  # the agency's own system's id for this review
+    incident: str | None = None  # polling its decision failed for good: why
+
+
+class SharedMaterialPublic(BaseModel):
+    """A material pulled from a data-sharing service (数据共享) instead of asked of the applicant."""
+
+    material: str
+    source: str
+    status: str  # pending | fetched
+    reference: str | None
+    digest: str | None
+    fetched_at: datetime | None
 
 
 class CertificatePublic(BaseModel):
@@ -103,6 +116,7 @@ class CasePublic(BaseModel):
     commitments: list[CommitmentPublic] = []
     certificates: list[CertificatePublic]
     suspensions: list[SuspensionPublic] = []
+    shared_materials: list[SharedMaterialPublic] = []
     events: list[EventPublic]
 
 

@@ -33,7 +33,7 @@ from schemas.certificate import Certificate
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from schemas.staff import Operator
-from services import commitments, staff
+from services import commitments, sharing, staff
 from services.catalog import catalog_in_force, catalog_version
 from services.clocks import close_ledger, refresh_case_due, refresh_task_due, resume_clock, stop_clock
 from services.records import enqueue, enqueue_notice, iso, lock_case, lock_case_by_id, record, tasks_of
@@ -63,8 +63,9 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     version, catalog = catalog_in_force(session)
     bundle = catalog.bundle(application.bundle)
     promises = application.deficiency_promise or application.commitment_matters
+    shared = sharing.to_pull(catalog, bundle, application.materials, application.optional_matters)  # 数据共享
     assessment = intake.assess(
-        catalog, bundle, application.materials, application.optional_matters,
+        catalog, bundle, [*application.materials, *shared], application.optional_matters,
         deficiency_promise=application.deficiency_promise, commitment_matters=application.commitment_matters,
         credit_blocked=bool(promises) and commitments.has_open_credit_record(session, application.applicant.uscc),
     )
@@ -89,7 +90,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         matters=[p.matter for p in assessment.matters],
         commitment_matters=list(assessment.commitment_matters),
         required_materials=list(assessment.required_materials),
-        provided_materials=[m for m in dict.fromkeys(application.materials)],
+        provided_materials=[m for m in dict.fromkeys([*application.materials, *shared])],
         submitted_at=clock.now,
         last_acted_at=clock.now,
         updated_at=clock.now,
@@ -102,6 +103,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     if case.key_project:
         record(session, case, clock.now, "key_project", actor,
                f"green channel: promised limits shortened; responsible leader {case.leader}")
+    sharing.pull_at_intake(session, case, catalog, shared, clock)  # once-only: never asked of the applicant
     for note in assessment.notes:
         record(session, case, clock.now, "promise_refused", "system", note)
     if assessment.missing:

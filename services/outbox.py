@@ -17,8 +17,9 @@ from schemas.certificate import Certificate
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
 from services import staff
+from services.records import enqueue, record
+from services.settings import get_settings
 from services.db import is_sqlite
-from services.records import record
 
 
 class WorkItem(BaseModel):
@@ -45,12 +46,15 @@ def pending_count(session: Session, now: datetime, lease_seconds: int) -> int:
 
 
 def claim(
-    session: Session, run_id: str, now: datetime, *, lease_seconds: int, limit: int, case_no: str | None = None
+    session: Session, run_id: str, now: datetime, *, lease_seconds: int, limit: int, case_no: str | None = None,
+    kinds: list[str] | None = None,
 ) -> list[WorkItem]:
     """Take up to `limit` queued items for this run; items of a run that vanished are taken again."""
     query = _claimable(now, lease_seconds).order_by(OutboxItem.id).limit(limit)
     if case_no is not None:
         query = query.where(Case.case_no == case_no)
+    if kinds is not None:
+        query = query.where(OutboxItem.kind.in_(kinds))
     if not is_sqlite(session.get_bind()):
         query = query.with_for_update(of=OutboxItem, skip_locked=True)
     rows = session.exec(query).all()
@@ -65,8 +69,8 @@ def claim(
         case_id = session.exec(select(Case.id).where(Case.case_no == case_no)).first()
         if case_id is not None:
             cases[case_id] = case_no
-    for case_id in cases:
-        link_run(session, run_id, case_id)
+    linked = set(session.exec(select(FlowRunCase.case_id).where(FlowRunCase.flow_run_id == run_id)))
+    session.add_all(FlowRunCase(flow_run_id=run_id, case_id=c) for c in cases if c not in linked)
     return items
 
 
@@ -75,7 +79,7 @@ def _claimable(now: datetime, lease_seconds: int):
     return (
         select(OutboxItem, Case.case_no)
         .join(Case, Case.id == OutboxItem.case_id)
-        .where(OutboxItem.done_at.is_(None))
+        .where(OutboxItem.done_at.is_(None), OutboxItem.incident_at.is_(None))  # an incident waits for reopen
         .where(or_(OutboxItem.claimed_at.is_(None), OutboxItem.claimed_at < stale))
     )
 
@@ -87,7 +91,8 @@ def release(session: Session, item_id: int, error: str) -> None:
         item.claimed_by, item.claimed_at, item.last_error = None, None, error[:2000]
 
 
-def _finish(session: Session, item_id: int, now: datetime) -> tuple[OutboxItem, Case] | None:
+def finish(session: Session, item_id: int, now: datetime) -> tuple[OutboxItem, Case] | None:
+    """Mark an item done (row-locked); None when some run had already done it."""
     item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
     if item.done_at is not None:
         return None
@@ -97,7 +102,7 @@ def _finish(session: Session, item_id: int, now: datetime) -> tuple[OutboxItem, 
 
 def dispatch_review(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
     """Hand a review task to its agency's queue (agencies with their own systems come later)."""
-    found = _finish(session, item.id, now)
+    found = finish(session, item.id, now)
     if found is None:
         return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already dispatched")
     _, case = found
@@ -110,7 +115,7 @@ def dispatch_review(session: Session, item: WorkItem, run_id: str, now: datetime
 
 def deliver_results(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
     """出件: the case's certificates go out together, with one notice to the applicant."""
-    found = _finish(session, item.id, now)
+    found = finish(session, item.id, now)
     if found is None:
         return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already delivered")
     _, case = found
@@ -140,7 +145,7 @@ _MESSAGES = {
 
 
 def send_notice(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
-    found = _finish(session, item.id, now)
+    found = finish(session, item.id, now)
     if found is None:
         return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already sent")
     _, case = found
@@ -159,6 +164,8 @@ def _notify(session: Session, case: Case, key: str, kind: str, message: str, now
     session.add(Notification(key=key, case_id=case.id, recipient=to.agent or case.uscc, kind=kind,
                              message=f"{to.to}: {message}", sent_at=now, flow_run_id=run_id))
     record(session, case, now, "notified", "system", f"{kind} to {to.to}", run_id)
+    if get_settings().notify_gateway_url:  # out through the gateway, once, keyed on the notification
+        enqueue(session, case, now, f"gateway:{key}", "gateway_notice", payload={"notification": key})
 
 
 # --- flow-run records: what `onevisit runs CASE_NO` lists without asking Prefect --------------

@@ -32,6 +32,7 @@ from schemas.views import (
     LedgerRow,
     ReviewPublic,
     RunRow,
+    SharedMaterialPublic,
     SuspensionPublic,
     TaskRow,
 )
@@ -220,6 +221,8 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
                 reason=hide(t["reason"]) if t["reason"] else None,
                 decided_by=t["decided_by"],
                 decided_at=_utc(t["decided_at"]),
+                remote_ticket=t["remote_ticket"],
+                incident=t["remote_incident"],
             )
             for t in tasks
         ],
@@ -236,6 +239,11 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
                              started_at=_utc(x["started_at"]), ended_at=_utc(x["ended_at"]),
                              working_days=x["working_days"])
             for x in stops
+        ],
+        shared_materials=[
+            SharedMaterialPublic(material=m["material"], source=m["source"], status=m["status"],
+                                 reference=m["reference"], digest=m["digest"], fetched_at=_utc(m["fetched_at"]))
+            for m in read.rows("SELECT * FROM shared_material WHERE case_id = %(c)s ORDER BY id", c=case["id"])
         ],
         events=[
             EventPublic(at=_utc(e["at"]), kind=e["kind"], actor=e["actor"], detail=hide(e["detail"]),
@@ -372,7 +380,20 @@ def stalled_cases(read: Reader, calendar: WorkingCalendar, now: datetime, *, aft
         verdict = "failed" if r["state"] == "FAILED" else "crashed"
         reason = f"last flow run {r['id']} {verdict}"
         reasons[r["case_id"]] = f"{reasons[r['case_id']]}; {reason}" if r["case_id"] in reasons else reason
+    for r in _incidents(read):
+        reason = f"incident: {r['what']}: {r['cause']}"
+        reasons[r["case_id"]] = f"{reasons[r['case_id']]}; {reason}" if r["case_id"] in reasons else reason
     return _cases_by_id(read, calendar, today, tz, reasons)
+
+
+def _incidents(read: Reader) -> list[dict]:
+    """Outward work whose retries are spent (or that was refused): parked until `reopen`."""
+    return read.rows(
+        "SELECT case_id, key AS what, last_error AS cause FROM outbox_item "
+        "WHERE incident_at IS NOT NULL AND done_at IS NULL "
+        "UNION ALL SELECT case_id, 'poll:task:' || CAST(id AS VARCHAR(20)) AS what, remote_incident AS cause "
+        "FROM review_task WHERE remote_incident IS NOT NULL ORDER BY 1, 2"
+    )
 
 
 def overdue_cases(read: Reader, calendar: WorkingCalendar, today: date, tz=UTC) -> list[CaseSummary]:

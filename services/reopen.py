@@ -16,7 +16,7 @@ from schemas.certificate import Certificate
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, OutboxItem
 from schemas.review import ReviewTask
-from services import staff
+from services import remote, staff
 from services.cases import settle_case
 from services.records import enqueue, lock_case, record, tasks_of
 
@@ -67,7 +67,7 @@ def reopen(
         record(session, case, clock.now, "reassigned", operator, f"task {task.id} {task.matter} to {task.assignee}")
 
     settle_case(session, case, actor=operator, clock=clock)
-    requeued = 0
+    requeued = remote.clear_incidents(session, case)  # retries spent over HTTP: try again
     for task in tasks_of(session, case.id):
         if task.status == TaskStatus.PENDING.value and task.dispatched_at is None:
             requeued += _enqueue_missing(session, case, clock, f"dispatch:task:{task.id}", "dispatch_review", task.id)

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     escalate_after_days: int = Field(2, ge=0, le=365)  # working days a ledger item stays assigned before 督查
     key_project_factor: float = Field(0.5, gt=0, le=1)  # 重点项目: promised limits × this, rounded up, ≥ 1 day
     stalled_after_days: int = Field(3, ge=1, le=365)  # working days nobody acted before a case is stalled
+    # Agencies' systems over HTTP (the endpoints themselves are in the catalog)
+    sharing_services: dict[str, str] = {}  # 数据共享: service name (a material's shared_from) -> base URL
+    notify_gateway_url: str | None = None  # notices go out through this gateway; None: kept as sent, locally
+    http_timeout_seconds: float = Field(5.0, gt=0, le=300)  # one request to an agency, a service or the gateway
+    http_retries: int = Field(3, ge=0, le=20)  # transient faults retried this often before an incident
+    http_retry_delay_seconds: float = Field(1.0, ge=0, le=3600)  # doubled after each retry (backoff)
+    http_concurrency: int = Field(32, ge=1, le=1000)  # requests in flight per batch
 
     @field_validator("now")
     @classmethod

@@ -1,0 +1,1 @@
+"""A simulator of the agencies' own systems, a data-sharing service and a notification gateway, on loopback."""

@@ -1,0 +1,103 @@
+"""The simulator over real loopback HTTP, how faults are sorted, and bad input around remote agencies."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from services import remote_http
+from services.catalog import builtin_catalog_text
+from simulator.catalog import remote_catalog
+from simulator.server import Simulator
+
+
+@pytest.fixture
+def simulator():
+    sim = Simulator(["SAMR", "FIRE"], seed=1, hang_seconds=0.4).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def http():
+    with remote_http.client(timeout=0.2, concurrency=4) as client:
+        yield client
+
+
+def _request(http, sim, key="k-1"):
+    return remote_http.dispatch_review(http, f"{sim.url}/agencies/SAMR", key, {"task_id": 1, "case_no": "OV1"})
+
+
+@pytest.mark.parametrize("fault, says", [("5xx", "HTTP 503"), ("reset", "RemoteProtocolError"),
+                                         ("timeout", "timeout"), ("malformed", "malformed ticket")])
+def test_each_fault_kind_is_transient(simulator, http, fault, says):
+    simulator.control(failure_rate=1.0, faults=[fault])
+    with pytest.raises(remote_http.Transient, match=says):
+        _request(http, simulator)
+    simulator.control(failure_rate=0.0)
+    ticket = _request(http, simulator)
+    records = simulator.snapshot()
+    assert list(records["reviews"]) == ["k-1"] and records["reviews"]["k-1"]["ticket"] == ticket.ticket
+    # timeout and malformed: the agency acted before the answer was lost, so the retry was a replay
+    assert records["reviews"]["k-1"]["replays"] == (1 if fault in ("timeout", "malformed") else 0)
+    assert records["faults"] == {fault: 1}
+
+
+def test_connection_refused_is_transient_and_a_4xx_is_permanent(simulator, http):
+    simulator.stop()
+    with pytest.raises(remote_http.Transient, match="ConnectError"):
+        _request(http, simulator)
+    simulator.start()
+    simulator.control(refuse_agencies=["SAMR"])
+    with pytest.raises(remote_http.Permanent, match="HTTP 422"):
+        _request(http, simulator)
+    with pytest.raises(remote_http.Permanent, match="HTTP 404"):
+        remote_http.poll_review(http, f"{simulator.url}/agencies/SAMR", "no-such-ticket")
+    assert simulator.snapshot()["refused"] == {"k-1": 1}
+
+
+def test_a_denial_is_data_and_a_document_comes_with_its_digest(simulator, http):
+    simulator.control(approve_rate=0.0)
+    ticket = _request(http, simulator)
+    decision = remote_http.poll_review(http, f"{simulator.url}/agencies/SAMR", ticket.ticket)
+    assert decision.status == "denied" and "simulated" in decision.reason
+    document = remote_http.fetch_document(http, f"{simulator.url}/sharing/licence_registry", "USCC1", "LICENCE")
+    assert document.reference == "licence_registry:LICENCE:USCC1" and len(document.digest) == 64
+    simulator.control(unknown_to_sharing=["USCC2"])
+    with pytest.raises(remote_http.Permanent, match="HTTP 404"):
+        remote_http.fetch_document(http, f"{simulator.url}/sharing/licence_registry", "USCC2", "LICENCE")
+
+
+def test_bounded_concurrency_keeps_each_result_in_its_place(simulator, http):
+    simulator.control(latency_ms=20)
+    results = remote_http.each(lambda n: _request(http, simulator, key=f"k-{n}").ticket, range(12), concurrency=4)
+    records = simulator.snapshot()["reviews"]
+    assert results == [records[f"k-{n}"]["ticket"] for n in range(12)]
+
+
+def test_simulate_refuses_bad_input(run, tmp_path):
+    for args, says in [(["--port", "0"], "--port"), (["--port", "18080", "--failure-rate", "1.5"], "--failure-rate"),
+                       (["--port", "18080", "--approve-rate", "-1"], "--approve-rate"),
+                       (["--port", "18080", "--latency-ms", "-5"], "--latency-ms"),
+                       (["--port", "18080", "--catalog", str(tmp_path / "none.yaml")], "cannot read catalog")]:
+        result = run("simulate", "agencies", *args)
+        assert result.code == 2 and says in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_a_catalog_with_a_bad_endpoint_or_two_sources_for_one_material_is_refused(env, run, tmp_path):
+    version = run("catalog", "list", "--json").json()["version"]
+    document = yaml.safe_load(remote_catalog(builtin_catalog_text(), "http://127.0.0.1:9"))
+    next(a for a in document["agencies"] if a["code"] == "FIRE")["endpoint"] = "ftp://fire"
+    bad = tmp_path / "bad-endpoint.yaml"
+    bad.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
+    result = run("catalog", "load", bad, "--operator", "admin")
+    assert result.code == 2 and "agencies.FIRE.endpoint" in result.err
+
+    document = yaml.safe_load(remote_catalog(builtin_catalog_text(), "http://127.0.0.1:9"))
+    lease = next(m for m in document["matters"][0]["materials"] if m["code"] == "LEASE")
+    lease["shared_from"] = "lease_registry"  # in one matter only: LEASE is one material everywhere
+    two = tmp_path / "two-sources.yaml"
+    two.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
+    result = run("catalog", "load", two, "--operator", "admin")
+    assert result.code == 2 and "LEASE.shared_from" in result.err
+    assert run("catalog", "list", "--json").json()["version"] == version  # nothing written
