@@ -70,7 +70,7 @@ def _stalled(run) -> dict[str, str]:
 def _finish(run, case_nos: list[str], rounds: int = 6) -> None:
     """Orchestrate; every case ends, or has an incident that `reopen` takes on again, until all end
     with nothing left undone (results delivered, notices sent)."""
-    assert run("orchestrate").code == 0
+    assert run("orchestrate", "--operator", "admin").code == 0
     for _ in range(rounds):
         unfinished = [c for c in case_nos if show(run, c)["status"] not in FINAL]
         stalled = _stalled(run)
@@ -112,7 +112,7 @@ def test_remote_agencies_review_and_decide_data_is_shared_notices_go_through_the
     assert shared["status"] == "fetched" and shared["reference"] == f"licence_registry:SHAREHOLDER_ID:{shown['uscc']}"
     assert shared["digest"] == hashlib.sha256(content.encode()).hexdigest()
 
-    assert run("orchestrate").code == 0
+    assert run("orchestrate", "--operator", "admin").code == 0
     shown = show(run, case_no)
     assert review(shown, "BIZ_LICENCE")["status"] == "approved"  # pulled from SAMR's system
     assert review(shown, "BIZ_LICENCE")["decided_by"] == "SAMR@system"
@@ -120,11 +120,11 @@ def test_remote_agencies_review_and_decide_data_is_shared_notices_go_through_the
     internal = review(shown, "SIGNBOARD")
     assert internal["status"] == "pending" and internal["remote_ticket"] is None  # CITY_MGMT: the internal queue
     shown = approve_all(run, case_no)
-    assert run("orchestrate").code == 0
+    assert run("orchestrate", "--operator", "admin").code == 0
     shown = show(run, case_no)
     assert shown["status"] == "issued" and all(c["delivered_at"] for c in shown["certificates"])
     _exactly_once(simulator, fresh_env.url, [case_no], run)
-    assert run("orchestrate", "--json").json() == []  # nothing left: no request, no notice again
+    assert run("orchestrate", "--json", "--operator", "admin").json() == []  # nothing left: no request, no notice again
     assert len(simulator.snapshot()["notifications"]) == len(_notifications(fresh_env.url, case_no))
 
 
@@ -138,7 +138,7 @@ def test_every_fault_kind_ends_in_a_finished_case_or_an_incident_that_reopen_com
     case_no = _restaurant(run, application)
     assert show(run, case_no)["shared_materials"][0]["status"] == "pending"  # intake completed all the same
 
-    assert run("orchestrate").code == 0  # retries spent: incidents, not a failed run
+    assert run("orchestrate", "--operator", "admin").code == 0  # retries spent: incidents, not a failed run
     reason = _stalled(run)[case_no]
     assert "incident" in reason and "dispatch:task:" in reason
     assert {"5xx": "HTTP 503", "reset": "RemoteProtocolError", "timeout": "timeout", "malformed": "malformed",
@@ -159,7 +159,7 @@ def test_every_fault_kind_ends_in_a_finished_case_or_an_incident_that_reopen_com
 def test_a_refusal_4xx_is_never_retried_and_reopen_completes_it(remote, simulator, run, application):
     simulator.control(refuse_agencies=["FIRE"])
     case_no = _restaurant(run, application)
-    assert run("orchestrate").code == 0
+    assert run("orchestrate", "--operator", "admin").code == 0
     shown = show(run, case_no)
     fire = review(shown, "FIRE_CHECK")
     assert fire["status"] == "pending" and fire["remote_ticket"] is None
@@ -177,7 +177,7 @@ def test_a_refusal_4xx_is_never_retried_and_reopen_completes_it(remote, simulato
 def test_an_agency_denial_is_a_decision_not_a_fault(remote, simulator, run, application):
     simulator.control(approve_rate=0.0)
     case_no = _restaurant(run, application)
-    assert run("orchestrate").code == 0
+    assert run("orchestrate", "--operator", "admin").code == 0
     shown = show(run, case_no)
     licence = review(shown, "BIZ_LICENCE")
     assert shown["status"] == "denied" and licence["status"] == "denied"
@@ -191,7 +191,7 @@ def test_an_agency_denial_is_a_decision_not_a_fault(remote, simulator, run, appl
 def test_gateway_down_loses_nothing_and_sends_nothing_twice_when_it_recovers(remote, simulator, run, application):
     simulator.control(failure_rate=1.0, faults=["5xx"], scope=["gateway"])
     cases = [_restaurant(run, application) for _ in range(2)]
-    assert run("orchestrate").code == 0  # the cases are issued; their notices are incidents
+    assert run("orchestrate", "--operator", "admin").code == 0  # the cases are issued; their notices are incidents
     for case_no in cases:
         assert show(run, case_no)["status"] == "issued"
         assert all(n.delivered_at is None for n in _notifications(remote.url, case_no))
@@ -215,7 +215,7 @@ def test_sharing_service_down_at_intake_then_up(remote, simulator, run, applicat
     assert shown["shared_materials"][0]["status"] == "pending"
 
     simulator.control(failure_rate=0.0)
-    assert run("orchestrate").code == 0
+    assert run("orchestrate", "--operator", "admin").code == 0
     shared = show(run, case_no)["shared_materials"][0]
     assert shared["status"] == "fetched" and shared["reference"] and len(shared["digest"]) == 64
     assert show(run, case_no)["status"] == "issued"
