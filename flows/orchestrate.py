@@ -48,30 +48,62 @@ def transient(task, task_run, state) -> bool:
     return False
 
 
-def _carry_out(step: Callable[[Session, WorkItem, str, object], ItemOutcome], item: WorkItem, run_id: str) -> ItemOutcome:
+STEPS: dict[str, Callable[[Session, WorkItem, str, object], ItemOutcome]] = {
+    "dispatch_review": lambda *a: outbox.dispatch_review(*a),  # looked up when called: tests replace them
+    "deliver_results": lambda *a: outbox.deliver_results(*a),
+    "notify": lambda *a: outbox.send_notice(*a),
+}
+TASK_NAMES = {"dispatch_review": "dispatch-reviews", "deliver_results": "deliver-results", "notify": "send-notices"}
+CHUNK = 100  # items of one kind per task run: a task run costs milliseconds, an item a fraction of one
+
+
+class ItemFailure(BaseModel):
+    id: int
+    key: str
+    error: str
+
+
+class ChunkOutcome(BaseModel):
+    outcomes: list[ItemOutcome]
+    failures: list[ItemFailure]
+
+
+@task(name="carry-out", retries=2, retry_delay_seconds=1, retry_condition_fn=transient,
+      task_run_name="{kind} x{count}: {cases}")
+def carry_out(kind: str, items: list[WorkItem], run_id: str, count: int, cases: str) -> ChunkOutcome:
+    """Carry out a chunk of items of one kind in one transaction, each under its own savepoint.
+
+    An item that fails for a reason that will not pass by itself (a bug, a refusal) is rolled back
+    alone and reported; a transient fault fails the chunk, which Prefect retries (items already done
+    are found done).
+    """
     settings = get_settings()
+    step = STEPS[kind]
+    outcomes: list[ItemOutcome] = []
+    failures: list[ItemFailure] = []
     with UnitOfWork(settings.url) as uow:
-        outcome = step(uow.session, item, run_id, settings.current_time())
+        now = settings.current_time()
+        for item in items:
+            savepoint = uow.session.begin_nested()
+            try:
+                outcome = step(uow.session, item, run_id, now)
+            except TRANSIENT:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported per item, released by the flow
+                savepoint.rollback()
+                failures.append(ItemFailure(id=item.id, key=item.key, error=f"{type(exc).__name__}: {exc}"))
+                continue
+            savepoint.commit()
+            outcomes.append(outcome)
         uow.commit()
-    return outcome
+    return ChunkOutcome(outcomes=outcomes, failures=failures)
 
 
-@task(name="dispatch-review", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="dispatch {item.case_no} task {item.task_id}")
-def dispatch_review(item: WorkItem, run_id: str) -> ItemOutcome:
-    return _carry_out(outbox.dispatch_review, item, run_id)
-
-
-@task(name="deliver-results", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="deliver {item.case_no}")
-def deliver_results(item: WorkItem, run_id: str) -> ItemOutcome:
-    return _carry_out(outbox.deliver_results, item, run_id)
-
-
-@task(name="send-notice", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="notify {item.case_no} {item.key}")
-def send_notice(item: WorkItem, run_id: str) -> ItemOutcome:
-    return _carry_out(outbox.send_notice, item, run_id)
-
-
-STEPS = {"dispatch_review": dispatch_review, "deliver_results": deliver_results, "notify": send_notice}
+def _chunks(items: list[WorkItem]) -> list[tuple[str, list[WorkItem]]]:
+    by_kind: dict[str, list[WorkItem]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+    return [(kind, group[i:i + CHUNK]) for kind, group in by_kind.items() for i in range(0, len(group), CHUNK)]
 
 
 @task(name="claim-work")
@@ -100,7 +132,7 @@ def _label_run(run_id: str, cases: list[str]) -> str:
 
 @flow(name=FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
 def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
-    """Claim a batch of queued work and carry it out in parallel, one task per item."""
+    """Claim a batch of queued work and carry it out in parallel, one task per chunk of items of one kind."""
     request = request or OrchestrateInput()
     run_id = str(flow_run.id)
     items = claim_work(run_id, request)
@@ -108,26 +140,31 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
     name = _label_run(run_id, cases) if cases else None
 
     futures = []
-    for item in items:
-        # Task runs carry the case number in their names; tags stay on the flow run, because every tagged
+    for kind, chunk in _chunks(items):
+        # Task runs carry the case numbers in their names; tags stay on the flow run, because every tagged
         # task run asks the server for concurrency slots, which the embedded server answers 503 under load.
-        futures.append((item, STEPS[item.kind].submit(item, run_id)))
+        shown = ", ".join(dict.fromkeys(i.case_no for i in chunk[:3])) + (" ..." if len(chunk) > 3 else "")
+        futures.append((chunk, carry_out.submit(kind, chunk, run_id, len(chunk), shown)))
     done = already = 0
     failures: list[str] = []
-    for item, future in futures:
+    released: list[tuple[int, str]] = []
+    for chunk, future in futures:
         future.wait()
         if future.state.is_completed():
-            outcome: ItemOutcome = future.result()
-            done += outcome.done
-            already += not outcome.done
+            result: ChunkOutcome = future.result()
+            done += sum(o.done for o in result.outcomes)
+            already += sum(not o.done for o in result.outcomes)
+            failures += [f"{f.key}: {f.error}" for f in result.failures]
+            released += [(f.id, f.error) for f in result.failures]
         else:
-            failures.append(f"{item.key}: {future.state.message or future.state.name}")
+            message = future.state.message or future.state.name
+            failures += [f"{item.key}: {message}" for item in chunk]
+            released += [(item.id, message) for item in chunk]
 
     settings = get_settings()
     with UnitOfWork(settings.url) as uow:
-        for item, future in futures:
-            if not future.state.is_completed():
-                outbox.release(uow.session, item.id, future.state.message or "failed")
+        for item_id, message in released:
+            outbox.release(uow.session, item_id, message or "failed")
         outbox.end_run(uow.session, run_id, "FAILED" if failures else "COMPLETED", settings.current_time(),
                        name=name, message="; ".join(failures)[:2000] or None)
         uow.commit()
