@@ -96,7 +96,15 @@ def run_round(url: str, cases: int, wave: int) -> dict:
     run_until_idle(always=True)  # the embedded Prefect API starts once, before the clock
     tag = uuid.uuid4().hex[:8]
     flow_runs = 0
-    start = time.perf_counter()
+    phases = dict.fromkeys(("submit", "dispatch_flow", "decide", "deliver_flow"), 0.0)
+    start = mark = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[phase] += now - mark
+        mark = now
+
     source = applications(cases, tag)
     for first in range(0, cases, wave):
         numbers = []
@@ -105,7 +113,9 @@ def run_round(url: str, cases: int, wave: int) -> dict:
                 clock = Clock(settings.current_time(), calendar_for(uow.session))
                 numbers.append(use_cases.submit(uow.session, application, actor="window-1", clock=clock).case_no)
                 uow.commit()
+        lap("submit")
         flow_runs += len(run_until_idle())  # dispatch-review to the five agencies, the acceptance notices
+        lap("dispatch_flow")
         with UnitOfWork(url, write=False) as uow:  # the agencies' queues
             queue = uow.session.exec(
                 select(ReviewTask.id, ReviewTask.agency).join(Case, Case.id == ReviewTask.case_id)
@@ -117,11 +127,14 @@ def run_round(url: str, cases: int, wave: int) -> dict:
                 use_cases.decide(uow.session, task_id, Action.APPROVE, operator=f"{agency}-reviewer", reason=None,
                                  materials=(), clock=clock)
                 uow.commit()
+        lap("decide")
         flow_runs += len(run_until_idle())  # deliver-results and the issued notices
+        lap("deliver_flow")
     seconds = time.perf_counter() - start
     check(url, cases)
     return {"cases": cases, "seconds": round(seconds, 3), "cases_per_s": round(cases / seconds, 1),
-            "peak_rss_mb": peak_rss_mb(), "flow_runs": flow_runs, "backend": url.split(":", 1)[0].split("+")[0]}
+            "peak_rss_mb": peak_rss_mb(), "flow_runs": flow_runs,
+            "phase_seconds": {k: round(v, 2) for k, v in phases.items()}, "backend": url.split(":", 1)[0].split("+")[0]}
 
 
 def check(url: str, cases: int) -> None:

@@ -55,7 +55,10 @@ STEPS: dict[str, Callable[[Session, WorkItem, str, object], ItemOutcome]] = {
     "notify": lambda *a: outbox.send_notice(*a),
 }
 TASK_NAMES = {"dispatch_review": "dispatch-reviews", "deliver_results": "deliver-results", "notify": "send-notices"}
-CHUNK = 100  # items of one kind per task run: a task run costs milliseconds, an item a fraction of one
+# Items of one kind per task run: a task run costs milliseconds, an item a fraction of one. SQLite has one
+# writer at a time, so there chunks are large (parallel chunks would only wait on its lock); PostgreSQL
+# carries out smaller chunks side by side (claims are row locks).
+CHUNK = {"sqlite": 1000, "postgresql": 100}
 
 
 class ItemFailure(BaseModel):
@@ -101,10 +104,11 @@ def carry_out(kind: str, items: list[WorkItem], run_id: str, count: int, cases: 
 
 
 def _chunks(items: list[WorkItem]) -> list[tuple[str, list[WorkItem]]]:
+    size = CHUNK["sqlite" if get_settings().url.startswith("sqlite") else "postgresql"]
     by_kind: dict[str, list[WorkItem]] = {}
     for item in items:
         by_kind.setdefault(item.kind, []).append(item)
-    return [(kind, group[i:i + CHUNK]) for kind, group in by_kind.items() for i in range(0, len(group), CHUNK)]
+    return [(kind, group[i:i + size]) for kind, group in by_kind.items() for i in range(0, len(group), size)]
 
 
 @task(name="claim-work")
