@@ -47,9 +47,16 @@ def deployments(work_pool: str | None = None) -> list:
         sweep.to_deployment(name="sweep", interval=settings.sweep_every_seconds, tags=["onevisit"], **pool),
     ]
     if settings.orchestrate_loop_seconds:
+        from datetime import datetime, timedelta, timezone
+
+        from prefect.schedules import Interval
+
         seconds = settings.orchestrate_loop_seconds
+        # Anchored a few seconds ahead, so the first loop starts now rather than one whole interval later.
+        first = datetime.now(timezone.utc) + timedelta(seconds=5)
         served.append(orchestrate_loop.to_deployment(
-            name="orchestrate-loop", interval=seconds, tags=["onevisit"],
+            name="orchestrate-loop", schedule=Interval(timedelta(seconds=seconds), anchor_date=first),
+            tags=["onevisit"],
             parameters={"request": LoopInput(seconds=seconds).model_dump()}, **pool))
     return served
 
