@@ -895,13 +895,16 @@ def reopen(
 
 
 @app.command()
-def serve() -> None:
+def serve(
+    pool: Annotated[str | None, typer.Option("--pool", help="Register the deployments on this process work pool "
+                                             "(PREFECT_API_URL) and run a worker for it.")] = None,
+) -> None:
     """Run the flows continuously: on the embedded API a loop, on a Prefect server its deployments."""
     with _read():
         pass
     from flows.serving import serve_forever
 
-    serve_forever()
+    serve_forever(pool)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from prefect import flow, get_client, task
@@ -17,6 +18,7 @@ from flows.remote import call_remote, chunks, settle_chunks, with_backoff
 from services import outbox, remote
 from services.db import UnitOfWork
 from services.outbox import ItemOutcome, WorkItem
+from services.records import savepoint
 from services.remote import RemoteCall
 from services.settings import get_settings
 
@@ -54,30 +56,64 @@ def transient(task, task_run, state) -> bool:
     return False
 
 
-def _carry_out(step: Callable[[Session, WorkItem, str, object], ItemOutcome], item: WorkItem, run_id: str) -> ItemOutcome:
+STEPS: dict[str, Callable[[Session, WorkItem, str, object], ItemOutcome]] = {
+    "dispatch_review": lambda *a: outbox.dispatch_review(*a),  # looked up when called: tests replace them
+    "deliver_results": lambda *a: outbox.deliver_results(*a),
+    "notify": lambda *a: outbox.send_notice(*a),
+}
+TASK_NAMES = {"dispatch_review": "dispatch-reviews", "deliver_results": "deliver-results", "notify": "send-notices"}
+# Items of one kind per task run: a task run costs milliseconds, an item a fraction of one. SQLite has one
+# writer at a time, so there chunks are large (parallel chunks would only wait on its lock); PostgreSQL
+# carries out smaller chunks side by side (claims are row locks).
+CHUNK = {"sqlite": 1000, "postgresql": 100}
+
+
+class ItemFailure(BaseModel):
+    id: int
+    key: str
+    error: str
+
+
+class ChunkOutcome(BaseModel):
+    outcomes: list[ItemOutcome]
+    failures: list[ItemFailure]
+
+
+@task(name="carry-out", retries=2, retry_delay_seconds=1, retry_condition_fn=transient,
+      task_run_name="{kind} x{count}: {cases}")
+def carry_out(kind: str, items: list[WorkItem], run_id: str, count: int, cases: str) -> ChunkOutcome:
+    """Carry out a chunk of items of one kind in one transaction, each under its own savepoint.
+
+    An item that fails for a reason that will not pass by itself (a bug, a refusal) is rolled back
+    alone and reported; a transient fault fails the chunk, which Prefect retries (items already done
+    are found done).
+    """
     settings = get_settings()
+    step = STEPS[kind]
+    outcomes: list[ItemOutcome] = []
+    failures: list[ItemFailure] = []
     with UnitOfWork(settings.url) as uow:
-        outcome = step(uow.session, item, run_id, settings.current_time())
+        now = settings.current_time()
+        for item in items:
+            try:
+                with savepoint(uow.session):  # a failed item takes its rows and timeline events with it
+                    outcome = step(uow.session, item, run_id, now)
+            except TRANSIENT:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported per item, released by the flow
+                failures.append(ItemFailure(id=item.id, key=item.key, error=f"{type(exc).__name__}: {exc}"))
+                continue
+            outcomes.append(outcome)
         uow.commit()
-    return outcome
+    return ChunkOutcome(outcomes=outcomes, failures=failures)
 
 
-@task(name="dispatch-review", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="dispatch {item.case_no} task {item.task_id}")
-def dispatch_review(item: WorkItem, run_id: str) -> ItemOutcome:
-    return _carry_out(outbox.dispatch_review, item, run_id)
-
-
-@task(name="deliver-results", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="deliver {item.case_no}")
-def deliver_results(item: WorkItem, run_id: str) -> ItemOutcome:
-    return _carry_out(outbox.deliver_results, item, run_id)
-
-
-@task(name="send-notice", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, task_run_name="notify {item.case_no} {item.key}")
-def send_notice(item: WorkItem, run_id: str) -> ItemOutcome:
-    return _carry_out(outbox.send_notice, item, run_id)
-
-
-STEPS = {"dispatch_review": dispatch_review, "deliver_results": deliver_results, "notify": send_notice}  # in the database
+def _chunks(items: list[WorkItem]) -> list[tuple[str, list[WorkItem]]]:
+    size = CHUNK["sqlite" if get_settings().url.startswith("sqlite") else "postgresql"]
+    by_kind: dict[str, list[WorkItem]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+    return [(kind, group[i:i + size]) for kind, group in by_kind.items() for i in range(0, len(group), size)]
 
 
 @task(name="claim-work", cache_policy=NO_CACHE)
@@ -112,15 +148,10 @@ def _label_run(run_id: str, cases: list[str]) -> str:
     return name
 
 
-@flow(name=FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
-def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
-    """Claim a batch of queued work and carry it out in parallel, one task per item."""
-    request = request or OrchestrateInput()
-    run_id = str(flow_run.id)
-    items = claim_work(run_id, request)
-    cases = list(dict.fromkeys(item.case_no for item in items))
-    name = _label_run(run_id, cases) if cases else None
-
+def _carry_out_batch(run_id: str, items: list[WorkItem]) -> tuple[int, int, list[str], int]:
+    """Every claimed item, in parallel task runs of one chunk each: calls to agencies' systems, the data
+    sharing service and the notification gateway over HTTP (flows.remote), the rest in the database.
+    Failed items go back to the queue; calls whose retries are spent become incidents."""
     calls = plan_remote(items) if items else []
     over_http = {c.item_id for c in calls}
     by_kind: dict[str, list[RemoteCall]] = {}
@@ -128,38 +159,97 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
         by_kind.setdefault(call.kind, []).append(call)
     # quote: the task gets the calls as they are; Prefect does not walk hundreds of models looking for futures
     calling = with_backoff(call_remote)
-    chunk_futures = [calling.submit(quote(chunk), run_id) for kind_calls in by_kind.values() for chunk in chunks(kind_calls)]
-
+    remote_futures = [calling.submit(quote(chunk), run_id) for kind_calls in by_kind.values()
+                      for chunk in chunks(kind_calls)]
     futures = []
-    for item in items:
-        if item.id in over_http:
-            continue
-        # Task runs carry the case number in their names; tags stay on the flow run, because every tagged
+    for kind, chunk in _chunks([item for item in items if item.id not in over_http]):
+        # Task runs carry the case numbers in their names; tags stay on the flow run, because every tagged
         # task run asks the server for concurrency slots, which the embedded server answers 503 under load.
-        futures.append((item, STEPS[item.kind].submit(item, run_id)))
-    done, incidents, failures = settle_chunks(chunk_futures)
+        shown = ", ".join(dict.fromkeys(i.case_no for i in chunk[:3])) + (" ..." if len(chunk) > 3 else "")
+        futures.append((chunk, carry_out.submit(kind, chunk, run_id, len(chunk), shown)))
+    done, incidents, failures = settle_chunks(remote_futures)
     already = 0
-    for item, future in futures:
+    released: list[tuple[int, str]] = []
+    if failures:  # a chunk of calls failed outright (not a fault of the other side): back to the queue
+        released += [(call.item_id, "; ".join(failures)) for call in calls]
+    for chunk, future in futures:
         future.wait()
         if future.state.is_completed():
-            outcome: ItemOutcome = future.result()
-            done += outcome.done
-            already += not outcome.done
+            result: ChunkOutcome = future.result()
+            done += sum(o.done for o in result.outcomes)
+            already += sum(not o.done for o in result.outcomes)
+            failures += [f"{f.key}: {f.error}" for f in result.failures]
+            released += [(f.id, f.error) for f in result.failures]
         else:
-            failures.append(f"{item.key}: {future.state.message or future.state.name}")
+            message = future.state.message or future.state.name
+            failures += [f"{item.key}: {message}" for item in chunk]
+            released += [(item.id, message) for item in chunk]
+    if released:
+        settings = get_settings()
+        with UnitOfWork(settings.url) as uow:
+            for item_id, message in released:
+                outbox.release(uow.session, item_id, message or "failed")
+            uow.commit()
+    return done, already, failures, incidents
 
+
+def _end_run(run_id: str, failures: list[str], name: str | None) -> None:
     settings = get_settings()
     with UnitOfWork(settings.url) as uow:
-        if failures:  # a chunk failed outright (not a fault of the other side): its calls go back to the queue
-            for call in calls:
-                outbox.release(uow.session, call.item_id, "; ".join(failures))
-        for item, future in futures:
-            if not future.state.is_completed():
-                outbox.release(uow.session, item.id, future.state.message or "failed")
         outbox.end_run(uow.session, run_id, "FAILED" if failures else "COMPLETED", settings.current_time(),
                        name=name, message="; ".join(failures)[:2000] or None)
         uow.commit()
+
+
+@flow(name=FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
+def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
+    """Claim a batch of queued work and carry it out in parallel, one task per chunk of items of one kind."""
+    request = request or OrchestrateInput()
+    run_id = str(flow_run.id)
+    items = claim_work(run_id, request)
+    cases = list(dict.fromkeys(item.case_no for item in items))
+    name = _label_run(run_id, cases) if cases else None
+    done, already, failures, incidents = _carry_out_batch(run_id, items)
+    _end_run(run_id, failures, name)
     if failures:
         raise RuntimeError(f"{len(failures)} of {len(items)} items failed: {failures[0]}")
     return OrchestrateReport(flow_run_id=run_id, claimed=len(items), done=done, already_done=already,
                              failed=len(failures), cases=cases, incidents=incidents)
+
+
+LOOP_FLOW_NAME = "onevisit-orchestrate-loop"
+
+
+class LoopInput(BaseModel):
+    seconds: float = 300.0  # how long this run keeps looking for work; the schedule starts the next one
+    poll_seconds: float = 0.25  # pause when nothing is queued
+
+
+@flow(name=LOOP_FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
+def orchestrate_loop(request: LoopInput | None = None) -> OrchestrateReport:
+    """One long flow run that claims and carries out work as soon as it is queued, for `seconds`.
+
+    A flow run costs about a second of start and finish; a claim a few milliseconds. A run that keeps
+    polling brings a decision's delivery within a fraction of a second instead of the schedule's
+    interval plus that second. Claims are row-locked, so several loops (on several workers) share the
+    queue; a loop that dies leaves claims that expire after the lease, like any run.
+    """
+    request = request or LoopInput()
+    settings = get_settings()
+    run_id = str(flow_run.id)
+    until = time.monotonic() + request.seconds
+    claimed = done = already = 0
+    cases: dict[str, None] = {}
+    failures: list[str] = []
+    while time.monotonic() < until:
+        items = claim_work.fn(run_id, OrchestrateInput(limit=settings.batch_size))
+        if not items:
+            time.sleep(request.poll_seconds)
+            continue
+        batch_done, batch_already, batch_failures, _ = _carry_out_batch(run_id, items)
+        claimed, done, already = claimed + len(items), done + batch_done, already + batch_already
+        failures += batch_failures
+        cases.update(dict.fromkeys(item.case_no for item in items))
+    _end_run(run_id, failures, f"{LOOP_FLOW_NAME} {len(cases)} cases")
+    return OrchestrateReport(flow_run_id=run_id, claimed=claimed, done=done, already_done=already,
+                             failed=len(failures), cases=list(cases)[:MAX_TAGGED_CASES])

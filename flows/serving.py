@@ -2,14 +2,15 @@
 
 On the embedded API (no PREFECT_API_URL) there is no scheduler, so `serve` is a loop that starts
 a flow run only when work is queued. Given a Prefect server, `serve` registers deployments
-with schedules and serves them, and any number of machines can do the same.
+with schedules and serves them in this process; `serve --pool NAME` registers them on a process
+work pool instead and runs a worker for it, and any number of machines can do either.
 """
 
 from __future__ import annotations
 
 import time
 
-from flows.orchestrate import FLOW_NAME, OrchestrateInput, OrchestrateReport, orchestrate
+from flows.orchestrate import FLOW_NAME, LoopInput, OrchestrateInput, OrchestrateReport, orchestrate, orchestrate_loop
 from flows.sweep import sweep
 from flows.remote import PollInput, poll_agencies
 from services import outbox, remote
@@ -53,20 +54,74 @@ def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool
     return reports
 
 
-def serve_forever() -> None:
+def deployments(work_pool: str | None = None) -> list:
+    """Every flow as a deployment with its schedule: orchestration every N s, the sweep every M s."""
+    from prefect.deployments.runner import EntrypointType
+
+    settings = get_settings()
+    # On a pool, a worker imports the flow by module (the installed package), whatever its working directory.
+    pool = {"work_pool_name": work_pool, "entrypoint_type": EntrypointType.MODULE_PATH} if work_pool else {}
+    served = [
+        orchestrate.to_deployment(name="orchestrate", interval=settings.orchestrate_every_seconds,
+                                  tags=["onevisit"], **pool),
+        sweep.to_deployment(name="sweep", interval=settings.sweep_every_seconds, tags=["onevisit"], **pool),
+    ]
+    if settings.orchestrate_loop_seconds:
+        from datetime import datetime, timedelta, timezone
+
+        from prefect.schedules import Interval
+
+        seconds = settings.orchestrate_loop_seconds
+        # Anchored a few seconds ahead, so the first loop starts now rather than one whole interval later.
+        first = datetime.now(timezone.utc) + timedelta(seconds=5)
+        served.append(orchestrate_loop.to_deployment(
+            name="orchestrate-loop", schedule=Interval(timedelta(seconds=seconds), anchor_date=first),
+            tags=["onevisit"],
+            parameters={"request": LoopInput(seconds=seconds).model_dump()}, **pool))
+    return served
+
+
+def register_on_pool(work_pool: str) -> list[str]:
+    """Create the process work pool if missing and (re)register every deployment on it; idempotent.
+
+    A worker runs each flow run as a process that imports the flow from the installed package, so every
+    worker machine needs onevisit installed (same version): the deployments carry no code.
+    """
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.create_work_pool(WorkPoolCreate(name=work_pool, type="process"))
+        except ObjectAlreadyExists:
+            pass
+    ids = []
+    for deployment in deployments(work_pool):
+        ids.append(str(deployment.apply(work_pool_name=work_pool)))
+    return ids
+
+
+def serve_forever(work_pool: str | None = None) -> None:
     from prefect.settings import PREFECT_API_URL
 
     settings = get_settings()
+    if work_pool:
+        if not PREFECT_API_URL.value():
+            raise SystemExit("serve --pool needs a Prefect server: set PREFECT_API_URL")
+        register_on_pool(work_pool)
+        print(f"deployments registered on work pool {work_pool!r}; starting a worker (Ctrl+C stops)", flush=True)
+        import subprocess
+        import sys
+
+        raise SystemExit(subprocess.call([sys.executable, "-m", "prefect", "worker", "start", "--pool", work_pool,
+                                          "--type", "process"]))
     if PREFECT_API_URL.value():
         from prefect import serve
 
         print(f"serving {FLOW_NAME} every {settings.orchestrate_every_seconds}s and the sweep every "
               f"{settings.sweep_every_seconds}s on {PREFECT_API_URL.value()}")
-        serve(
-            orchestrate.to_deployment(name="orchestrate", interval=settings.orchestrate_every_seconds,
-                                      tags=["onevisit"]),
-            sweep.to_deployment(name="sweep", interval=settings.sweep_every_seconds, tags=["onevisit"]),
-        )
+        serve(*deployments())
         return
     print(f"serving {FLOW_NAME} on the embedded API: looking for work every "
           f"{settings.orchestrate_every_seconds}s, sweeping every {settings.sweep_every_seconds}s (Ctrl+C stops)",

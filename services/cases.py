@@ -187,6 +187,7 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
     commitments.sign_at_acceptance(session, case, catalog, promised, actor, clock)
     if case.due_note:
         record(session, case, clock.now, "deadline_unknown", "system", case.due_note)
+    opened = []
     for code in case.matters:
         matter = catalog.matters[code]
         status = initial_status(matter.depends_on)
@@ -203,7 +204,9 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
             updated_at=clock.now,
         )
         session.add(task)
-        session.flush()
+        opened.append((task, status))
+    session.flush()  # one INSERT round for every task, then their ids key the dispatches
+    for task, status in opened:
         if status is TaskStatus.PENDING:
             _start(session, case, task, clock)
     enqueue_notice(session, case, clock.now, "accepted", {"due_date": iso(case.due_date)})

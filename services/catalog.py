@@ -66,16 +66,20 @@ def catalog_in_force(session: Session) -> tuple[int, Catalog]:
     return current.id, catalog_version(session, current.id)
 
 
-_parsed: dict[tuple[int, str], Catalog] = {}
+_parsed: dict[tuple[str, int], Catalog] = {}
 
 
 def catalog_version(session: Session, version_id: int) -> Catalog:
-    """A stored catalog version as domain objects (parsed once per process)."""
-    row = session.get(CatalogVersion, version_id)
-    if row is None:
-        raise Refused(f"catalog version {version_id} is missing")
-    key = (row.id, row.digest)
+    """A stored catalog version as domain objects, parsed once per process and database.
+
+    A stored version never changes (a new catalog is a new version), so after the first read the
+    row is not loaded again: its JSON document was the largest read of every decision.
+    """
+    key = (session.get_bind().url.render_as_string(hide_password=False), version_id)
     if key not in _parsed:
+        row = session.get(CatalogVersion, version_id)
+        if row is None:
+            raise Refused(f"catalog version {version_id} is missing")
         _parsed[key] = CatalogFile.model_validate(row.document).to_domain()
     return _parsed[key]
 

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     operator: str | None = None  # who acts, when a command is not told with --operator
     orchestrate_every_seconds: int = Field(10, ge=1, le=86_400)  # how often `serve` looks for work
     batch_size: int = Field(500, ge=1, le=100_000)  # outbox items one orchestration run takes on
+    # served on a Prefect server: also keep one long flow run polling the queue for this many seconds at a
+    # time, so work is done within a fraction of a second of being queued (0: only the interval runs)
+    orchestrate_loop_seconds: int = Field(0, ge=0, le=86_400)
     claim_lease_seconds: int = Field(300, ge=1, le=604_800)  # then work claimed by a vanished run is retaken
     sweep_every_seconds: int = Field(900, ge=1, le=86_400)  # how often `serve` sweeps lights and the ledger
     escalate_after_days: int = Field(2, ge=0, le=365)  # working days a ledger item stays assigned before 督查

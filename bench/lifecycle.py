@@ -1,0 +1,251 @@
+"""Throughput of whole cases: submitted, five reviews approved in parallel, certificates issued and delivered.
+
+Each case goes through the engine's public Python API (the `services` use cases, one unit of work and
+one real commit per action, operators as at the window: `window-1` submits, `AGENCY-reviewer` decides)
+and through the orchestration flow as deployed (`onevisit-orchestrate`, batched: a flow run takes a
+whole wave of cases). The bundle is `PARALLEL5` from `bench/parallel5_catalog.yaml`: five matters,
+no prerequisites. The database is ONEVISIT_DATABASE_URL (default: a fresh SQLite file in a temp
+folder); the bench catalog is loaded into it, so give it a database of its own, or `--postgres
+ADMIN_URL` to create a fresh PostgreSQL database and drop it afterwards.
+
+    python bench/lifecycle.py --cases 1000                  # one round; last line is JSON
+    python bench/lifecycle.py --cases 1000 --spiff --rounds 3   # beside SpiffWorkflow, medians of 3
+
+The last line is JSON: {"cases": N, "seconds": s, "cases_per_s": x, "peak_rss_mb": m, ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# Prefect's embedded API keeps its own state: a throwaway home, quiet logs.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="onevisit-bench-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+CATALOG = ROOT / "bench" / "parallel5_catalog.yaml"
+BUNDLE = "PARALLEL5"
+MATERIALS = ["ID_LEGAL_REP", "LEASE"]
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def applications(count: int, tag: str):
+    from approvals.identifiers import resident_id_check_char, uscc_check_char
+    from schemas.case import ApplicationIn
+
+    for seq in range(count):
+        uscc = f"91350200MA{seq % 10_000_000:07d}"
+        id_body = f"35020319850101{seq % 1000:03d}"
+        yield ApplicationIn.model_validate({
+            "request_id": f"bench-{tag}-{seq}",
+            "bundle": BUNDLE,
+            "channel": "window",
+            "applicant": {"name": f"基准测试企业{seq}", "uscc": uscc + uscc_check_char(uscc),
+                          "legal_representative": {"name": "测试", "id_number": id_body + resident_id_check_char(id_body)}},
+            "materials": MATERIALS,
+        })
+
+
+def prepare(url: str) -> None:
+    from datetime import datetime, timezone
+
+    from services.catalog import load_catalog
+    from services.db import UnitOfWork
+    from services.migrate import upgrade
+
+    upgrade(url)
+    with UnitOfWork(url) as uow:
+        load_catalog(uow.session, CATALOG.read_text("utf-8"), source=str(CATALOG.name), actor="admin",
+                     now=datetime.now(timezone.utc))
+        uow.commit()
+
+
+def run_round(url: str, cases: int, wave: int) -> dict:
+    """Submit a wave, let the flow dispatch it, approve every review, let the flow deliver; wave after wave."""
+    from sqlmodel import select
+
+    from approvals.deadlines import Clock
+    from approvals.review import Action
+    from flows.serving import run_until_idle
+    from schemas.case import Case
+    from schemas.review import ReviewTask
+    from services import cases as use_cases
+    from services.db import UnitOfWork
+    from services.settings import get_settings
+    from services.workdays import calendar_for
+
+    os.environ["ONEVISIT_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    settings = get_settings()
+    prepare(url)
+    run_until_idle(always=True)  # the embedded Prefect API starts once, before the clock
+    tag = uuid.uuid4().hex[:8]
+    flow_runs = 0
+    phases = dict.fromkeys(("submit", "dispatch_flow", "decide", "deliver_flow"), 0.0)
+    start = mark = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[phase] += now - mark
+        mark = now
+
+    source = applications(cases, tag)
+    for first in range(0, cases, wave):
+        numbers = []
+        for application in (next(source) for _ in range(min(wave, cases - first))):
+            with UnitOfWork(url) as uow:
+                clock = Clock(settings.current_time(), calendar_for(uow.session))
+                numbers.append(use_cases.submit(uow.session, application, actor="window-1", clock=clock).case_no)
+                uow.commit()
+        lap("submit")
+        flow_runs += len(run_until_idle())  # dispatch-review to the five agencies, the acceptance notices
+        lap("dispatch_flow")
+        with UnitOfWork(url, write=False) as uow:  # the agencies' queues
+            queue = uow.session.exec(
+                select(ReviewTask.id, ReviewTask.agency).join(Case, Case.id == ReviewTask.case_id)
+                .where(Case.case_no.in_(numbers), ReviewTask.status == "pending").order_by(ReviewTask.id)
+            ).all()
+        for task_id, agency in queue:
+            with UnitOfWork(url) as uow:
+                clock = Clock(settings.current_time(), calendar_for(uow.session))
+                use_cases.decide(uow.session, task_id, Action.APPROVE, operator=f"{agency}-reviewer", reason=None,
+                                 materials=(), clock=clock)
+                uow.commit()
+        lap("decide")
+        flow_runs += len(run_until_idle())  # deliver-results and the issued notices
+        lap("deliver_flow")
+    seconds = time.perf_counter() - start
+    check(url, cases)
+    return {"cases": cases, "seconds": round(seconds, 3), "cases_per_s": round(cases / seconds, 1),
+            "peak_rss_mb": peak_rss_mb(), "flow_runs": flow_runs,
+            "phase_seconds": {k: round(v, 2) for k, v in phases.items()}, "backend": url.split(":", 1)[0].split("+")[0]}
+
+
+def check(url: str, cases: int) -> None:
+    """Every case issued once, five certificates each, all delivered, nothing left queued."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from schemas.case import Case
+    from schemas.certificate import Certificate
+    from schemas.orchestration import OutboxItem
+    from services.db import UnitOfWork
+
+    with UnitOfWork(url, write=False) as uow:
+        s = uow.session
+        issued = s.exec(select(func.count()).select_from(Case).where(Case.status == "issued")).one()
+        certificates = s.exec(select(func.count()).select_from(Certificate)).one()
+        delivered = s.exec(select(func.count()).select_from(Certificate).where(Certificate.delivered_at.is_not(None))).one()
+        queued = s.exec(select(func.count()).select_from(OutboxItem).where(OutboxItem.done_at.is_(None))).one()
+    if (issued, certificates, delivered, queued) != (cases, 5 * cases, 5 * cases, 0):
+        raise SystemExit(f"bench run is wrong: {issued} issued, {certificates} certificates, {delivered} delivered, "
+                         f"{queued} queued for {cases} cases")
+
+
+def fresh_postgres(admin_url: str) -> tuple[str, str]:
+    import psycopg
+
+    name = f"onevisit_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{admin_url.rsplit('/', 1)[0]}/{name}", name
+
+
+def drop_postgres(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def one_round(options) -> dict:
+    if options.postgres:
+        url, name = fresh_postgres(options.postgres)
+        try:
+            return run_round(url, options.cases, options.wave)
+        finally:
+            from services.db import engine_for
+
+            engine_for(url).dispose()
+            engine_for(url, write=False).dispose()
+            drop_postgres(options.postgres, name)
+    url = os.environ.get("ONEVISIT_DATABASE_URL")
+    if url:
+        return run_round(url, options.cases, options.wave)
+    with tempfile.TemporaryDirectory(prefix="onevisit-bench-") as folder:
+        return run_round(f"sqlite:///{folder}/bench.db", options.cases, options.wave)
+
+
+def child(args: list[str]) -> dict:
+    """A round in a process of its own, so peak memory is that round's."""
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--wave", type=int, default=500, help="cases submitted before a flow run takes them on")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="create a fresh PostgreSQL database, drop it after")
+    parser.add_argument("--spiff", action="store_true", help="also run bench/spiff_lifecycle.py and print the ratio")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds (each in its own process); medians printed")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of one round to FILE")
+    options = parser.parse_args()
+    if options.profile:
+        import cProfile
+
+        cProfile.runctx("print(json.dumps(one_round(options)))", globals(), {"options": options, "json": json},
+                        options.profile)
+        return
+    if options.rounds == 1 and not options.spiff:
+        print(json.dumps(one_round(options)))
+        return
+    own = [__file__, "--cases", str(options.cases), "--wave", str(options.wave)] + (
+        ["--postgres", options.postgres] if options.postgres else [])
+    spiff = [str(ROOT / "bench" / "spiff_lifecycle.py"), "--cases", str(options.cases)]
+    rows = []
+    for index in range(options.rounds):
+        ours = child(own)
+        theirs = child(spiff) if options.spiff else None
+        ratio = round(ours["cases_per_s"] / theirs["cases_per_s"], 2) if theirs else None
+        rows.append((ours, theirs, ratio))
+        if not options.json:
+            print(f"round {index + 1}: onevisit {ours['cases_per_s']} cases/s ({ours['seconds']} s, "
+                  f"{ours['peak_rss_mb']} MB)" + (f"; spiffworkflow {theirs['cases_per_s']} cases/s; ratio {ratio}"
+                                                  if theirs else ""), flush=True)
+    result = {
+        "cases": options.cases,
+        "seconds": statistics.median(r[0]["seconds"] for r in rows),
+        "cases_per_s": statistics.median(r[0]["cases_per_s"] for r in rows),
+        "peak_rss_mb": statistics.median(r[0]["peak_rss_mb"] for r in rows),
+        "backend": rows[0][0]["backend"],
+        "rounds": options.rounds,
+    }
+    if options.spiff:
+        result["spiff_cases_per_s"] = statistics.median(r[1]["cases_per_s"] for r in rows)
+        result["ratio"] = statistics.median(r[2] for r in rows)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The long-lived orchestration loop (served mode): one flow run carries out work queued while it runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from flows.orchestrate import LoopInput, orchestrate_loop
+from flows.serving import deployments
+from services.settings import get_settings
+
+
+def _pending(run, case_no: str) -> list[dict]:
+    return [r for r in run("show", case_no, "--json").json()["reviews"] if r["status"] == "pending"]
+
+
+def test_one_loop_run_dispatches_and_delivers_work_queued_while_it_runs(env, run, application):
+    first = run("submit", application("COMPANY_START"), "--json").json()["case_no"]
+    result: dict = {}
+    loop = threading.Thread(target=lambda: result.setdefault("report", orchestrate_loop(
+        LoopInput(seconds=20, poll_seconds=0.1))))
+    loop.start()
+    try:
+        deadline = time.monotonic() + 60
+        while _pending(run, first) and time.monotonic() < deadline:  # approve as the loop dispatches
+            for review in _pending(run, first):
+                assert run("decide", review["task_id"], "approve", "--operator",
+                           f"{review['agency']}-reviewer").code == 0
+            time.sleep(0.2)
+        while time.monotonic() < deadline:
+            shown = run("show", first, "--json").json()
+            if shown["certificates"] and all(c["delivered_at"] for c in shown["certificates"]):
+                break
+            time.sleep(0.2)
+    finally:
+        loop.join(timeout=120)
+    shown = run("show", first, "--json").json()
+    assert shown["status"] == "issued" and all(c["delivered_at"] for c in shown["certificates"])
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds.count("dispatched") == len(shown["reviews"]) and kinds.count("results_delivered") == 1
+    report = result["report"]
+    assert report.failed == 0 and first in report.cases
+    runs = run("runs", first, "--json").json()
+    assert report.flow_run_id in {r["id"] for r in runs}  # one run acted on the case from dispatch to delivery
+
+
+def test_the_loop_is_deployed_only_when_asked(monkeypatch):
+    monkeypatch.delenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", raising=False)
+    get_settings.cache_clear()
+    assert [d.name for d in deployments()] == ["orchestrate", "sweep"]
+    monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "600")
+    get_settings.cache_clear()
+    looped = deployments("a-pool")
+    assert [d.name for d in looped] == ["orchestrate", "sweep", "orchestrate-loop"]
+    assert looped[2].parameters["request"]["seconds"] == 600 and looped[2].work_pool_name == "a-pool"
