@@ -68,11 +68,15 @@ def prepare(url: str) -> None:
     from services.catalog import load_catalog
     from services.db import UnitOfWork
     from services.migrate import upgrade
+    from services.staff import staff_the_hall
 
     upgrade(url)
     with UnitOfWork(url) as uow:
         load_catalog(uow.session, CATALOG.read_text("utf-8"), source=str(CATALOG.name), actor="admin",
                      now=datetime.now(timezone.utc))
+        uow.commit()
+    with UnitOfWork(url) as uow:
+        staff_the_hall(uow.session, datetime.now(timezone.utc))  # window-1 and {AGENCY}-reviewer
         uow.commit()
 
 

@@ -231,13 +231,7 @@ def _staff() -> None:
     settings = get_settings()
     now = settings.current_time()
     with UnitOfWork(settings.url) as uow:
-        staff.ensure_admin(uow.session, "admin", now)
-        _, catalog = catalog_in_force(uow.session)
-        staff.add_operator(uow.session, "window-3", "window", agency=None, name="窗口3号", phone=None, by="admin",
-                           now=now)
-        for agency in catalog.agencies:
-            staff.add_operator(uow.session, f"{agency}-reviewer", "reviewer", agency=agency, name=f"{agency} 审批员",
-                               phone=None, by="admin", now=now)
+        staff.staff_the_hall(uow.session, now, windows=("window-3",))
         staff.add_agent(uow.session, "AG-07", name="园区代办员 林晓", phone="13800138000", by="admin", now=now)
         staff.grant_mandate(uow.session, "AG-07", _uscc(8), "submit,supplement,receive_results",
                             now.date() + timedelta(days=90), by="admin", clock=_clock(uow.session))

@@ -84,6 +84,25 @@ def ensure_admin(session: Session, admin_id: str, now: datetime) -> bool:
     return True
 
 
+def staff_the_hall(session: Session, now: datetime, *, windows: tuple[str, ...] = ("window-1",),
+                   supervisors: tuple[str, ...] = (), reviewer_suffixes: tuple[str, ...] = ("",)) -> int:
+    """A service hall's staff in one go, for demos, benchmarks and tests: the administrator `admin`,
+    window clerks, supervisors and, for every agency of the catalog, `{AGENCY}-reviewer{suffix}`.
+    Who exists already is left as is. Returns how many were added."""
+    ensure_admin(session, "admin", now)
+    _, catalog = catalog_in_force(session)
+    people = [(who, Role.WINDOW.value, None) for who in windows]
+    people += [(who, Role.SUPERVISOR.value, None) for who in supervisors]
+    people += [(f"{agency}-reviewer{suffix}", Role.REVIEWER.value, agency)
+               for agency in catalog.agencies for suffix in reviewer_suffixes]
+    added = 0
+    for who, role, agency in people:
+        if session.get(Operator, who) is None:
+            add_operator(session, who, role, agency=agency, name=who, phone=None, by="admin", now=now, bootstrap=True)
+            added += 1
+    return added
+
+
 def disable_operator(session: Session, operator_id: str, *, by: str, now: datetime) -> bool:
     """Disabled operators keep their history but can neither act nor read. False if already disabled."""
     authorise(session, by, Act.ADMINISTER)

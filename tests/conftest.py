@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 
 from approvals.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char  # noqa: E402
 
-STAFF = {"window-1": "window", "window-2": "window", "supervisor-1": "supervisor"}  # besides admin and reviewers
+WINDOWS, SUPERVISORS = ("window-1", "window-2"), ("supervisor-1",)  # besides admin and the reviewers
 PG_ADMIN_URL = os.environ.get("ONEVISIT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MONDAY = "2026-03-02T09:00:00+08:00"  # a plain working week, far from holidays
 
@@ -84,20 +84,12 @@ def _add_staff(url: str) -> None:
     a supervisor, and two reviewers per agency, `{AGENCY}-reviewer` and `{AGENCY}-reviewer-2`."""
     from datetime import datetime, timezone
 
-    from services.catalog import catalog_in_force
     from services.db import UnitOfWork
-    from services.staff import add_operator, ensure_admin
+    from services.staff import staff_the_hall
 
-    now = datetime.now(timezone.utc)
     with UnitOfWork(url) as uow:
-        ensure_admin(uow.session, "admin", now)
-        _, catalog = catalog_in_force(uow.session)
-        people = [(who, role, None) for who, role in STAFF.items()] + [
-            (f"{agency}-reviewer{suffix}", "reviewer", agency) for agency in catalog.agencies for suffix in ("", "-2")
-        ]
-        for who, role, agency in people:
-            add_operator(uow.session, who, role, agency=agency, name=who, phone=None, by="tests", now=now,
-                         bootstrap=True)
+        staff_the_hall(uow.session, datetime.now(timezone.utc), windows=WINDOWS, supervisors=SUPERVISORS,
+                       reviewer_suffixes=("", "-2"))
         uow.commit()
 
 

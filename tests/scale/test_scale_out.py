@@ -47,6 +47,7 @@ def stack(tmp_path):
 @pytest.fixture
 def onevisit_pg(monkeypatch):
     from flows.local_stack import create_database, drop_database
+    from services.staff import staff_the_hall
     from services.catalog import BUILTIN, builtin_catalog_text, load_catalog
     from services.db import UnitOfWork, engine_for
     from services.migrate import upgrade
@@ -56,6 +57,9 @@ def onevisit_pg(monkeypatch):
     upgrade(url)
     with UnitOfWork(url) as uow:
         load_catalog(uow.session, builtin_catalog_text(), source=BUILTIN, actor="admin", now=datetime.now(timezone.utc))
+        uow.commit()
+    with UnitOfWork(url) as uow:
+        staff_the_hall(uow.session, datetime.now(timezone.utc))  # window-1 submits, {AGENCY}-reviewer decides
         uow.commit()
     monkeypatch.setenv("ONEVISIT_DATABASE_URL", url)
     monkeypatch.delenv("ONEVISIT_NOW", raising=False)
