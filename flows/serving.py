@@ -98,8 +98,27 @@ def register_on_pool(work_pool: str) -> list[str]:
             pass
     ids = []
     for deployment in deployments(work_pool):
-        ids.append(str(deployment.apply(work_pool_name=work_pool)))
-    return ids
+        ids.append(deployment.apply(work_pool_name=work_pool))
+        if deployment.name == "orchestrate-loop":
+            _start_loop_unless_running(ids[-1])
+    return [str(i) for i in ids]
+
+
+def _start_loop_unless_running(deployment_id) -> None:
+    """The scheduler only creates runs ahead of now: the first loop would wait a whole interval. Start one
+    now unless one is already pending or running (another machine's `serve --pool` may have)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter,
+                                                FlowRunFilterState, FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        live = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+                any_=[StateType.PENDING, StateType.RUNNING]))), limit=1)
+        if not live:
+            client.create_flow_run_from_deployment(deployment_id)
 
 
 def serve_forever(work_pool: str | None = None) -> None:
