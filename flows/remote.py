@@ -16,7 +16,6 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import select
 
 from approvals.deadlines import Clock
