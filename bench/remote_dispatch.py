@@ -81,7 +81,7 @@ def file_cases(url: str, count: int) -> None:
                     request_id=f"bench-{n}", bundle="BENCH", materials=["FORM"],
                     applicant={"name": f"企业{n}", "uscc": body + uscc_check_char(body),
                                "legal_representative": {"name": "张三", "id_number": person}})
-                submit(uow.session, application, actor="bench", clock=clock)
+                submit(uow.session, application, actor="window-1", clock=clock)
             uow.commit()
 
 
@@ -89,7 +89,9 @@ def undo_dispatch(url: str) -> None:
     from sqlalchemy import text
 
     from services.db import engine_for
+    from services.migrate import drop_append_only_guard
 
+    drop_append_only_guard(url)  # the bench's own database: the round's timeline rows are taken back
     with engine_for(url).begin() as conn:
         conn.execute(text("UPDATE outbox_item SET done_at = NULL, claimed_by = NULL, claimed_at = NULL "
                           "WHERE kind = 'dispatch_review'"))
@@ -126,11 +128,15 @@ def main() -> None:
     from services.db import UnitOfWork
     from services.migrate import upgrade
     from services.settings import get_settings
+    from services.staff import staff_the_hall
 
     upgrade(url)
     with UnitOfWork(url) as uow:
         load_catalog(uow.session, catalog_file.read_text("utf-8"), source="bench", actor="bench",
                      now=get_settings().current_time())
+        uow.commit()
+    with UnitOfWork(url) as uow:
+        staff_the_hall(uow.session, get_settings().current_time())  # window-1 files the cases
         uow.commit()
     started = time.perf_counter()
     file_cases(url, options.cases)
