@@ -15,7 +15,6 @@ from approvals.catalog import Bundle, Catalog
 from approvals.deadlines import Clock
 from schemas.case import Case
 from schemas.sharing import SharedMaterial
-from services import remote, remote_http
 from services.records import enqueue, record
 from services.settings import get_settings
 
@@ -31,6 +30,8 @@ def pull_at_intake(session: Session, case: Case, catalog: Catalog, materials: li
     """Fetch each material now (one short try, no retry: a window clerk is waiting); queue what failed."""
     if not materials:
         return
+    from services import remote, remote_http  # httpx: only a submission that pulls pays for importing it
+
     settings = get_settings()
     with remote_http.client(timeout=min(settings.http_timeout_seconds, 2.0), concurrency=len(materials)) as http:
         for material in materials:
