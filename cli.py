@@ -14,22 +14,23 @@ import typer
 
 app = typer.Typer(help="onevisit: one thing, one visit (一件事一次办) approvals.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-catalog_app = typer.Typer(help="The catalog of matters and bundles (事项目录).", no_args_is_help=True)
-app.add_typer(catalog_app, name="catalog")
-credit_app = typer.Typer(help="Credit records of applicants (broken promises) and their repair.", no_args_is_help=True)
-app.add_typer(credit_app, name="credit")
-calendar_app = typer.Typer(help="The working-day calendar: announced holidays and overrides.", no_args_is_help=True)
-app.add_typer(calendar_app, name="calendar")
-operator_app = typer.Typer(help="Operators and their roles (administrators).", no_args_is_help=True)
-app.add_typer(operator_app, name="operator")
-agent_app = typer.Typer(help="Agents (代办员) who file and follow cases for applicants.", no_args_is_help=True)
-app.add_typer(agent_app, name="agent")
-mandate_app = typer.Typer(help="Mandates (委托书): what an applicant lets an agent do, until when.", no_args_is_help=True)
-app.add_typer(mandate_app, name="mandate")
-audit_app = typer.Typer(help="The tamper-evident timeline (hash chain).", no_args_is_help=True)
-app.add_typer(audit_app, name="audit")
-simulate_app = typer.Typer(help="Simulators of the systems around onevisit, on loopback.", no_args_is_help=True)
-app.add_typer(simulate_app, name="simulate")
+
+
+def _group(name: str, help: str) -> typer.Typer:
+    """A sub-command group: `onevisit NAME ...`."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+catalog_app = _group("catalog", "The catalog of matters and bundles (事项目录).")
+credit_app = _group("credit", "Credit records of applicants (broken promises) and their repair.")
+calendar_app = _group("calendar", "The working-day calendar: announced holidays and overrides.")
+operator_app = _group("operator", "Operators and their roles (administrators).")
+agent_app = _group("agent", "Agents (代办员) who file and follow cases for applicants.")
+mandate_app = _group("mandate", "Mandates (委托书): what an applicant lets an agent do, until when.")
+audit_app = _group("audit", "The tamper-evident timeline (hash chain).")
+simulate_app = _group("simulate", "Simulators of the systems around onevisit, on loopback.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 OperatorOpt = Annotated[str | None, typer.Option("--operator", help="Who acts (or ONEVISIT_OPERATOR).")]

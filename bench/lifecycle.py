@@ -30,11 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# Prefect's embedded API keeps its own state: a throwaway home, quiet logs.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="onevisit-bench-prefect-"))
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+import _embedded  # noqa: E402,F401  (Prefect's embedded API in a throwaway home, quiet logs)
 
 CATALOG = ROOT / "bench" / "parallel5_catalog.yaml"
 BUNDLE = "PARALLEL5"
