@@ -7,9 +7,12 @@ that cannot be read) is `Transient`; anything else the other side said on purpos
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import socket
+import ssl
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, TypeVar
@@ -44,12 +47,28 @@ class SharedDocument(BaseModel):
     digest: str  # sha256 of the document's content, as received
 
 
-def client(*, timeout: float, concurrency: int) -> httpx.Client:
+_tls_lock = threading.Lock()
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
+
+
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client: building one reads the CA bundle, 35 to 90 ms each time. The lock
+    keeps the threads of a pool starting together from each building their own."""
+    with _tls_lock:
+        return _tls_context()
+
+
+def client(*, timeout: float, concurrency: int = 1) -> httpx.Client:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     # TCP_NODELAY: a request's headers and body are two writes; without it the body waits for an ACK
     # the other side delays (Nagle + delayed ACK): 40 ms a request on a kept-alive connection.
-    transport = httpx.HTTPTransport(limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-    return httpx.Client(timeout=timeout, transport=transport)
+    transport = httpx.HTTPTransport(verify=_tls(), limits=limits,
+                                    socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+    return httpx.Client(timeout=timeout, verify=_tls(), transport=transport)
 
 
 def _send(http: httpx.Client, method: str, url: str, **kwargs) -> httpx.Response:
@@ -105,17 +124,34 @@ def send_notification(http: httpx.Client, gateway: str, key: str, body: dict) ->
         raise Transient(f"malformed receipt from {response.request.url}: {response.text[:80]!r}") from None
 
 
-def each(call: Callable[[T], R], items: Iterable[T], concurrency: int) -> list[R | Transient | Permanent]:
-    """`call` on every item, at most `concurrency` at a time; a fault is returned in the item's place."""
+def each(call: Callable[[httpx.Client, T], R], items: Iterable[T], *, concurrency: int,
+         timeout: float) -> list[R | Transient | Permanent]:
+    """`call(client, item)` on every item, at most `concurrency` at a time; a fault is returned in the item's place.
 
-    def guarded(item: T) -> R | Transient | Permanent:
-        try:
-            return call(item)
-        except (Transient, Permanent) as fault:
-            return fault
-
+    Each worker thread has a client of its own with one kept-alive connection. One client shared by
+    the threads costs three times the CPU a request: httpcore's pool checks every connection it holds
+    on every request, under a lock the threads queue for (measured: 2.4 ms against 1.1 ms a request,
+    32 in flight).
+    """
     items = list(items)
     if not items:
         return []
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        return list(pool.map(guarded, items))
+    local = threading.local()
+    clients: list[httpx.Client] = []
+
+    def own_client() -> None:
+        local.http = client(timeout=timeout)
+        clients.append(local.http)
+
+    def guarded(item: T) -> R | Transient | Permanent:
+        try:
+            return call(local.http, item)
+        except (Transient, Permanent) as fault:
+            return fault
+
+    try:
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(items)), initializer=own_client) as pool:
+            return list(pool.map(guarded, items))
+    finally:
+        for http in clients:
+            http.close()

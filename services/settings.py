@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(5.0, gt=0, le=300)  # one request to an agency, a service or the gateway
     http_retries: int = Field(3, ge=0, le=20)  # transient faults retried this often before an incident
     http_retry_delay_seconds: float = Field(1.0, ge=0, le=3600)  # doubled after each retry (backoff)
-    http_concurrency: int = Field(32, ge=1, le=1000)  # requests in flight per batch
+    http_concurrency: int = Field(32, ge=1, le=1000)  # requests in flight per chunk of calls (a thread and a client each)
 
     @field_validator("now")
     @classmethod

@@ -68,11 +68,24 @@ def test_a_denial_is_data_and_a_document_comes_with_its_digest(simulator, http):
         remote_http.fetch_document(http, f"{simulator.url}/sharing/licence_registry", "USCC2", "LICENCE")
 
 
-def test_bounded_concurrency_keeps_each_result_in_its_place(simulator, http):
+def test_bounded_concurrency_keeps_each_result_in_its_place(simulator):
     simulator.control(latency_ms=20)
-    results = remote_http.each(lambda n: _request(http, simulator, key=f"k-{n}").ticket, range(12), concurrency=4)
+    seen: list = []
+
+    def call(http, n):
+        seen.append(http)
+        if n == 5:
+            raise remote_http.Permanent("refused before sending")
+        return _request(http, simulator, key=f"k-{n}").ticket
+
+    results = remote_http.each(call, range(12), concurrency=4, timeout=1.0)
     records = simulator.snapshot()["reviews"]
-    assert results == [records[f"k-{n}"]["ticket"] for n in range(12)]
+    assert results[:5] + results[6:] == [records[f"k-{n}"]["ticket"] for n in range(12) if n != 5]
+    assert isinstance(results[5], remote_http.Permanent) and "k-5" not in records
+    # a client (one kept-alive connection) per worker thread, at most four, all closed afterwards
+    clients = {id(h): h for h in seen}.values()
+    assert 1 < len(clients) <= 4 and all(h.is_closed for h in clients)
+    assert remote_http.each(call, [], concurrency=4, timeout=1.0) == []
 
 
 def test_simulate_refuses_bad_input(run, tmp_path):
