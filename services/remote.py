@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from approvals.catalog import Catalog
@@ -23,9 +24,10 @@ from schemas.review import ReviewTask
 from schemas.sharing import SharedMaterial
 from services.catalog import catalog_version
 from services.outbox import WorkItem
-from services.records import record
-from services.remote_http import Permanent, RemoteDecision, SharedDocument, Ticket, Transient
+from services.records import record, record_many
+from services.remote_http import Permanent, RemoteDecision, SharedDocument, Transient
 
+OUTBOX, TASKS, NOTICES = OutboxItem.__table__, ReviewTask.__table__, Notification.__table__
 REMOTE_KINDS = ("gateway_notice", "fetch_shared")  # always over HTTP; dispatch_review only to agencies with an endpoint
 
 
@@ -108,48 +110,65 @@ def record_outcomes(session: Session, calls: list[RemoteCall], results: list, ru
                     final: bool) -> list[str]:
     """Keep what each call achieved: "done", "already" (another run did it), "incident" or "retry".
 
-    One statement per table for the whole chunk, the outbox rows locked: recording thousands of calls
-    must cost less than making them.
+    A few statements for the whole chunk, the outbox rows locked, plain rows rather than ORM objects:
+    recording thousands of calls must cost less than making them.
     """
-    ids = [c.item_id for c in calls]
-    if not ids:
+    if not calls:
         return []
-    items = {i.id: i for i in session.exec(select(OutboxItem).where(OutboxItem.id.in_(ids)).with_for_update())}
-    cases = {c.id: c for c in session.exec(select(Case).where(Case.id.in_({i.case_id for i in items.values()})))}
+    ids = [c.item_id for c in calls]
+    items = {row.id: row for row in session.execute(
+        select(OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.case_id, OUTBOX.c.done_at).where(OUTBOX.c.id.in_(ids)).with_for_update())}
     task_ids = [c.body["task_id"] for c in calls if c.kind == "dispatch_review"]
-    tasks = {t.id: t for t in session.exec(select(ReviewTask).where(ReviewTask.id.in_(task_ids)))} if task_ids else {}
-    outcomes = []
-    with session.no_autoflush:
-        for call, result in zip(calls, results, strict=True):
-            item = items.get(call.item_id)
-            if item is None or item.done_at is not None:
-                outcomes.append("already")
-            elif isinstance(result, Transient | Permanent):
-                item.last_error = str(result)[:2000]
-                if isinstance(result, Permanent) or final:
-                    _open_incident(session, item, cases[item.case_id], now, run_id)
-                    outcomes.append("incident")
-                else:
-                    outcomes.append("retry")
+    undispatched = set(session.scalars(select(TASKS.c.id).where(
+        TASKS.c.id.in_(task_ids), TASKS.c.dispatched_at.is_(None)))) if task_ids else set()
+    outcomes, done, errors, incidents, tickets, delivered, events = [], [], [], [], [], [], []
+    for call, result in zip(calls, results, strict=True):
+        item = items.get(call.item_id)
+        if item is None or item.done_at is not None:
+            outcomes.append("already")
+        elif isinstance(result, Transient | Permanent):
+            errors.append({"item": item.id, "error": str(result)[:2000]})
+            if isinstance(result, Permanent) or final:
+                incidents.append(item.id)
+                events.append(_event(item.case_id, now, "incident", f"{item.key}: {str(result)[:2000]}", run_id))
+                outcomes.append("incident")
             else:
-                item.done_at = now
-                case = cases[item.case_id]
-                if call.kind == "dispatch_review":
-                    _dispatched(session, case, tasks[call.body["task_id"]], result, now, run_id)
-                elif call.kind == "gateway_notice":
-                    notice = session.exec(select(Notification).where(Notification.key == call.key)).one()
-                    notice.delivered_at = now
-                elif call.kind == "fetch_shared":
-                    fetched(session, case, call.body["material"], result, now, run_id)
-                outcomes.append("done")
+                outcomes.append("retry")
+        else:
+            done.append(item.id)
+            if call.kind == "dispatch_review":
+                task_id = call.body["task_id"]
+                if task_id in undispatched:
+                    undispatched.discard(task_id)
+                    tickets.append({"task": task_id, "ticket": result.ticket})
+                    events.append(_event(item.case_id, now, "dispatched",
+                                         f"task {task_id} {call.body['matter']} to {call.body['agency']}'s system: "
+                                         f"ticket {result.ticket}", run_id))
+            elif call.kind == "gateway_notice":
+                delivered.append(call.key)
+            elif call.kind == "fetch_shared":
+                fetched(session, session.get(Case, item.case_id), call.body["material"], result, now, run_id)
+            outcomes.append("done")
+    if errors:
+        session.execute(update(OUTBOX).where(OUTBOX.c.id == bindparam("item")).values(last_error=bindparam("error")),
+                        errors)
+    if incidents:
+        session.execute(update(OUTBOX).where(OUTBOX.c.id.in_(incidents))
+                        .values(incident_at=now, claimed_by=None, claimed_at=None))
+    if done:
+        session.execute(update(OUTBOX).where(OUTBOX.c.id.in_(done)).values(done_at=now))
+    if tickets:
+        session.execute(update(TASKS).where(TASKS.c.id == bindparam("task"))
+                        .values(dispatched_at=now, remote_ticket=bindparam("ticket")), tickets)
+    if delivered:
+        session.execute(update(NOTICES).where(NOTICES.c.key.in_(delivered), NOTICES.c.delivered_at.is_(None))
+                        .values(delivered_at=now))
+    record_many(session, events)
     return outcomes
 
 
-def _dispatched(session: Session, case: Case, task: ReviewTask, ticket: Ticket, now: datetime, run_id: str) -> None:
-    if task.dispatched_at is None:
-        task.dispatched_at, task.remote_ticket = now, ticket.ticket
-        record(session, case, now, "dispatched", "system",
-               f"task {task.id} {task.matter} to {task.agency}'s system: ticket {ticket.ticket}", run_id)
+def _event(case_id: int, at: datetime, kind: str, detail: str, run_id: str) -> dict:
+    return {"case_id": case_id, "at": at, "kind": kind, "actor": "system", "detail": detail, "flow_run_id": run_id}
 
 
 def fetched(session: Session, case: Case, material: str, document: SharedDocument, now: datetime,
@@ -163,12 +182,6 @@ def fetched(session: Session, case: Case, material: str, document: SharedDocumen
         "fetched", document.reference, document.digest, now, None)
     record(session, case, now, "shared_fetched", "system",
            f"{material} from {row.source}: {document.reference} (sha256 {document.digest[:12]}…)", run_id)
-
-
-def _open_incident(session: Session, item: OutboxItem, case: Case, now: datetime, run_id: str) -> None:
-    """Retries spent (or a refusal): the item is parked, listed by `cases --stalled`, until reopen."""
-    item.incident_at, item.claimed_by, item.claimed_at = now, None, None
-    record(session, case, now, "incident", "system", f"{item.key}: {item.last_error}", run_id)
 
 
 # --- decisions pulled from the agencies' systems ---------------------------------------------
