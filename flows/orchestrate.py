@@ -58,10 +58,11 @@ def transient(task, task_run, state) -> bool:
     return False
 
 
-STEPS: dict[str, Callable[[Session, WorkItem, str, object], ItemOutcome]] = {
-    "dispatch_review": lambda *a: outbox.dispatch_review(*a),  # looked up when called: tests replace them
+# A step carries out a chunk of items of one kind at once: a few statements for the whole chunk.
+STEPS: dict[str, Callable[[Session, list[WorkItem], str, object], list[ItemOutcome]]] = {
+    "dispatch_review": lambda *a: outbox.dispatch_reviews(*a),  # looked up when called: tests replace them
     "deliver_results": lambda *a: outbox.deliver_results(*a),
-    "notify": lambda *a: outbox.send_notice(*a),
+    "notify": lambda *a: outbox.send_notices(*a),
 }
 TASK_NAMES = {"dispatch_review": "dispatch-reviews", "deliver_results": "deliver-results", "notify": "send-notices"}
 # Items of one kind per task run: a task run costs milliseconds, an item a fraction of one. SQLite has one
@@ -84,28 +85,33 @@ class ChunkOutcome(BaseModel):
 @task(name="carry-out", retries=2, retry_delay_seconds=1, retry_condition_fn=transient,
       task_run_name="{kind} x{count}: {cases}")
 def carry_out(kind: str, items: list[WorkItem], run_id: str, count: int, cases: str) -> ChunkOutcome:
-    """Carry out a chunk of items of one kind in one transaction, each under its own savepoint.
+    """Carry out a chunk of items of one kind in one transaction, all at once.
 
-    An item that fails for a reason that will not pass by itself (a bug, a refusal) is rolled back
-    alone and reported; a transient fault fails the chunk, which Prefect retries (items already done
-    are found done).
+    When the chunk fails for a reason that will not pass by itself (a bug, a refusal), it is rolled
+    back and carried out again one item at a time, each under its own savepoint, so the item at fault
+    is rolled back alone and reported. A transient fault fails the chunk, which Prefect retries (items
+    already done are found done).
     """
     settings = get_settings()
     step = STEPS[kind]
-    outcomes: list[ItemOutcome] = []
     failures: list[ItemFailure] = []
     with UnitOfWork(settings.url) as uow:
         now = settings.current_time()
-        for item in items:
-            try:
-                with savepoint(uow.session):  # a failed item takes its rows and timeline events with it
-                    outcome = step(uow.session, item, run_id, now)
-            except TRANSIENT:
-                raise
-            except Exception as exc:  # noqa: BLE001 - reported per item, released by the flow
-                failures.append(ItemFailure(id=item.id, key=item.key, error=f"{type(exc).__name__}: {exc}"))
-                continue
-            outcomes.append(outcome)
+        try:
+            with savepoint(uow.session):  # what a failed chunk wrote, and its timeline events, go with it
+                outcomes = step(uow.session, items, run_id, now)
+        except TRANSIENT:
+            raise
+        except Exception:  # noqa: BLE001 - find the item at fault, below
+            outcomes = []
+            for item in items:
+                try:
+                    with savepoint(uow.session):
+                        outcomes += step(uow.session, [item], run_id, now)
+                except TRANSIENT:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - reported per item, released by the flow
+                    failures.append(ItemFailure(id=item.id, key=item.key, error=f"{type(exc).__name__}: {exc}"))
         uow.commit()
     return ChunkOutcome(outcomes=outcomes, failures=failures)
 

@@ -11,9 +11,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from approvals import intake
+from approvals.commitments import CommitmentStatus
 from approvals.deadlines import Clock, StopKind
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.permissions import ALLOWED, Act, Actor, Role, Scope, shortened
@@ -36,7 +38,7 @@ from schemas.staff import Operator
 from services import commitments, sharing, staff
 from services.catalog import catalog_in_force, catalog_version
 from services.clocks import close_ledger, refresh_case_due, refresh_task_due, resume_clock, stop_clock
-from services.records import enqueue, enqueue_notice, iso, lock_case, lock_case_by_id, record, tasks_of
+from services.records import enqueue, enqueue_notice, iso, lock_case, lock_case_of_task, new_chain, record, tasks_of
 from services.settings import get_settings
 
 
@@ -98,6 +100,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     session.add(case)
     session.flush()
     case.case_no = f"OV{clock.today:%Y%m%d}{case.id:06d}"
+    new_chain(session, case.id)
     record(session, case, clock.now, "submitted", actor, f"bundle {bundle.code} via {case.channel}"
            + (f" (agent {case.agent})" if case.agent else ""))
     if case.key_project:
@@ -187,37 +190,46 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
     commitments.sign_at_acceptance(session, case, catalog, promised, actor, clock)
     if case.due_note:
         record(session, case, clock.now, "deadline_unknown", "system", case.due_note)
-    opened = []
+    rows = []
     for code in case.matters:
         matter = catalog.matters[code]
-        status = initial_status(matter.depends_on)
         task = ReviewTask(
             case_id=case.id,
             matter=code,
             agency=matter.agency,
             optional=catalog.bundles[case.bundle].is_optional(code),
             depends_on=list(matter.depends_on),
-            status=status.value,
+            status=initial_status(matter.depends_on).value,
             promised_days=_promised(matter.promised_days, case.key_project),
             statutory_days=matter.statutory_days,
             requested_materials=[],
             updated_at=clock.now,
         )
-        session.add(task)
-        opened.append((task, status))
-    session.flush()  # one INSERT round for every task, then their ids key the dispatches
-    for task, status in opened:
-        if status is TaskStatus.PENDING:
-            _start(session, case, task, clock)
+        if task.status == TaskStatus.PENDING.value:
+            _start_clock(task, clock)
+        rows.append(task.model_dump(exclude={"id"}))
+    # One INSERT for every task; their ids key the dispatches, which go out in the matters' order.
+    inserted = {t.matter: t for t in session.scalars(insert(ReviewTask).returning(ReviewTask), rows)}
+    for task in (inserted[code] for code in case.matters):
+        if task.status == TaskStatus.PENDING.value:
+            _dispatch(session, case, task, clock)
     enqueue_notice(session, case, clock.now, "accepted", {"due_date": iso(case.due_date)})
 
 
 def _start(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None:
     """A task becomes the agency's work: its clock starts today and it is dispatched to the agency."""
+    _start_clock(task, clock)
+    _dispatch(session, case, task, clock)
+
+
+def _start_clock(task: ReviewTask, clock: Clock) -> None:
     task.status = TaskStatus.PENDING.value
     task.started_on = clock.today
     refresh_task_due(task, clock)
     task.updated_at = clock.now
+
+
+def _dispatch(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None:
     if task.due_note:
         record(session, case, clock.now, "deadline_unknown", "system", f"task {task.id} {task.matter}: {task.due_note}")
     enqueue(session, case, clock.now, f"dispatch:task:{task.id}", "dispatch_review", task_id=task.id)
@@ -327,15 +339,15 @@ def decide(
     `by_agency_system`: the decision came from the agency's own review system (pulled by a flow, never
     from the command line); it is recorded as `{AGENCY}@system` and needs no operator's permission.
     """
-    task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
-    if task is None:
+    case = lock_case_of_task(session, task_id) if 0 < task_id < 2**31 else None
+    if case is None:
         raise NotFound(f"no review task {task_id}")
+    tasks = tasks_of(session, case.id, fresh=True)  # read under the case's lock, then settled from this list
+    task = next(t for t in tasks if t.id == task_id)
     if by_agency_system:
         operator = f"{task.agency}@system"
     else:
         staff.authorise(session, operator, Act.DECIDE, agency=task.agency)
-    case = lock_case_by_id(session, task.case_id)
-    session.refresh(task)
     if case.status == CaseStatus.SUSPENDED.value:
         raise Refused(f"case {case.case_no} is suspended (a 容缺 promise is past due): no decision until it resumes")
     if materials:
@@ -374,22 +386,28 @@ def decide(
         close_ledger(session, task, operator, clock, f"decided: {decision.status.value}")
         detail = f"task {task.id} {task.matter}" + (f": {decision.reason}" if decision.reason else "")
         record(session, case, clock.now, decision.status.value, operator, detail)
-    certificates = settle_case(session, case, actor=operator, clock=clock)
+    certificates = settle_case(session, case, actor=operator, clock=clock, tasks=tasks)
     return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, certificates)
 
 
-def settle_case(session: Session, case: Case, *, actor: str, clock: Clock) -> list[str]:
-    """Apply approvals.review.settle: release, cancel, and issue every certificate together."""
+def settle_case(session: Session, case: Case, *, actor: str, clock: Clock,
+                tasks: list[ReviewTask] | None = None) -> list[str]:
+    """Apply approvals.review.settle: release, cancel, and issue every certificate together.
+
+    `tasks`: the case's tasks, when the caller has just read them under the case's lock."""
     if case.status in {s.value for s in FINISHED_CASE} or case.status in (
         CaseStatus.CORRECTION_REQUIRED.value, CaseStatus.SUSPENDED.value
     ):
         return []
-    tasks = tasks_of(session, case.id)
+    tasks = tasks_of(session, case.id) if tasks is None else tasks
     by_matter = {t.matter: t for t in tasks}
-    commitments.drop_unneeded(session, case, catalog_version(session, case.catalog_version), tasks, clock)
+    promise = commitments.open_deficiency(session, case.id)
+    if promise is not None:
+        commitments.drop_unneeded(session, case, catalog_version(session, case.catalog_version), tasks, promise,
+                                  clock)
     outcome = settle(
         [TaskState(t.matter, TaskStatus(t.status), t.optional, tuple(t.depends_on)) for t in tasks],
-        withhold=commitments.open_deficiency(session, case.id) is not None,
+        withhold=promise is not None and promise.status == CommitmentStatus.OPEN.value,
     )
     for matter, status in outcome.changes.items():
         task = by_matter[matter]

@@ -95,12 +95,10 @@ def keep_promise(session: Session, case: Case, actor: str, clock: Clock) -> bool
     return True
 
 
-def drop_unneeded(session: Session, case: Case, catalog: Catalog, tasks: list[ReviewTask], clock: Clock) -> None:
-    """A 容缺 promise whose outstanding materials only denied or cancelled matters needed is void:
-    nobody waits for them any more, so they neither withhold results nor break a promise."""
-    promise = open_deficiency(session, case.id)
-    if promise is None:
-        return
+def drop_unneeded(session: Session, case: Case, catalog: Catalog, tasks: list[ReviewTask], promise: Commitment,
+                  clock: Clock) -> None:
+    """The case's open 容缺 promise, if its outstanding materials only denied or cancelled matters needed,
+    is void: nobody waits for them any more, so they neither withhold results nor break a promise."""
     live = [t.matter for t in tasks if t.status not in (TaskStatus.DENIED.value, TaskStatus.CANCELLED.value)]
     needed = {x.code for m in live for x in catalog.matters[m].materials}
     outstanding = [m for m in promise.materials if m not in case.provided_materials]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import Row, func, insert, or_, update
 from sqlmodel import Session, select
 
 from schemas.case import Case
@@ -17,12 +17,13 @@ from schemas.certificate import Certificate
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
 from services import staff
-from services.records import enqueue, record
+from services.records import enqueue, record_many
 from services.settings import get_settings
 from services.db import is_sqlite
 
 
-OUTBOX, CASES = OutboxItem.__table__, Case.__table__
+OUTBOX, CASES, TASKS = OutboxItem.__table__, Case.__table__, ReviewTask.__table__
+CERTIFICATES, NOTICES = Certificate.__table__, Notification.__table__
 SLICE = 10_000  # ids per IN list: SQLite takes at most 32,766 bound values a statement
 
 
@@ -100,45 +101,55 @@ def release(session: Session, item_id: int, error: str) -> None:
         item.claimed_by, item.claimed_at, item.last_error = None, None, error[:2000]
 
 
-def finish(session: Session, item_id: int, now: datetime) -> tuple[OutboxItem, Case] | None:
-    """Mark an item done (row-locked); None when some run had already done it."""
-    item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
-    if item.done_at is not None:
-        return None
-    item.done_at = now
-    return item, session.get(Case, item.case_id)
+def finish(session: Session, items: list[WorkItem], now: datetime) -> dict[int, int]:
+    """Mark items done, row-locked, in one UPDATE per slice: {item id: case id} of those this call
+    finished; an item missing from it had already been done by some run."""
+    ids = [item.id for item in items]
+    fresh: dict[int, int] = {}
+    for first in range(0, len(ids), SLICE):
+        done = session.execute(
+            update(OUTBOX).where(OUTBOX.c.id.in_(ids[first:first + SLICE]), OUTBOX.c.done_at.is_(None))
+            .values(done_at=now).returning(OUTBOX.c.id, OUTBOX.c.case_id)
+        )
+        fresh.update((item_id, case_id) for item_id, case_id in done)
+    return fresh
 
 
-def dispatch_review(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
-    """Hand a review task to its agency's queue (agencies with their own systems come later)."""
-    found = finish(session, item.id, now)
-    if found is None:
-        return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already dispatched")
-    _, case = found
-    task = session.get(ReviewTask, item.task_id)
-    if task.dispatched_at is None:
-        task.dispatched_at = now
-        record(session, case, now, "dispatched", "system", f"task {task.id} {task.matter} to {task.agency}", run_id)
-    return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True, detail=f"{task.matter} -> {task.agency}")
+def dispatch_reviews(session: Session, items: list[WorkItem], run_id: str, now: datetime) -> list[ItemOutcome]:
+    """Hand review tasks to their agencies' queues (agencies with their own systems go over HTTP instead)."""
+    fresh = finish(session, items, now)
+    tasks = {row.id: row for row in _rows(session, select(TASKS.c.id, TASKS.c.case_id, TASKS.c.matter,
+                                                          TASKS.c.agency, TASKS.c.dispatched_at), TASKS.c.id,
+                                          [item.task_id for item in items if item.id in fresh])}
+    waiting = [task for task in tasks.values() if task.dispatched_at is None]
+    _update(session, TASKS, [task.id for task in waiting], dispatched_at=now)
+    record_many(session, [{"case_id": task.case_id, "at": now, "kind": "dispatched", "actor": "system",
+                           "detail": f"task {task.id} {task.matter} to {task.agency}", "flow_run_id": run_id}
+                          for task in waiting])
+    return [ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True,
+                        detail=f"{tasks[item.task_id].matter} -> {tasks[item.task_id].agency}")
+            if item.id in fresh else _already(item, "already dispatched") for item in items]
 
 
-def deliver_results(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
-    """出件: the case's certificates go out together, with one notice to the applicant."""
-    found = finish(session, item.id, now)
-    if found is None:
-        return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already delivered")
-    _, case = found
-    certificates = session.exec(
-        select(Certificate).where(Certificate.case_id == case.id, Certificate.delivered_at.is_(None))
-    ).all()
-    for certificate in certificates:
-        certificate.delivered_at = now
-    numbers = ", ".join(c.number for c in certificates)
-    if certificates:
-        record(session, case, now, "results_delivered", "system", numbers, run_id)
-    _notify(session, case, f"notify:case:{case.id}:issued", "issued",
-            f"your {case.bundle} results are ready at the window: {numbers}", now, run_id)
-    return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True, detail=numbers)
+def deliver_results(session: Session, items: list[WorkItem], run_id: str, now: datetime) -> list[ItemOutcome]:
+    """出件: each case's certificates go out together, with one notice to the applicant."""
+    fresh = finish(session, items, now)
+    cases = _cases(session, fresh.values())
+    numbers: dict[int, list[str]] = {case_id: [] for case_id in cases}
+    undelivered = _rows(session, select(CERTIFICATES.c.id, CERTIFICATES.c.case_id, CERTIFICATES.c.number)
+                        .where(CERTIFICATES.c.delivered_at.is_(None)), CERTIFICATES.c.case_id, list(cases))
+    for certificate in sorted(undelivered):
+        numbers[certificate.case_id].append(certificate.number)
+    _update(session, CERTIFICATES, [c.id for c in undelivered], delivered_at=now)
+    record_many(session, [{"case_id": case_id, "at": now, "kind": "results_delivered", "actor": "system",
+                           "detail": ", ".join(issued), "flow_run_id": run_id}
+                          for case_id, issued in numbers.items() if issued])
+    _notify(session, [(cases[case_id], f"notify:case:{case_id}:issued", "issued",
+                       f"your {cases[case_id].bundle} results are ready at the window: {', '.join(issued)}")
+                      for case_id, issued in numbers.items()], now, run_id)
+    return [ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True,
+                        detail=", ".join(numbers[fresh[item.id]]))
+            if item.id in fresh else _already(item, "already delivered") for item in items]
 
 
 _MESSAGES = {
@@ -153,28 +164,63 @@ _MESSAGES = {
 }
 
 
-def send_notice(session: Session, item: WorkItem, run_id: str, now: datetime) -> ItemOutcome:
-    found = finish(session, item.id, now)
-    if found is None:
-        return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail="already sent")
-    _, case = found
-    kind = item.payload.get("kind", "notice")
-    fields = {k: ", ".join(v) if isinstance(v, list) else v for k, v in item.payload.items()}
-    text = _MESSAGES.get(kind, kind).format_map({"case_no": case.case_no, "due_date": "-", **fields})
-    _notify(session, case, item.key, kind, text, now, run_id)
-    return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True, detail=kind)
+def send_notices(session: Session, items: list[WorkItem], run_id: str, now: datetime) -> list[ItemOutcome]:
+    fresh = finish(session, items, now)
+    cases = _cases(session, fresh.values())
+    notices = []
+    for item in items:
+        if item.id in fresh:
+            case = cases[fresh[item.id]]
+            kind = item.payload.get("kind", "notice")
+            fields = {k: ", ".join(v) if isinstance(v, list) else v for k, v in item.payload.items()}
+            notices.append((case, item.key, kind,
+                            _MESSAGES.get(kind, kind).format_map({"case_no": case.case_no, "due_date": "-", **fields})))
+    _notify(session, notices, now, run_id)
+    return [ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True,
+                        detail=item.payload.get("kind", "notice"))
+            if item.id in fresh else _already(item, "already sent") for item in items]
 
 
-def _notify(session: Session, case: Case, key: str, kind: str, message: str, now: datetime, run_id: str) -> None:
-    """帮代办: while a mandate routes results to the case's agent, the agent gets the notice."""
-    if session.exec(select(Notification.id).where(Notification.key == key)).first() is not None:
-        return
-    to = staff.recipient(session, case, now.date())
-    session.add(Notification(key=key, case_id=case.id, recipient=to.agent or case.uscc, kind=kind,
-                             message=f"{to.to}: {message}", sent_at=now, flow_run_id=run_id))
-    record(session, case, now, "notified", "system", f"{kind} to {to.to}", run_id)
-    if get_settings().notify_gateway_url:  # out through the gateway, once, keyed on the notification
-        enqueue(session, case, now, f"gateway:{key}", "gateway_notice", payload={"notification": key})
+def _notify(session: Session, notices: list[tuple], now: datetime, run_id: str) -> None:
+    """Notices (case row, key, kind, message), each sent once by key. 帮代办: while a mandate routes
+    results to the case's agent, the agent gets the notice."""
+    sent = {row.key for row in _rows(session, select(NOTICES.c.key), NOTICES.c.key, [n[1] for n in notices])}
+    rows, events = [], []
+    for case, key, kind, message in notices:
+        if key in sent:
+            continue
+        sent.add(key)
+        to = staff.recipient(session, case, now.date())
+        rows.append({"key": key, "case_id": case.id, "recipient": to.agent or case.uscc, "kind": kind,
+                     "message": f"{to.to}: {message}", "sent_at": now, "flow_run_id": run_id})
+        events.append({"case_id": case.id, "at": now, "kind": "notified", "actor": "system",
+                       "detail": f"{kind} to {to.to}", "flow_run_id": run_id})
+        if get_settings().notify_gateway_url:  # out through the gateway, once, keyed on the notification
+            enqueue(session, case, now, f"gateway:{key}", "gateway_notice", payload={"notification": key})
+    if rows:
+        session.execute(insert(NOTICES), rows)
+    record_many(session, events)
+
+
+def _already(item: WorkItem, detail: str) -> ItemOutcome:
+    return ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=False, detail=detail)
+
+
+def _cases(session: Session, case_ids) -> dict[int, Row]:
+    """What a notice says of each case, by id."""
+    query = select(CASES.c.id, CASES.c.case_no, CASES.c.bundle, CASES.c.uscc, CASES.c.applicant_name, CASES.c.agent)
+    return {row.id: row for row in _rows(session, query, CASES.c.id, list(dict.fromkeys(case_ids)))}
+
+
+def _rows(session: Session, query, column, values: list) -> list[Row]:
+    """`query` WHERE column IN values, a slice of values at a time."""
+    return [row for first in range(0, len(values), SLICE)
+            for row in session.execute(query.where(column.in_(values[first:first + SLICE])))]
+
+
+def _update(session: Session, table, ids: list[int], **values) -> None:
+    for first in range(0, len(ids), SLICE):
+        session.execute(update(table).where(table.c.id.in_(ids[first:first + SLICE])).values(**values))
 
 
 # --- flow-run records: what `onevisit runs CASE_NO` lists without asking Prefect --------------

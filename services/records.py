@@ -19,6 +19,7 @@ from schemas.staff import EventChain
 
 CHAIN = EventChain.__table__
 EVENTS = CaseEvent.__table__
+OUTBOX = OutboxItem.__table__
 
 
 def lock_case(session: Session, case_no: str) -> Case:
@@ -34,8 +35,17 @@ def lock_case_by_id(session: Session, case_id: int) -> Case:
     return case
 
 
-def tasks_of(session: Session, case_id: int) -> list[ReviewTask]:
-    return list(session.exec(select(ReviewTask).where(ReviewTask.case_id == case_id).order_by(ReviewTask.id)))
+def lock_case_of_task(session: Session, task_id: int) -> Case | None:
+    """The case a review task belongs to, locked like lock_case; None when there is no such task."""
+    return session.exec(select(Case).join(ReviewTask, ReviewTask.case_id == Case.id)
+                        .where(ReviewTask.id == task_id).with_for_update(of=Case)).first()
+
+
+def tasks_of(session: Session, case_id: int, *, fresh: bool = False) -> list[ReviewTask]:
+    """The case's tasks in id order; `fresh`: as the database has them now (read under the case's lock),
+    even those this session loaded before."""
+    query = select(ReviewTask).where(ReviewTask.case_id == case_id).order_by(ReviewTask.id)
+    return list(session.exec(query.execution_options(populate_existing=True) if fresh else query))
 
 
 def record(session: Session, case: Case, at: datetime, kind: str, actor: str, detail: str = "",
@@ -80,19 +90,28 @@ class _Head:
         self.seq, self.hash, self.stored = seq, digest, stored
 
 
+def new_chain(session: Session, case_id: int) -> None:
+    """A case created in this transaction starts its timeline from the genesis hash: no head to look up."""
+    session.info.setdefault("chain_heads", {})[case_id] = _Head(0, GENESIS, stored=None)
+
+
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
     """A SAVEPOINT for one item of a batch: if what runs inside fails, the rows it wrote and the timeline
-    events it recorded (still in the session, see record_many) are undone together, and it re-raises."""
+    events and outbox rows it queued (still in the session, see record_many and enqueue) are undone
+    together, and it re-raises."""
     pending = session.info.setdefault("chain_events", [])
+    queued = session.info.setdefault("outbox", {})
     heads = session.info.setdefault("chain_heads", {})
-    mark, saved = len(pending), {c: (h.seq, h.hash, h.stored) for c, h in heads.items()}
+    mark, keys, saved = len(pending), list(queued), {c: (h.seq, h.hash, h.stored) for c, h in heads.items()}
     nested = session.begin_nested()
     try:
         yield
     except BaseException:
         nested.rollback()
         del pending[mark:]
+        for key in list(queued)[len(keys):]:
+            del queued[key]
         for case_id in list(heads):
             if case_id in saved:
                 heads[case_id].seq, heads[case_id].hash, heads[case_id].stored = saved[case_id]
@@ -104,10 +123,17 @@ def savepoint(session: Session) -> Iterator[None]:
 
 @event.listens_for(Session, "before_commit")
 def _write_chain(session) -> None:
+    """What the transaction queued goes out with it: outbox rows (one statement, a key already there is
+    left alone), timeline events (one statement) and the chain heads they moved."""
+    queued = session.info.pop("outbox", None)
     pending = session.info.pop("chain_events", None)
-    if not pending:
+    if not (queued or pending):
         return
     session.flush()  # rows the ORM holds (a new case) go first
+    if queued:
+        session.execute(insert_ignore(session, OUTBOX, ["key"]), list(queued.values()))
+    if not pending:
+        return
     session.execute(insert(EVENTS), pending)
     for case_id, head in session.info.get("chain_heads", {}).items():
         if head.stored is None:
@@ -122,20 +148,17 @@ def _forget_heads(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction: its locks are gone, so is what they guarded
         session.info.pop("chain_heads", None)
         session.info.pop("chain_events", None)
+        session.info.pop("outbox", None)
 
 
 def enqueue(session: Session, case: Case, now: datetime, key: str, kind: str, *,
             task_id: int | None = None, payload: dict | None = None) -> None:
-    """Queue outward work for the flows, once per key."""
-    # Look among this transaction's own unflushed rows first, then in the database without flushing:
-    # a flush per queued item was most of what a submit cost.
-    if any(isinstance(o, OutboxItem) and o.key == key for o in session.new):
-        return
-    with session.no_autoflush:
-        exists = session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is not None
-    if not exists:
-        session.add(OutboxItem(key=key, kind=kind, case_id=case.id, task_id=task_id,
-                               payload=payload or {}, created_at=now))
+    """Queue outward work for the flows, once per key: written when the transaction commits, together
+    with the rest of what it queued, and left alone if an item with that key is already there."""
+    queued = session.info.setdefault("outbox", {})
+    if key not in queued:
+        queued[key] = {"key": key, "kind": kind, "case_id": case.id, "task_id": task_id, "payload": payload or {},
+                       "created_at": now, "attempts": 0}
 
 
 def enqueue_notice(session: Session, case: Case, now: datetime, kind: str, payload: dict,

@@ -76,10 +76,10 @@ def test_work_of_a_vanished_run_is_taken_again_and_done_once(env, run, applicati
     # The dead run comes back to life and delivers its copy: nothing happens twice.
     before = {m: _count(env.url, m, case_no) for m in (Certificate, Notification)}
     for item in claimed:
-        step = {"dispatch_review": outbox.dispatch_review, "deliver_results": outbox.deliver_results,
-                "notify": outbox.send_notice}[item.kind]
+        step = {"dispatch_review": outbox.dispatch_reviews, "deliver_results": outbox.deliver_results,
+                "notify": outbox.send_notices}[item.kind]
         with UnitOfWork(env.url) as uow:
-            outcome = step(uow.session, item, "dead-run", settings.current_time())
+            [outcome] = step(uow.session, [item], "dead-run", settings.current_time())
             uow.commit()
         assert outcome.done is False
     assert {m: _count(env.url, m, case_no) for m in before} == before
@@ -103,10 +103,10 @@ def test_flow_run_is_named_and_tagged_with_case_numbers(env, run, application):
 def test_failed_item_is_released_and_the_run_recorded_failed(env, run, application, monkeypatch):
     case_no = _issue(run, application)
 
-    def broken(session, item, run_id, now):
+    def broken(session, items, run_id, now):
         raise ConnectionError("agency system unreachable")
 
-    monkeypatch.setattr(outbox, "dispatch_review", broken)
+    monkeypatch.setattr(outbox, "dispatch_reviews", broken)
     report_error = None
     try:
         orchestrate(OrchestrateInput(case_no=case_no))
@@ -128,3 +128,37 @@ def test_failed_item_is_released_and_the_run_recorded_failed(env, run, applicati
     get_settings.cache_clear()
     report = orchestrate(OrchestrateInput(case_no=case_no))  # the next run finishes the job
     assert report.failed == 0 and report.done == len(left)
+
+
+def test_an_item_at_fault_fails_alone_and_the_rest_of_its_chunk_is_done(env, run, application, monkeypatch):
+    case_no = run("submit", application("RESTAURANT"), "--json").json()["case_no"]
+    first = run("show", case_no, "--json").json()["reviews"][0]  # the licence, which the others wait for
+    assert run("decide", first["task_id"], "approve", "--operator", f"{first['agency']}-reviewer").code == 0
+    reviews = [r for r in run("show", case_no, "--json").json()["reviews"] if r["status"] == "pending"]
+    assert len(reviews) >= 2  # a chunk with an item at fault and one without
+    poisoned = reviews[0]["task_id"]
+    real = outbox.dispatch_reviews
+
+    def picky(session, items, run_id, now):  # a bug that only one item of the chunk runs into
+        if any(item.task_id == poisoned for item in items):
+            raise ValueError(f"task {poisoned} cannot be dispatched")
+        return real(session, items, run_id, now)
+
+    monkeypatch.setattr(outbox, "dispatch_reviews", picky)
+    try:
+        orchestrate(OrchestrateInput(case_no=case_no))
+    except RuntimeError as exc:
+        assert "1 of" in str(exc) and f"task {poisoned}" in str(exc)
+    else:
+        raise AssertionError("the run did not report its failed item")
+    shown = run("show", case_no, "--json").json()
+    dispatched = [e["detail"] for e in shown["events"] if e["kind"] == "dispatched"]
+    assert len(dispatched) == len(reviews) and not any(f"task {poisoned} " in d for d in dispatched)
+    with UnitOfWork(env.url, write=False) as uow:
+        left = uow.session.exec(select(OutboxItem).where(OutboxItem.done_at.is_(None),
+                                                         OutboxItem.kind == "dispatch_review")).all()
+    assert [i.task_id for i in left] == [poisoned] and "cannot be dispatched" in left[0].last_error
+    monkeypatch.setattr(outbox, "dispatch_reviews", real)  # the bug is fixed: the next run finishes the job
+    assert orchestrate(OrchestrateInput(case_no=case_no)).failed == 0
+    events = [e["detail"] for e in run("show", case_no, "--json").json()["events"] if e["kind"] == "dispatched"]
+    assert len(events) == len(reviews) + 1 and any(f"task {poisoned} " in d for d in events)
