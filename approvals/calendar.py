@@ -11,6 +11,7 @@ from calendar import monthrange
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -23,6 +24,16 @@ class CalendarUnknown(Exception):
     def __init__(self, day: date):
         super().__init__(f"no working-day calendar for {day.year} (day {day.isoformat()})")
         self.day = day
+
+
+@lru_cache(maxsize=8192)
+def _announced_workday(day: date) -> bool | None:
+    """The announced calendar's answer (None: not announced), kept: counting a limit asks it of every day
+    in the limit, and the announced calendar of an installed `chinesecalendar` does not change."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
 
 
 class WorkingCalendar:
@@ -42,10 +53,10 @@ class WorkingCalendar:
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            raise CalendarUnknown(day) from None
+        announced = _announced_workday(day)
+        if announced is None:
+            raise CalendarUnknown(day)
+        return announced
 
     def add_working_days(self, start: date, days: int) -> date:
         """The N-th working day after `start`; the day of `start` itself never counts."""

@@ -37,7 +37,14 @@ from schemas.review import ReviewTask
 from schemas.staff import Operator
 from services import commitments, sharing, staff
 from services.catalog import catalog_in_force, catalog_version
-from services.clocks import close_ledger, refresh_case_due, refresh_task_due, resume_clock, stop_clock
+from services.clocks import (
+    close_ledger,
+    refresh_case_due,
+    refresh_task_due,
+    resume_clock,
+    started_clock,
+    stop_clock,
+)
 from services.records import enqueue, enqueue_notice, iso, lock_case, lock_case_of_task, new_chain, record, tasks_of
 from services.settings import get_settings
 
@@ -191,23 +198,18 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
     if case.due_note:
         record(session, case, clock.now, "deadline_unknown", "system", case.due_note)
     rows = []
-    for code in case.matters:
+    for code in case.matters:  # plain rows: building a table model costs more than inserting it
         matter = catalog.matters[code]
-        task = ReviewTask(
-            case_id=case.id,
-            matter=code,
-            agency=matter.agency,
-            optional=catalog.bundles[case.bundle].is_optional(code),
-            depends_on=list(matter.depends_on),
-            status=initial_status(matter.depends_on).value,
-            promised_days=_promised(matter.promised_days, case.key_project),
-            statutory_days=matter.statutory_days,
-            requested_materials=[],
-            updated_at=clock.now,
-        )
-        if task.status == TaskStatus.PENDING.value:
-            _start_clock(task, clock)
-        rows.append(task.model_dump(exclude={"id"}))
+        status = initial_status(matter.depends_on)
+        row = {"case_id": case.id, "matter": code, "agency": matter.agency,
+               "optional": catalog.bundles[case.bundle].is_optional(code), "depends_on": list(matter.depends_on),
+               "status": status.value, "promised_days": _promised(matter.promised_days, case.key_project),
+               "statutory_days": matter.statutory_days, "requested_materials": [], "supplement_days": 0,
+               "special_days": 0, "started_on": None, "due_date": None, "due_note": None, "light": None,
+               "updated_at": clock.now}  # every row has every key: one INSERT takes them all
+        if status is TaskStatus.PENDING:
+            row.update(started_clock(row["promised_days"], row["statutory_days"], clock))
+        rows.append(row)
     # One INSERT for every task; their ids key the dispatches, which go out in the matters' order.
     inserted = {t.matter: t for t in session.scalars(insert(ReviewTask).returning(ReviewTask), rows)}
     for task in (inserted[code] for code in case.matters):

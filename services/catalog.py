@@ -59,11 +59,14 @@ def load_catalog(session: Session, text: str, *, source: str, actor: str, now) -
     return version, True
 
 
+_IN_FORCE = select(CatalogVersion.id).order_by(CatalogVersion.id.desc()).limit(1)  # built once: every submit asks
+
+
 def catalog_in_force(session: Session) -> tuple[int, Catalog]:
-    current = _current(session)
+    current = session.exec(_IN_FORCE).first()  # the id only: the document is parsed once, by catalog_version
     if current is None:
         raise Refused("no catalog is loaded: run `onevisit catalog load FILE` (or `onevisit init`)")
-    return current.id, catalog_version(session, current.id)
+    return current, catalog_version(session, current)
 
 
 _parsed: dict[tuple[str, int], Catalog] = {}

@@ -5,6 +5,7 @@ The rules are approvals.deadlines; this module applies them to rows and keeps th
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from approvals import deadlines
@@ -47,6 +48,15 @@ def refresh_task_due(task: ReviewTask, clock: Clock) -> None:
     # Stored light is what the sweep last saw: a running clock starts "green" and the sweep moves it
     # on, so a task that resumes already overdue still turns red through the sweep (and gets its 交办).
     task.light = "green" if running and not task.stopped and due.date is not None else None
+
+
+def started_clock(promised_days: int, statutory_days: int, clock: Clock) -> dict:
+    """The clock fields of a task that starts today, before it has a row: as refresh_task_due would set
+    them on a running task with no stop (a green light when there is a due date)."""
+    due = deadlines.due(clock.calendar, ClockState(started_on=clock.today, promised_days=promised_days,
+                                                   statutory_days=statutory_days), clock.today)
+    return {"status": TaskStatus.PENDING.value, "started_on": clock.today, "due_date": due.date, "due_note": due.note,
+            "light": "green" if due.date is not None else None, "updated_at": clock.now}
 
 
 def refresh_case_due(case: Case, clock: Clock) -> None:
@@ -112,9 +122,10 @@ def count_stop(stop: ClockStop, task: ReviewTask, calendar: WorkingCalendar) -> 
     return spent
 
 
+_OPEN_LEDGER = select(LedgerItem).where(LedgerItem.task_id == bindparam("task_id"), LedgerItem.status != "closed")
+
+
 def close_ledger(session: Session, task: ReviewTask, actor: str, clock: Clock, note: str) -> None:
     """销号: the task was decided (or is no longer needed); its open ledger items are crossed off."""
-    for item in session.exec(
-        select(LedgerItem).where(LedgerItem.task_id == task.id, LedgerItem.status != "closed")
-    ):
+    for item in session.exec(_OPEN_LEDGER, params={"task_id": task.id}):
         item.status, item.closed_at, item.closed_by, item.closing_note = "closed", clock.now, actor, note

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import BaseModel
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from approvals import intake
@@ -66,11 +67,13 @@ def sign_at_acceptance(session: Session, case: Case, catalog: Catalog, promised:
         record(session, case, clock.now, "promise_signed", actor, f"告知承诺: {matter} decided on the applicant's promise")
 
 
+_OPEN_DEFICIENCY = select(Commitment).where(  # built once: every decision asks
+    Commitment.case_id == bindparam("case_id"), Commitment.kind == CommitmentKind.DEFICIENCY.value,
+    Commitment.status == CommitmentStatus.OPEN.value)
+
+
 def open_deficiency(session: Session, case_id: int) -> Commitment | None:
-    return session.exec(
-        select(Commitment).where(Commitment.case_id == case_id, Commitment.kind == CommitmentKind.DEFICIENCY.value,
-                                 Commitment.status == CommitmentStatus.OPEN.value)
-    ).first()
+    return session.exec(_OPEN_DEFICIENCY, params={"case_id": case_id}).first()
 
 
 def promised_awaited(session: Session, case: Case) -> list[str]:

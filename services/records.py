@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import event, insert, update
+from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -35,17 +35,27 @@ def lock_case_by_id(session: Session, case_id: int) -> Case:
     return case
 
 
+# The statements of every decision, built once: building one costs more than running it on SQLite.
+_CASE_OF_TASK = (select(Case).join(ReviewTask, ReviewTask.case_id == Case.id)
+                 .where(ReviewTask.id == bindparam("task_id")).with_for_update(of=Case))
+_TASKS_OF = select(ReviewTask).where(ReviewTask.case_id == bindparam("case_id")).order_by(ReviewTask.id)
+_TASKS_NOW = _TASKS_OF.execution_options(populate_existing=True)
+_HEADS = (select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash).where(CHAIN.c.case_id.in_(bindparam("ids", expanding=True)))
+          .order_by(CHAIN.c.case_id).with_for_update())
+_INSERT_EVENTS, _INSERT_HEAD = insert(EVENTS), insert(CHAIN)
+_MOVE_HEAD = (update(CHAIN).where(CHAIN.c.case_id == bindparam("head_case_id"))
+              .values(seq=bindparam("seq"), hash=bindparam("hash")))
+
+
 def lock_case_of_task(session: Session, task_id: int) -> Case | None:
     """The case a review task belongs to, locked like lock_case; None when there is no such task."""
-    return session.exec(select(Case).join(ReviewTask, ReviewTask.case_id == Case.id)
-                        .where(ReviewTask.id == task_id).with_for_update(of=Case)).first()
+    return session.exec(_CASE_OF_TASK, params={"task_id": task_id}).first()
 
 
 def tasks_of(session: Session, case_id: int, *, fresh: bool = False) -> list[ReviewTask]:
     """The case's tasks in id order; `fresh`: as the database has them now (read under the case's lock),
     even those this session loaded before."""
-    query = select(ReviewTask).where(ReviewTask.case_id == case_id).order_by(ReviewTask.id)
-    return list(session.exec(query.execution_options(populate_existing=True) if fresh else query))
+    return list(session.exec(_TASKS_NOW if fresh else _TASKS_OF, params={"case_id": case_id}))
 
 
 def record(session: Session, case: Case, at: datetime, kind: str, actor: str, detail: str = "",
@@ -65,8 +75,7 @@ def record_many(session: Session, events: list[dict]) -> None:
     heads = session.info.setdefault("chain_heads", {})
     unknown = sorted({e["case_id"] for e in events} - heads.keys())
     if unknown:
-        found = session.execute(select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash)
-                                .where(CHAIN.c.case_id.in_(unknown)).order_by(CHAIN.c.case_id).with_for_update()).all()
+        found = session.execute(_HEADS, {"ids": unknown}).all()
         for case_id, seq, digest in found:
             heads[case_id] = _Head(seq, digest, stored=seq)
         for case_id in unknown:
@@ -134,12 +143,16 @@ def _write_chain(session) -> None:
         session.execute(insert_ignore(session, OUTBOX, ["key"]), list(queued.values()))
     if not pending:
         return
-    session.execute(insert(EVENTS), pending)
-    for case_id, head in session.info.get("chain_heads", {}).items():
-        if head.stored is None:
-            session.execute(insert(CHAIN).values(case_id=case_id, seq=head.seq, hash=head.hash))
-        elif head.stored != head.seq:
-            session.execute(update(CHAIN).where(CHAIN.c.case_id == case_id).values(seq=head.seq, hash=head.hash))
+    session.execute(_INSERT_EVENTS, pending)
+    heads = session.info.get("chain_heads", {})
+    new = [{"case_id": c, "seq": h.seq, "hash": h.hash} for c, h in heads.items() if h.stored is None]
+    moved = [{"head_case_id": c, "seq": h.seq, "hash": h.hash} for c, h in heads.items()
+             if h.stored is not None and h.stored != h.seq]
+    if new:
+        session.execute(_INSERT_HEAD, new)
+    if moved:
+        session.execute(_MOVE_HEAD, moved)
+    for head in heads.values():
         head.stored = head.seq
 
 

@@ -20,8 +20,11 @@ from services import staff
 from services.clocks import case_clock, count_stop, task_clock
 
 
+_OVERRIDES = select(CalendarOverride.day, CalendarOverride.workday)  # built once: every action asks
+
+
 def calendar_for(session: Session) -> WorkingCalendar:
-    overrides = session.exec(select(CalendarOverride.day, CalendarOverride.workday)).all()
+    overrides = session.exec(_OVERRIDES).all()
     return WorkingCalendar({day: workday for day, workday in overrides})
 
 
