@@ -193,17 +193,18 @@ class PromiseSweep(BaseModel):
     case_ids: list[int] = []
 
 
+def _open_past_due(session: Session, kind: CommitmentKind, today) -> list[Commitment]:
+    return list(session.exec(select(Commitment).where(Commitment.kind == kind.value,
+                                                      Commitment.status == CommitmentStatus.OPEN.value,
+                                                      Commitment.due_date < today)))
+
+
 def sweep_promises(session: Session, clock: Clock, run_id: str | None = None) -> PromiseSweep:
     """容缺 promises past due suspend their case, then return it after the grace period; 告知承诺
     verifications past due open a ledger item for the agency (its failure, not the applicant's)."""
     report = PromiseSweep()
     touched: set[int] = set()
-    overdue = session.exec(
-        select(Commitment).where(Commitment.kind == CommitmentKind.DEFICIENCY.value,
-                                 Commitment.status == CommitmentStatus.OPEN.value,
-                                 Commitment.due_date < clock.today)
-    ).all()
-    for promise in overdue:
+    for promise in _open_past_due(session, CommitmentKind.DEFICIENCY, clock.today):
         case = lock_case_by_id(session, promise.case_id)
         session.refresh(promise)  # read again under the case lock: a supplement may have kept it meanwhile
         if promise.status != CommitmentStatus.OPEN.value:
@@ -218,12 +219,7 @@ def sweep_promises(session: Session, clock: Clock, run_id: str | None = None) ->
             report.suspended += 1
             touched.add(case.id)
 
-    unverified = session.exec(
-        select(Commitment).where(Commitment.kind == CommitmentKind.NOTIFICATION.value,
-                                 Commitment.status == CommitmentStatus.OPEN.value,
-                                 Commitment.due_date < clock.today)
-    ).all()
-    for promise in unverified:
+    for promise in _open_past_due(session, CommitmentKind.NOTIFICATION, clock.today):
         task = session.exec(select(ReviewTask).where(ReviewTask.case_id == promise.case_id,
                                                      ReviewTask.matter == promise.matter)).one()
         opened = session.execute(
