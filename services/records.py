@@ -174,6 +174,12 @@ def enqueue(session: Session, case: Case, now: datetime, key: str, kind: str, *,
                        "created_at": now, "attempts": 0}
 
 
+def is_queued(session: Session, key: str) -> bool:
+    """Whether outward work with this key is queued: by this transaction (not written yet) or before."""
+    return key in session.info.get("outbox", {}) or session.exec(
+        select(OutboxItem.id).where(OutboxItem.key == key)).first() is not None
+
+
 def enqueue_notice(session: Session, case: Case, now: datetime, kind: str, payload: dict,
                    unique: str = "") -> None:
     key = f"notify:case:{case.id}:{kind}" + (f":{unique}" if unique else "")

@@ -18,7 +18,7 @@ from schemas.orchestration import FlowRunCase, FlowRunRecord, OutboxItem
 from schemas.review import ReviewTask
 from services import remote, staff
 from services.cases import settle_case
-from services.records import enqueue, lock_case, record, tasks_of
+from services.records import enqueue, is_queued, lock_case, record, tasks_of
 
 @dataclass(frozen=True)
 class ReopenResult:
@@ -97,7 +97,7 @@ def reopen(
 
 
 def _enqueue_missing(session: Session, case: Case, clock: Clock, key: str, kind: str, task_id: int | None) -> int:
-    if session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is not None:
+    if is_queued(session, key):  # queued before, or just now by settle_case
         return 0
     enqueue(session, case, clock.now, key, kind, task_id=task_id)
     return 1

@@ -177,3 +177,32 @@ def test_certificate_numbers_are_unique_across_cases(env, run, application):
             decided = approve(run, r["task_id"])
         numbers += decided["certificates"]
     assert len(numbers) == 8 and len(set(numbers)) == 8
+
+
+def test_reopen_queues_what_its_own_settling_releases_once_and_does_not_count_it_requeued(env, run, application):
+    """A licence approved by an earlier version that did not settle the case: reopen settles it, which
+    releases the tasks that waited for the licence and queues their dispatches in the same transaction;
+    those are queued once, for the first time, not "queued again"."""
+    from sqlalchemy import update
+
+    from schemas.orchestration import OutboxItem
+    from schemas.review import ReviewTask
+
+    case_no = submit(run, application("RESTAURANT"))["case_no"]
+    licence = review(show(run, case_no), "BIZ_LICENCE")
+    with UnitOfWork(env.url) as uow:
+        uow.session.execute(update(ReviewTask).where(ReviewTask.id == licence["task_id"])
+                            .values(status="approved", light=None))
+        uow.commit()
+    waiting = [r for r in show(run, case_no)["reviews"] if r["status"] == "waiting"]
+    assert waiting
+
+    reopened = run("reopen", case_no, "--reason", "licence approved, case never settled", "--operator", "admin",
+                   "--json")
+    assert reopened.code == 0, reopened.err
+    assert json.loads(reopened.out)["requeued"] == 0
+    shown = show(run, case_no)
+    assert all(review(shown, r["matter"])["status"] == "pending" for r in waiting)
+    assert not [e for e in shown["events"] if e["kind"] == "requeued"]
+    for r in waiting:
+        assert count_rows(env.url, OutboxItem, key=f"dispatch:task:{r['task_id']}") == 1
