@@ -376,7 +376,8 @@ def decide(
         stop_clock(session, case, task, StopKind.SUPPLEMENT, "awaiting " + ", ".join(decision.materials),
                     operator, clock)
         prefix = f"notify:case:{case.id}:supplement_requested:task{task.id}:"
-        rounds = len(session.exec(select(OutboxItem.id).where(OutboxItem.key.startswith(prefix))).all())
+        rounds = len(session.exec(select(OutboxItem.id).where(OutboxItem.key.startswith(prefix))).all()) + sum(
+            key.startswith(prefix) for key in session.info.get("outbox", {}))  # queued in this transaction
         enqueue_notice(session, case, clock.now, "supplement_requested",
                        {"matter": task.matter, "materials": list(decision.materials)},
                        unique=f"task{task.id}:{rounds + 1}")

@@ -194,9 +194,11 @@ class PromiseSweep(BaseModel):
 
 
 def _open_past_due(session: Session, kind: CommitmentKind, today) -> list[Commitment]:
+    """In case-id order: the sweep locks their cases one by one in the order flows lock them (by id)."""
     return list(session.exec(select(Commitment).where(Commitment.kind == kind.value,
                                                       Commitment.status == CommitmentStatus.OPEN.value,
-                                                      Commitment.due_date < today)))
+                                                      Commitment.due_date < today)
+                             .order_by(Commitment.case_id, Commitment.id)))
 
 
 def sweep_promises(session: Session, clock: Clock, run_id: str | None = None) -> PromiseSweep:

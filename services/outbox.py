@@ -17,7 +17,7 @@ from schemas.certificate import Certificate
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
 from services import staff
-from services.records import enqueue, record_many
+from services.records import enqueue, lock_heads, record_many
 from services.settings import get_settings
 from services.db import is_sqlite
 
@@ -33,6 +33,7 @@ class WorkItem(BaseModel):
     id: int
     key: str
     kind: str
+    case_id: int
     case_no: str
     task_id: int | None
     payload: dict
@@ -66,7 +67,8 @@ def claim(
         query = query.with_for_update(of=OUTBOX, skip_locked=True)
     rows = session.execute(query).all()
     cases = {row.case_id: row.case_no for row in rows}
-    items = [WorkItem(id=row.id, key=row.key, kind=row.kind, case_no=row.case_no, task_id=row.task_id,
+    items = [WorkItem(id=row.id, key=row.key, kind=row.kind, case_id=row.case_id, case_no=row.case_no,
+                      task_id=row.task_id,
                       payload=row.payload) for row in rows]
     ids = [row.id for row in rows]
     for first in range(0, len(ids), SLICE):
@@ -103,7 +105,10 @@ def release(session: Session, item_id: int, error: str) -> None:
 
 def finish(session: Session, items: list[WorkItem], now: datetime) -> dict[int, int]:
     """Mark items done, row-locked, in one UPDATE per slice: {item id: case id} of those this call
-    finished; an item missing from it had already been done by some run."""
+    finished; an item missing from it had already been done by some run.
+
+    The timeline heads of the items' cases are locked first, before any row (see records.lock_heads)."""
+    lock_heads(session, [item.case_id for item in items])
     ids = [item.id for item in items]
     fresh: dict[int, int] = {}
     for first in range(0, len(ids), SLICE):
@@ -119,7 +124,8 @@ def dispatch_reviews(session: Session, items: list[WorkItem], run_id: str, now: 
     """Hand review tasks to their agencies' queues (agencies with their own systems go over HTTP instead)."""
     fresh = finish(session, items, now)
     tasks = {row.id: row for row in _rows(session, select(TASKS.c.id, TASKS.c.case_id, TASKS.c.matter,
-                                                          TASKS.c.agency, TASKS.c.dispatched_at), TASKS.c.id,
+                                                          TASKS.c.agency, TASKS.c.dispatched_at)
+                                          .order_by(TASKS.c.id), TASKS.c.id,
                                           [item.task_id for item in items if item.id in fresh])}
     waiting = [task for task in tasks.values() if task.dispatched_at is None]
     _update(session, TASKS, [task.id for task in waiting], dispatched_at=now)

@@ -23,21 +23,27 @@ OUTBOX = OutboxItem.__table__
 
 
 def lock_case(session: Session, case_no: str) -> Case:
-    """The case row, locked for this transaction (SELECT ... FOR UPDATE; SQLite writers queue anyway)."""
-    case = session.exec(select(Case).where(Case.case_no == case_no).with_for_update()).first()
+    """The case row, locked for this transaction, and its timeline's head with it (see lock_heads).
+
+    FOR NO KEY UPDATE on PostgreSQL (SQLite writers queue anyway): two writers of one case still take
+    turns, but rows that merely refer to the case (its events, outbox rows, notices: a foreign key takes
+    a KEY SHARE lock) can be written by a flow meanwhile, so a flow never waits on a case's lock while
+    holding locks the case's writer needs."""
+    case = session.exec(select(Case).where(Case.case_no == case_no).with_for_update(key_share=True)).first()
     if case is None:
         raise NotFound(f"no case {case_no}")
+    lock_heads(session, [case.id])
     return case
 
 
 def lock_case_by_id(session: Session, case_id: int) -> Case:
-    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update(key_share=True)).one()
     return case
 
 
 # The statements of every decision, built once: building one costs more than running it on SQLite.
 _CASE_OF_TASK = (select(Case).join(ReviewTask, ReviewTask.case_id == Case.id)
-                 .where(ReviewTask.id == bindparam("task_id")).with_for_update(of=Case))
+                 .where(ReviewTask.id == bindparam("task_id")).with_for_update(of=Case, key_share=True))
 _TASKS_OF = select(ReviewTask).where(ReviewTask.case_id == bindparam("case_id")).order_by(ReviewTask.id)
 _TASKS_NOW = _TASKS_OF.execution_options(populate_existing=True)
 _HEADS = (select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash).where(CHAIN.c.case_id.in_(bindparam("ids", expanding=True)))
@@ -49,7 +55,10 @@ _MOVE_HEAD = (update(CHAIN).where(CHAIN.c.case_id == bindparam("head_case_id"))
 
 def lock_case_of_task(session: Session, task_id: int) -> Case | None:
     """The case a review task belongs to, locked like lock_case; None when there is no such task."""
-    return session.exec(_CASE_OF_TASK, params={"task_id": task_id}).first()
+    case = session.exec(_CASE_OF_TASK, params={"task_id": task_id}).first()
+    if case is not None:
+        lock_heads(session, [case.id])
+    return case
 
 
 def tasks_of(session: Session, case_id: int, *, fresh: bool = False) -> list[ReviewTask]:
@@ -68,18 +77,10 @@ def record(session: Session, case: Case, at: datetime, kind: str, actor: str, de
 def record_many(session: Session, events: list[dict]) -> None:
     """Append events (dicts of case_id, at, kind, actor, detail, flow_run_id), each chained in its case.
 
-    The chain heads are locked at the first event of a case in the transaction (cases in id order,
-    so two writers never wait on each other in a circle) and kept in the session; the events and the
-    new heads are written together just before the transaction commits (one INSERT for all events).
+    The events and the new heads are written together just before the transaction commits (one INSERT
+    for all events).
     """
-    heads = session.info.setdefault("chain_heads", {})
-    unknown = sorted({e["case_id"] for e in events} - heads.keys())
-    if unknown:
-        found = session.execute(_HEADS, {"ids": unknown}).all()
-        for case_id, seq, digest in found:
-            heads[case_id] = _Head(seq, digest, stored=seq)
-        for case_id in unknown:
-            heads.setdefault(case_id, _Head(0, GENESIS, stored=None))
+    heads = lock_heads(session, [e["case_id"] for e in events])
     pending = session.info.setdefault("chain_events", [])
     for e in events:
         head = heads[e["case_id"]]
@@ -88,6 +89,23 @@ def record_many(session: Session, events: list[dict]) -> None:
                                  row["detail"], row["flow_run_id"])
         head.seq, head.hash = row["seq"], row["hash"]
         pending.append(row)
+
+
+def lock_heads(session: Session, case_ids) -> dict:
+    """Lock the timeline heads of these cases, those not locked yet in this transaction, in case-id order,
+    and keep them in the session; returns every head the session holds.
+
+    Lock order, so that two writers never wait on each other in a circle: a use case locks its case, then
+    the case's head (lock_case), then the rows it changes; a flow's batch step locks the heads of all its
+    cases at once, then the rows it changes. Nobody takes a head while holding a row it changes."""
+    heads = session.info.setdefault("chain_heads", {})
+    unknown = sorted(set(case_ids) - heads.keys())
+    if unknown:
+        for case_id, seq, digest in session.execute(_HEADS, {"ids": unknown}):
+            heads[case_id] = _Head(seq, digest, stored=seq)
+        for case_id in unknown:
+            heads.setdefault(case_id, _Head(0, GENESIS, stored=None))
+    return heads
 
 
 class _Head:
@@ -106,28 +124,26 @@ def new_chain(session: Session, case_id: int) -> None:
 
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
-    """A SAVEPOINT for one item of a batch: if what runs inside fails, the rows it wrote and the timeline
-    events and outbox rows it queued (still in the session, see record_many and enqueue) are undone
-    together, and it re-raises."""
-    pending = session.info.setdefault("chain_events", [])
-    queued = session.info.setdefault("outbox", {})
-    heads = session.info.setdefault("chain_heads", {})
-    mark, keys, saved = len(pending), list(queued), {c: (h.seq, h.hash, h.stored) for c, h in heads.items()}
+    """A SAVEPOINT for one item of a batch: if what runs inside fails, or writing what it queued fails
+    when the savepoint is released, the rows it wrote and the timeline events and outbox rows it queued
+    (kept in the session, see record_many and enqueue) are undone together, and it re-raises."""
+    info = session.info
+    events, queued = list(info.get("chain_events", [])), dict(info.get("outbox", {}))
+    heads = info.setdefault("chain_heads", {})
+    saved = {c: (h.seq, h.hash, h.stored) for c, h in heads.items()}
     nested = session.begin_nested()
     try:
         yield
+        nested.commit()  # releasing it writes what was queued (before_commit fires for a savepoint too)
     except BaseException:
         nested.rollback()
-        del pending[mark:]
-        for key in list(queued)[len(keys):]:
-            del queued[key]
+        info["chain_events"], info["outbox"] = events, queued
         for case_id in list(heads):
             if case_id in saved:
                 heads[case_id].seq, heads[case_id].hash, heads[case_id].stored = saved[case_id]
             else:  # first locked inside the savepoint: its lock went with it
                 del heads[case_id]
         raise
-    nested.commit()
 
 
 @event.listens_for(Session, "before_commit")

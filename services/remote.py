@@ -24,7 +24,7 @@ from schemas.review import ReviewTask
 from schemas.sharing import SharedMaterial
 from services.catalog import catalog_version
 from services.outbox import WorkItem
-from services.records import record, record_many
+from services.records import lock_heads, record, record_many
 from services.remote_http import Permanent, RemoteDecision, SharedDocument, Transient
 
 OUTBOX, TASKS, NOTICES = OutboxItem.__table__, ReviewTask.__table__, Notification.__table__
@@ -116,6 +116,7 @@ def record_outcomes(session: Session, calls: list[RemoteCall], results: list, ru
     if not calls:
         return []
     ids = [c.item_id for c in calls]
+    lock_heads(session, session.scalars(select(OUTBOX.c.case_id).where(OUTBOX.c.id.in_(ids))))  # heads first
     items = {row.id: row for row in session.execute(
         select(OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.case_id, OUTBOX.c.done_at).where(OUTBOX.c.id.in_(ids)).with_for_update())}
     task_ids = [c.body["task_id"] for c in calls if c.kind == "dispatch_review"]

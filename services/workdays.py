@@ -57,7 +57,7 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock) -> int:
         select(ReviewTask).where(ReviewTask.status.in_(running), ReviewTask.started_on < day,
                                  ReviewTask.stopped.is_(None))
         .where((ReviewTask.due_date.is_(None)) | (ReviewTask.due_date >= day))
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     for task in tasks:
         uncounted = [stop for stop in session.exec(select(ClockStop).where(ClockStop.task_id == task.id,
@@ -76,7 +76,7 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock) -> int:
         select(Case).where(Case.status == CaseStatus.IN_REVIEW.value, Case.accepted_at.is_not(None),
                            Case.stops_open == 0)
         .where((Case.due_date.is_(None)) | (Case.due_date >= day))
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     for case in cases:
         due = deadlines.due(clock.calendar, case_clock(case, clock.now.tzinfo), clock.today)

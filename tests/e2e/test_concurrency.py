@@ -201,3 +201,72 @@ def test_a_denial_racing_the_last_approval_leaves_a_consistent_case(env, run, ap
     status = {r["matter"]: r["status"] for r in show(run, case_no)["reviews"]}
     fire_status = "approved" if isinstance(fire_outcome, cases.DecideResult) else "cancelled"
     assert status == {"BIZ_LICENCE": "approved", "FOOD_BUSINESS": "denied", "FIRE_CHECK": fire_status}
+
+
+def test_a_dispatch_batch_and_a_denial_of_the_same_case_both_go_through(env, run, application, monkeypatch):
+    """Lock order: a flow's batch step locks its cases' timeline heads before any row it changes, and a
+    decision locks its case and then the case's head. Here the batch is held just before it records
+    (heads and outbox rows locked) while a reviewer denies a matter of the same case, which cancels the
+    task being dispatched: the denial waits for the batch, never the other way round in a circle (on
+    PostgreSQL, a deadlock would abort one of them). On SQLite writers queue anyway."""
+    import uuid
+
+    from services import commitments, outbox
+
+    case_no = submit(run, application("RESTAURANT", optional_matters=[]))["case_no"]
+    approve_matter(run, case_no, "BIZ_LICENCE")
+    shown = show(run, case_no)
+    food, fire = review(shown, "FOOD_BUSINESS")["task_id"], review(shown, "FIRE_CHECK")["task_id"]
+    run_id = str(uuid.uuid4())
+    with UnitOfWork(env.url) as uow:
+        outbox.start_run(uow.session, run_id, "onevisit-orchestrate", "test", NOW)
+        items = outbox.claim(uow.session, run_id, NOW, lease_seconds=300, limit=100, case_no=case_no,
+                             kinds=["dispatch_review"])
+        uow.commit()
+    item = next(i for i in items if i.task_id == fire)
+    batch_waiting, denial_reading = threading.Event(), threading.Event()
+    real_record_many, real_open_deficiency = outbox.record_many, commitments.open_deficiency
+
+    def held_record_many(session, events):
+        if threading.current_thread().name == "batch":
+            batch_waiting.set()
+            denial_reading.wait(3)  # the denial gets this far only if it did not wait for the batch's locks
+        return real_record_many(session, events)
+
+    def noted_open_deficiency(session, case_id):
+        if threading.current_thread().name == "denial":
+            denial_reading.set()
+        return real_open_deficiency(session, case_id)
+
+    monkeypatch.setattr(outbox, "record_many", held_record_many)
+    monkeypatch.setattr(commitments, "open_deficiency", noted_open_deficiency)
+    outcome: dict = {}
+
+    def batch():
+        try:
+            with UnitOfWork(env.url) as uow:
+                outcome["batch"] = outbox.dispatch_reviews(uow.session, [item], run_id, NOW)
+                uow.commit()
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["batch"] = exc
+
+    def denial():
+        batch_waiting.wait(10)
+        try:
+            with UnitOfWork(env.url) as uow:
+                outcome["denial"] = cases.decide(uow.session, food, Action.DENY, operator=reviewer_of(food),
+                                                 reason="not fit", materials=[], clock=Clock(NOW, WorkingCalendar()))
+                uow.commit()
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["denial"] = exc
+
+    threads = [threading.Thread(target=batch, name="batch"), threading.Thread(target=denial, name="denial")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(isinstance(v, Exception) for v in outcome.values()), outcome
+    assert outcome["batch"][0].done and outcome["denial"].case_status == "denied"
+    after = show(run, case_no)
+    assert after["status"] == "denied" and review(after, "FIRE_CHECK")["status"] == "cancelled"
+    assert [e["detail"] for e in after["events"] if e["kind"] == "dispatched"] == [f"task {fire} FIRE_CHECK to FIRE"]

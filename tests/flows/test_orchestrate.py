@@ -162,3 +162,42 @@ def test_an_item_at_fault_fails_alone_and_the_rest_of_its_chunk_is_done(env, run
     assert orchestrate(OrchestrateInput(case_no=case_no)).failed == 0
     events = [e["detail"] for e in run("show", case_no, "--json").json()["events"] if e["kind"] == "dispatched"]
     assert len(events) == len(reviews) + 1 and any(f"task {poisoned} " in d for d in events)
+
+
+def test_an_item_whose_rows_cannot_be_written_when_its_savepoint_is_released_fails_alone(env, run, application,
+                                                                                        monkeypatch):
+    """What an item queues (timeline events, outbox rows) is written when its savepoint is released; a
+    failure there is the item's own: rolled back with it, and the rest of the chunk is done."""
+    from services.records import record_many
+
+    case_no = run("submit", application("RESTAURANT"), "--json").json()["case_no"]
+    first = run("show", case_no, "--json").json()["reviews"][0]
+    assert run("decide", first["task_id"], "approve", "--operator", f"{first['agency']}-reviewer").code == 0
+    reviews = [r for r in run("show", case_no, "--json").json()["reviews"] if r["status"] == "pending"]
+    assert len(reviews) >= 2
+    poisoned = reviews[0]["task_id"]
+    real = outbox.dispatch_reviews
+
+    def unwritable(session, items, run_id, now):  # an event with no actor: fine in memory, refused by the table
+        outcomes = real(session, items, run_id, now)
+        record_many(session, [{"case_id": item.case_id, "at": now, "kind": "note", "actor": None}
+                              for item in items if item.task_id == poisoned])
+        return outcomes
+
+    monkeypatch.setattr(outbox, "dispatch_reviews", unwritable)
+    try:
+        orchestrate(OrchestrateInput(case_no=case_no))
+    except RuntimeError as exc:
+        assert "1 of" in str(exc) and "dispatch:task:" in str(exc)
+    else:
+        raise AssertionError("the run did not report its failed item")
+    shown = run("show", case_no, "--json").json()
+    assert not [e for e in shown["events"] if e["kind"] == "note"]
+    dispatched = [e["detail"] for e in shown["events"] if e["kind"] == "dispatched"]
+    assert len(dispatched) == len(reviews) and not any(f"task {poisoned} " in d for d in dispatched)
+    monkeypatch.setattr(outbox, "dispatch_reviews", real)
+    assert orchestrate(OrchestrateInput(case_no=case_no)).failed == 0
+    shown = run("show", case_no, "--json").json()
+    assert len([e for e in shown["events"] if e["kind"] == "dispatched"]) == len(reviews) + 1
+    audited = run("audit", "verify", "--json", "--operator", "admin")  # the chain is whole: nothing half-written
+    assert audited.code == 0 and audited.json()["ok"], audited.out
