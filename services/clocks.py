@@ -16,6 +16,7 @@ from schemas.case import Case
 from schemas.clock import ClockStop
 from schemas.ledger import LedgerItem
 from schemas.review import ReviewTask
+from services.db import raw
 from services.records import record
 
 def task_clock(task: ReviewTask) -> ClockState:
@@ -122,10 +123,13 @@ def count_stop(stop: ClockStop, task: ReviewTask, calendar: WorkingCalendar) -> 
     return spent
 
 
+_ANY_OPEN_LEDGER = "SELECT 1 AS found FROM ledger_item WHERE task_id = %(task_id)s AND status <> 'closed' LIMIT 1"
 _OPEN_LEDGER = select(LedgerItem).where(LedgerItem.task_id == bindparam("task_id"), LedgerItem.status != "closed")
 
 
 def close_ledger(session: Session, task: ReviewTask, actor: str, clock: Clock, note: str) -> None:
     """销号: the task was decided (or is no longer needed); its open ledger items are crossed off."""
+    if not raw(session).one(_ANY_OPEN_LEDGER, task_id=task.id):  # most tasks never had one: look first
+        return
     for item in session.exec(_OPEN_LEDGER, params={"task_id": task.id}):
         item.status, item.closed_at, item.closed_by, item.closing_note = "closed", clock.now, actor, note

@@ -35,6 +35,7 @@ from schemas.review import ReviewTask
 from services import staff
 from services.catalog import catalog_version
 from services.clocks import close_ledger, resume_clock, stop_clock
+from services.db import raw
 from services.records import enqueue_notice, insert_ignore, lock_case, lock_case_by_id, record, tasks_of
 
 
@@ -73,7 +74,17 @@ _OPEN_DEFICIENCY = select(Commitment).where(  # built once: every decision asks
 
 
 def open_deficiency(session: Session, case_id: int) -> Commitment | None:
+    if CommitmentKind.DEFICIENCY.value not in open_kinds(session, case_id):
+        return None
     return session.exec(_OPEN_DEFICIENCY, params={"case_id": case_id}).first()
+
+
+def open_kinds(session: Session, case_id: int) -> set[str]:
+    """The kinds of the case's open promises. Most cases have none, and every decision asks: one look over
+    the DB-API spares loading them through the ORM."""
+    rows = raw(session).rows("SELECT DISTINCT kind FROM commitment WHERE case_id = %(case_id)s AND status = %(open)s",
+                             case_id=case_id, open=CommitmentStatus.OPEN.value)
+    return {row["kind"] for row in rows}
 
 
 def promised_awaited(session: Session, case: Case) -> list[str]:
@@ -113,6 +124,8 @@ def drop_unneeded(session: Session, case: Case, catalog: Catalog, tasks: list[Re
 
 def on_issued(session: Session, case: Case, catalog: Catalog, certified: list[str], clock: Clock) -> None:
     """告知承诺 verification windows start at issuance; promises on matters not issued are void."""
+    if CommitmentKind.NOTIFICATION.value not in open_kinds(session, case.id):
+        return
     for promise in session.exec(
         select(Commitment).where(Commitment.case_id == case.id, Commitment.kind == CommitmentKind.NOTIFICATION.value,
                                  Commitment.status == CommitmentStatus.OPEN.value)
@@ -124,6 +137,8 @@ def on_issued(session: Session, case: Case, catalog: Catalog, certified: list[st
 
 
 def void_open(session: Session, case: Case, clock: Clock, note: str) -> None:
+    if not open_kinds(session, case.id):
+        return
     for promise in session.exec(
         select(Commitment).where(Commitment.case_id == case.id, Commitment.status == CommitmentStatus.OPEN.value)
     ):

@@ -50,6 +50,20 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def raw(session: Session):
+    """A `services.reads.Reader` on the DB-API connection of the session's transaction.
+
+    For the hot reads of every action that need no ORM object (the operator, the calendar): through
+    sqlite3 or psycopg a statement costs microseconds, through SQLAlchemy tens of them. What the session
+    holds unwritten is flushed first, as the ORM's own queries would (unless autoflush is off)."""
+    from services.reads import Reader
+
+    if session.autoflush:
+        session.flush()  # nothing to do (and next to no time) when nothing changed
+    connection = session.connection()
+    return Reader(connection.connection.driver_connection, connection.dialect.name == "sqlite")
+
+
 class UnitOfWork:
     """`with UnitOfWork(url) as uow: ...; uow.commit()`; leaving without commit rolls back."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -43,19 +43,39 @@ _NAMED = re.compile(r"%\((\w+)\)s")
 
 
 class Reader:
-    """A read-only connection that answers `rows(sql, **params)` as dicts on SQLite and PostgreSQL."""
+    """A DB-API connection (sqlite3 or psycopg) that answers `rows(sql, **params)` as dicts; SQL is written
+    with `%(name)s` parameters for both. The read commands open one read-only; a unit of work lends its
+    own (`services.db.raw`) for its hot statements."""
 
     def __init__(self, connection, sqlite: bool):
         self.connection = connection
         self.sqlite = sqlite
 
     def rows(self, sql: str, **params: Any) -> list[dict]:
-        if self.sqlite:
-            sql = _NAMED.sub(r":\1", sql)
         cursor = self.connection.cursor()
-        cursor.execute(sql, params)
+        cursor.execute(self._dialect(sql), params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def many(self, sql: str, rows: list[dict]) -> None:
+        """One statement for every row (psycopg sends them all before it waits for an answer)."""
+        self.connection.cursor().executemany(self._dialect(sql), rows)
+
+    def together(self):
+        """Statements sent without waiting for each answer (psycopg's pipeline: one round trip for all of
+        them, errors raised at the end of the block); on SQLite, in-process, nothing to save."""
+        return nullcontext() if self.sqlite else self.connection.pipeline()
+
+    def stamp(self, value: datetime | None) -> Any:
+        """An aware datetime as the UTC columns keep it (`schemas.types.UTCDateTime`): naive UTC, which
+        SQLite holds as text with microseconds, as SQLAlchemy writes it."""
+        if value is None:
+            return None
+        value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
+
+    def _dialect(self, sql: str) -> str:
+        return _NAMED.sub(r":\1", sql) if self.sqlite else sql
 
     def one(self, sql: str, **params: Any) -> dict | None:
         found = self.rows(sql, **params)

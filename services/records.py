@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import bindparam, event, insert, update
+from sqlalchemy import bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from approvals.audit import GENESIS, event_hash
 from approvals.errors import NotFound
-from schemas.case import Case, CaseEvent
+from schemas.case import Case
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from schemas.staff import EventChain
+from services.db import raw
 
 CHAIN = EventChain.__table__
-EVENTS = CaseEvent.__table__
-OUTBOX = OutboxItem.__table__
 
 
 def lock_case(session: Session, case_no: str) -> Case:
@@ -48,9 +48,6 @@ _TASKS_OF = select(ReviewTask).where(ReviewTask.case_id == bindparam("case_id"))
 _TASKS_NOW = _TASKS_OF.execution_options(populate_existing=True)
 _HEADS = (select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash).where(CHAIN.c.case_id.in_(bindparam("ids", expanding=True)))
           .order_by(CHAIN.c.case_id).with_for_update())
-_INSERT_EVENTS, _INSERT_HEAD = insert(EVENTS), insert(CHAIN)
-_MOVE_HEAD = (update(CHAIN).where(CHAIN.c.case_id == bindparam("head_case_id"))
-              .values(seq=bindparam("seq"), hash=bindparam("hash")))
 
 
 def lock_case_of_task(session: Session, task_id: int) -> Case | None:
@@ -63,7 +60,11 @@ def lock_case_of_task(session: Session, task_id: int) -> Case | None:
 
 def tasks_of(session: Session, case_id: int, *, fresh: bool = False) -> list[ReviewTask]:
     """The case's tasks in id order; `fresh`: as the database has them now (read under the case's lock),
-    even those this session loaded before."""
+    even those this session loaded before.
+
+    Not in the statement that locks the case: on PostgreSQL a row lock waited for re-reads only the
+    locked row, and rows joined to it would come from before the wait (a reviewer approving the last
+    matter a moment after another would not see the other's approval)."""
     return list(session.exec(_TASKS_NOW if fresh else _TASKS_OF, params={"case_id": case_id}))
 
 
@@ -155,21 +156,31 @@ def _write_chain(session) -> None:
     if not (queued or pending):
         return
     session.flush()  # rows the ORM holds (a new case) go first
-    if queued:
-        session.execute(insert_ignore(session, OUTBOX, ["key"]), list(queued.values()))
-    if not pending:
-        return
-    session.execute(_INSERT_EVENTS, pending)
-    heads = session.info.get("chain_heads", {})
+    db = raw(session)  # every action ends here: straight over the DB-API, in one round trip on PostgreSQL
+    heads = session.info.get("chain_heads", {}) if pending else {}
     new = [{"case_id": c, "seq": h.seq, "hash": h.hash} for c, h in heads.items() if h.stored is None]
-    moved = [{"head_case_id": c, "seq": h.seq, "hash": h.hash} for c, h in heads.items()
+    moved = [{"case_id": c, "seq": h.seq, "hash": h.hash} for c, h in heads.items()
              if h.stored is not None and h.stored != h.seq]
-    if new:
-        session.execute(_INSERT_HEAD, new)
-    if moved:
-        session.execute(_MOVE_HEAD, moved)
+    with db.together():
+        if queued:
+            db.many(_OUTBOX_ROWS, [{**row, "payload": json.dumps(row["payload"]),
+                                    "created_at": db.stamp(row["created_at"])} for row in queued.values()])
+        if pending:
+            db.many(_EVENT_ROWS, [{**row, "at": db.stamp(row["at"])} for row in pending])
+        if new:
+            db.many("INSERT INTO event_chain (case_id, seq, hash) VALUES (%(case_id)s, %(seq)s, %(hash)s)", new)
+        if moved:
+            db.many("UPDATE event_chain SET seq = %(seq)s, hash = %(hash)s WHERE case_id = %(case_id)s", moved)
     for head in heads.values():
         head.stored = head.seq
+
+
+_OUTBOX_ROWS = ('INSERT INTO outbox_item ("key", kind, case_id, task_id, payload, created_at, attempts) '
+                "VALUES (%(key)s, %(kind)s, %(case_id)s, %(task_id)s, %(payload)s, %(created_at)s, %(attempts)s) "
+                'ON CONFLICT ("key") DO NOTHING')  # a key already queued is left alone
+_EVENT_ROWS = ("INSERT INTO case_event (case_id, at, kind, actor, detail, flow_run_id, seq, prev_hash, hash) "
+               "VALUES (%(case_id)s, %(at)s, %(kind)s, %(actor)s, %(detail)s, %(flow_run_id)s, %(seq)s, "
+               "%(prev_hash)s, %(hash)s)")
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -18,16 +18,17 @@ from approvals.identifiers import uscc_problem
 from approvals.permissions import Act, Actor, Role, Scope
 from schemas.staff import Mandate, Operator
 from services.catalog import catalog_in_force
+from services.db import raw
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
 
 def actor(session: Session, operator_id: str) -> Actor:
-    row = session.get(Operator, operator_id)
+    row = raw(session).one("SELECT id, role, agency, enabled FROM operator WHERE id = %(id)s", id=operator_id)
     if row is None:
         raise Refused(f"unknown operator {operator_id!r} (an administrator adds it: onevisit operator add)")
-    return Actor(row.id, Role(row.role), row.agency, row.enabled)
+    return Actor(row["id"], Role(row["role"]), row["agency"], bool(row["enabled"]))
 
 
 def authorise(session: Session, operator_id: str, act: Act, *, agency: str | None = None) -> Actor:

@@ -16,16 +16,14 @@ from schemas.calendar import CalendarOverride
 from schemas.case import Case
 from schemas.clock import ClockStop
 from schemas.review import ReviewTask
-from services import staff
+from services import reads, staff
 from services.clocks import case_clock, count_stop, task_clock
-
-
-_OVERRIDES = select(CalendarOverride.day, CalendarOverride.workday)  # built once: every action asks
+from services.db import raw
 
 
 def calendar_for(session: Session) -> WorkingCalendar:
-    overrides = session.exec(_OVERRIDES).all()
-    return WorkingCalendar({day: workday for day, workday in overrides})
+    """The calendar in force, read in the session's transaction (every action asks: over the DB-API)."""
+    return reads.calendar(raw(session))
 
 
 def set_day(session: Session, day: date, workday: bool, *, reason: str, actor: str, clock: Clock) -> int:

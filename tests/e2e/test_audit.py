@@ -123,3 +123,27 @@ def test_a_rolled_back_savepoint_takes_its_events_with_it(fresh_env, run, applic
     assert code == 0, report
     details = [e["detail"] for e in run("show", case_no, "--json").json()["events"]]
     assert details[-2:] == ["before", "kept"] and "lost with the savepoint" not in details
+
+
+def test_times_and_payloads_written_at_commit_read_back_as_the_orm_writes_them(fresh_env, run, application):
+    """The timeline and the outbox rows go out over the DB-API when a transaction commits; their times
+    must be stored exactly as the ORM stores the case's own (naive UTC; on SQLite the same text, which
+    orders and compares as such), and their payloads must read back through the ORM."""
+    from sqlmodel import Session, select
+
+    from schemas.orchestration import OutboxItem
+
+    case_no = submit(run, application("COMPANY_START"))["case_no"]
+    engine = engine_for(fresh_env.url)
+    with engine.connect() as conn:
+        submitted = conn.execute(text("SELECT submitted_at FROM case_file WHERE case_no = :n"),
+                                 {"n": case_no}).scalar_one()
+        at = conn.execute(text("SELECT e.at FROM case_event e JOIN case_file c ON c.id = e.case_id "
+                               "WHERE c.case_no = :n"), {"n": case_no}).scalars().all()
+        created = conn.execute(text("SELECT o.created_at FROM outbox_item o JOIN case_file c ON c.id = o.case_id "
+                                    "WHERE c.case_no = :n"), {"n": case_no}).scalars().all()
+    assert len(at) >= 2 and set(at) == {submitted}
+    assert len(created) >= 2 and set(created) == {submitted}
+    with Session(engine) as session:
+        notice = session.exec(select(OutboxItem).where(OutboxItem.key.like("notify:case:%:accepted"))).one()
+        assert notice.payload["kind"] == "accepted" and notice.created_at.tzinfo is not None
