@@ -183,6 +183,10 @@ def _request_correction(session: Session, case: Case, missing: list[str], actor:
     enqueue_notice(session, case, clock.now, "correction_requested", {"missing": missing})
 
 
+_TASKS = ReviewTask.__table__
+_INSERT_TASKS = insert(_TASKS).returning(_TASKS.c.matter, _TASKS.c.id)
+
+
 def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tuple[str, ...] = ()) -> None:
     """受理: open one review task per matter; those without prerequisites start at once.
 
@@ -210,18 +214,19 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
         if status is TaskStatus.PENDING:
             row.update(started_clock(row["promised_days"], row["statutory_days"], clock))
         rows.append(row)
-    # One INSERT for every task; their ids key the dispatches, which go out in the matters' order.
-    inserted = {t.matter: t for t in session.scalars(insert(ReviewTask).returning(ReviewTask), rows)}
-    for task in (inserted[code] for code in case.matters):
-        if task.status == TaskStatus.PENDING.value:
-            _dispatch(session, case, task, clock)
+    # One INSERT for every task (Core: loading them back as table models cost more than the insert);
+    # their ids key the dispatches, which go out in the matters' order.
+    ids = dict(session.execute(_INSERT_TASKS, rows).all())  # matter -> id: one task per matter
+    for row in rows:
+        if row["status"] == TaskStatus.PENDING.value:
+            _dispatch(session, case, ids[row["matter"]], row["matter"], row["due_note"], clock)
     enqueue_notice(session, case, clock.now, "accepted", {"due_date": iso(case.due_date)})
 
 
 def _start(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None:
     """A task becomes the agency's work: its clock starts today and it is dispatched to the agency."""
     _start_clock(task, clock)
-    _dispatch(session, case, task, clock)
+    _dispatch(session, case, task.id, task.matter, task.due_note, clock)
 
 
 def _start_clock(task: ReviewTask, clock: Clock) -> None:
@@ -231,10 +236,10 @@ def _start_clock(task: ReviewTask, clock: Clock) -> None:
     task.updated_at = clock.now
 
 
-def _dispatch(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None:
-    if task.due_note:
-        record(session, case, clock.now, "deadline_unknown", "system", f"task {task.id} {task.matter}: {task.due_note}")
-    enqueue(session, case, clock.now, f"dispatch:task:{task.id}", "dispatch_review", task_id=task.id)
+def _dispatch(session: Session, case: Case, task_id: int, matter: str, due_note: str | None, clock: Clock) -> None:
+    if due_note:
+        record(session, case, clock.now, "deadline_unknown", "system", f"task {task_id} {matter}: {due_note}")
+    enqueue(session, case, clock.now, f"dispatch:task:{task_id}", "dispatch_review", task_id=task_id)
 
 
 # --- supplement (补正 / 补齐补正) ------------------------------------------------------------
@@ -446,12 +451,11 @@ def settle_case(session: Session, case: Case, *, actor: str, clock: Clock,
 
 def _issue(session: Session, case: Case, tasks: list[ReviewTask], clock: Clock) -> list[str]:
     """一个窗口出件: every certificate of the case, one issuance, one timestamp, one notice."""
-    numbers = []
-    for task in tasks:
-        number = f"{case.case_no}-{task.matter}"
-        session.add(Certificate(number=number, case_id=case.id, task_id=task.id, matter=task.matter,
-                                agency=task.agency, status="issued", issued_at=clock.now))
-        numbers.append(number)
+    rows = [{"number": f"{case.case_no}-{task.matter}", "case_id": case.id, "task_id": task.id, "matter": task.matter,
+             "agency": task.agency, "status": "issued", "issued_at": clock.now} for task in tasks]
+    if rows:  # plain rows, one statement: a table model per certificate cost more than writing it
+        session.execute(insert(Certificate), rows)
+    numbers = [row["number"] for row in rows]
     case.finished_at = clock.now
     commitments.on_issued(session, case, catalog_version(session, case.catalog_version), [t.matter for t in tasks], clock)
     record(session, case, clock.now, "issued", "system", ", ".join(numbers))
