@@ -2,8 +2,11 @@
 
 Each case goes through the engine's public Python API (the `services` use cases, one unit of work and
 one real commit per action, operators as at the window: `window-1` submits, `AGENCY-reviewer` decides)
-and through the orchestration flow as deployed (`onevisit-orchestrate`, batched: a flow run takes a
-whole wave of cases). The bundle is `PARALLEL5` from `bench/parallel5_catalog.yaml`: five matters,
+and through the orchestration as deployed on the embedded default: `onevisit serve` in a process of its
+own, starting an `onevisit-orchestrate` flow run whenever work is queued (`--inline`: this process runs
+the flow itself between waves instead, as `onevisit orchestrate` would, and the clerks wait for it).
+Cases go in waves: a wave is decided once its reviews have been dispatched, while the next wave is
+submitted. The bundle is `PARALLEL5` from `bench/parallel5_catalog.yaml`: five matters,
 no prerequisites. The database is ONEVISIT_DATABASE_URL (default: a fresh SQLite file in a temp
 folder); the bench catalog is loaded into it, so give it a database of its own, or `--postgres
 ADMIN_URL` to create a fresh PostgreSQL database and drop it afterwards.
@@ -11,7 +14,9 @@ ADMIN_URL` to create a fresh PostgreSQL database and drop it afterwards.
     python bench/lifecycle.py --cases 1000                  # one round; last line is JSON
     python bench/lifecycle.py --cases 1000 --spiff --rounds 3   # beside SpiffWorkflow, medians of 3
 
-The last line is JSON: {"cases": N, "seconds": s, "cases_per_s": x, "peak_rss_mb": m, ...}.
+The last line is JSON: {"cases": N, "seconds": s, "cases_per_s": x, "peak_rss_mb": m, ...}; the clock
+starts once `serve` has started Prefect's embedded API, and stops when every certificate is delivered.
+`peak_rss_mb` is this process's; `serve_peak_rss_mb` the serving process's (with its flow runs).
 """
 
 from __future__ import annotations
@@ -76,15 +81,16 @@ def prepare(url: str) -> None:
         uow.commit()
 
 
-def run_round(url: str, cases: int, wave: int) -> dict:
-    """Submit a wave, let the flow dispatch it, approve every review, let the flow deliver; wave after wave."""
-    from sqlmodel import select
+def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Path | None = None) -> dict:
+    """Submit waves of cases and approve every review; the orchestration dispatches and delivers.
 
+    As deployed on the embedded default (the default here): `onevisit serve` runs in a process of its own
+    beside the window and the reviewers, who never wait on a flow run; a wave is decided once its reviews
+    have been dispatched, while the next wave is being submitted. `inline`: this process runs the flow
+    itself between waves (`run_until_idle`, as `onevisit orchestrate` does), so the clerks wait for it.
+    """
     from approvals.deadlines import Clock
     from approvals.review import Action
-    from flows.serving import run_until_idle
-    from schemas.case import Case
-    from schemas.review import ReviewTask
     from services import cases as use_cases
     from services.db import UnitOfWork
     from services.settings import get_settings
@@ -94,10 +100,17 @@ def run_round(url: str, cases: int, wave: int) -> dict:
     get_settings.cache_clear()
     settings = get_settings()
     prepare(url)
-    run_until_idle(always=True)  # the embedded Prefect API starts once, before the clock
+    if inline:
+        from flows.serving import run_until_idle
+
+        run_until_idle(always=True)  # the embedded Prefect API starts once, before the clock
+        served = None
+    else:
+        served = start_serving(folder or Path(tempfile.mkdtemp(prefix="onevisit-bench-serve-")))
     tag = uuid.uuid4().hex[:8]
     flow_runs = 0
-    phases = dict.fromkeys(("submit", "dispatch_flow", "decide", "deliver_flow"), 0.0)
+    phases = dict.fromkeys(("submit", "decide", "flows" if inline else "waiting_for_flows"), 0.0)
+    waiting = "flows" if inline else "waiting_for_flows"
     start = mark = time.perf_counter()
 
     def lap(phase: str) -> None:
@@ -106,36 +119,152 @@ def run_round(url: str, cases: int, wave: int) -> dict:
         phases[phase] += now - mark
         mark = now
 
-    source = applications(cases, tag)
-    for first in range(0, cases, wave):
+    def submit_wave(count: int) -> list[str]:
         numbers = []
-        for application in (next(source) for _ in range(min(wave, cases - first))):
+        for application in (next(source) for _ in range(count)):
             with UnitOfWork(url) as uow:
                 clock = Clock(settings.current_time(), calendar_for(uow.session))
                 numbers.append(use_cases.submit(uow.session, application, actor="window-1", clock=clock).case_no)
                 uow.commit()
         lap("submit")
-        flow_runs += len(run_until_idle())  # dispatch-review to the five agencies, the acceptance notices
-        lap("dispatch_flow")
-        with UnitOfWork(url, write=False) as uow:  # the agencies' queues
-            queue = uow.session.exec(
-                select(ReviewTask.id, ReviewTask.agency).join(Case, Case.id == ReviewTask.case_id)
-                .where(Case.case_no.in_(numbers), ReviewTask.status == "pending").order_by(ReviewTask.id)
-            ).all()
-        for task_id, agency in queue:
+        return numbers
+
+    def decide_wave(numbers: list[str]) -> None:
+        for task_id, agency in queue(url, numbers):  # the agencies' queues
             with UnitOfWork(url) as uow:
                 clock = Clock(settings.current_time(), calendar_for(uow.session))
                 use_cases.decide(uow.session, task_id, Action.APPROVE, operator=f"{agency}-reviewer", reason=None,
                                  materials=(), clock=clock)
                 uow.commit()
         lap("decide")
-        flow_runs += len(run_until_idle())  # deliver-results and the issued notices
-        lap("deliver_flow")
-    seconds = time.perf_counter() - start
+
+    source = applications(cases, tag)
+    try:
+        previous: list[str] = []
+        for first in range(0, cases, wave):
+            numbers = submit_wave(min(wave, cases - first))
+            if inline:
+                flow_runs += len(run_until_idle())  # dispatch-review to the five agencies, the acceptance notices
+                lap(waiting)
+                decide_wave(numbers)
+                flow_runs += len(run_until_idle())  # deliver-results and the issued notices
+                lap(waiting)
+                continue
+            if previous:  # dispatched by `serve` while this wave was being submitted
+                wait_until(lambda: not undispatched(url, previous), "the previous wave's dispatch")
+                lap(waiting)
+                decide_wave(previous)
+            previous = numbers
+        if previous:
+            wait_until(lambda: not undispatched(url, previous), "the last wave's dispatch")
+            lap(waiting)
+            decide_wave(previous)
+            wait_until(lambda: finished(url, cases), "the deliveries")
+            lap(waiting)
+        seconds = time.perf_counter() - start
+    finally:
+        if served is not None:
+            stop_serving(served)
     check(url, cases)
-    return {"cases": cases, "seconds": round(seconds, 3), "cases_per_s": round(cases / seconds, 1),
-            "peak_rss_mb": peak_rss_mb(), "flow_runs": flow_runs,
-            "phase_seconds": {k: round(v, 2) for k, v in phases.items()}, "backend": url.split(":", 1)[0].split("+")[0]}
+    result = {"cases": cases, "seconds": round(seconds, 3), "cases_per_s": round(cases / seconds, 1),
+              "peak_rss_mb": peak_rss_mb(), "mode": "inline" if inline else "served",
+              "phase_seconds": {k: round(v, 2) for k, v in phases.items()},
+              "backend": url.split(":", 1)[0].split("+")[0]}
+    if inline:
+        result["flow_runs"] = flow_runs
+    else:
+        result["serve_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    return result
+
+
+def queue(url: str, numbers: list[str]) -> list[tuple[int, str]]:
+    """The pending review tasks of these cases, with their agencies, in task order."""
+    from sqlmodel import select
+
+    from schemas.case import Case
+    from schemas.review import ReviewTask
+    from services.db import UnitOfWork
+
+    with UnitOfWork(url, write=False) as uow:
+        return list(uow.session.exec(
+            select(ReviewTask.id, ReviewTask.agency).join(Case, Case.id == ReviewTask.case_id)
+            .where(Case.case_no.in_(numbers), ReviewTask.status == "pending").order_by(ReviewTask.id)
+        ).all())
+
+
+def undispatched(url: str, numbers: list[str]) -> int:
+    """Dispatches of these cases' reviews still queued."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from schemas.case import Case
+    from schemas.orchestration import OutboxItem
+    from services.db import UnitOfWork
+
+    with UnitOfWork(url, write=False) as uow:
+        return uow.session.exec(
+            select(func.count()).select_from(OutboxItem).join(Case, Case.id == OutboxItem.case_id)
+            .where(Case.case_no.in_(numbers), OutboxItem.kind == "dispatch_review", OutboxItem.done_at.is_(None))
+        ).one()
+
+
+def finished(url: str, cases: int) -> bool:
+    """Every certificate delivered and nothing left queued."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from schemas.certificate import Certificate
+    from schemas.orchestration import OutboxItem
+    from services.db import UnitOfWork
+
+    with UnitOfWork(url, write=False) as uow:
+        s = uow.session
+        delivered = s.exec(select(func.count()).select_from(Certificate)
+                           .where(Certificate.delivered_at.is_not(None))).one()
+        queued = s.exec(select(func.count()).select_from(OutboxItem).where(OutboxItem.done_at.is_(None))).one()
+    return delivered == 5 * cases and queued == 0
+
+
+def wait_until(condition, what: str, timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: gave up waiting for {what} after {timeout:.0f} s")
+        time.sleep(0.02)
+
+
+def start_serving(folder: Path) -> subprocess.Popen:
+    """`onevisit serve` on the embedded default, in a process group of its own, looking for work every
+    second; returns once its first sweep (a flow run, which starts Prefect's embedded API) is done."""
+    log_path = folder / "serve.log"
+    log = open(log_path, "w")
+    served = subprocess.Popen([sys.executable, "-c", "import cli; cli.main(['serve'])"], cwd=ROOT,
+                              env={**os.environ, "ONEVISIT_ORCHESTRATE_EVERY_SECONDS": "1"},
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 180
+    while "sweep:" not in log_path.read_text(errors="replace"):
+        if served.poll() is not None or time.monotonic() > deadline:
+            stop_serving(served)
+            raise SystemExit(f"onevisit serve did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+    return served
+
+
+def stop_serving(served: subprocess.Popen) -> None:
+    """SIGTERM the whole group (serve and the embedded Prefect server it started); SIGKILL what is left."""
+    import signal
+
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(served.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            served.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def check(url: str, cases: int) -> None:
@@ -179,7 +308,7 @@ def one_round(options) -> dict:
     if options.postgres:
         url, name = fresh_postgres(options.postgres)
         try:
-            return run_round(url, options.cases, options.wave)
+            return run_round(url, options.cases, options.wave, options.inline)
         finally:
             from services.db import engine_for
 
@@ -188,9 +317,9 @@ def one_round(options) -> dict:
             drop_postgres(options.postgres, name)
     url = os.environ.get("ONEVISIT_DATABASE_URL")
     if url:
-        return run_round(url, options.cases, options.wave)
+        return run_round(url, options.cases, options.wave, options.inline)
     with tempfile.TemporaryDirectory(prefix="onevisit-bench-") as folder:
-        return run_round(f"sqlite:///{folder}/bench.db", options.cases, options.wave)
+        return run_round(f"sqlite:///{folder}/bench.db", options.cases, options.wave, options.inline, Path(folder))
 
 
 def child(args: list[str]) -> dict:
@@ -204,7 +333,9 @@ def child(args: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1000)
-    parser.add_argument("--wave", type=int, default=500, help="cases submitted before a flow run takes them on")
+    parser.add_argument("--wave", type=int, default=500, help="cases submitted before their reviews are decided")
+    parser.add_argument("--inline", action="store_true",
+                        help="run the flow in this process between waves instead of beside it (`onevisit serve`)")
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="create a fresh PostgreSQL database, drop it after")
     parser.add_argument("--spiff", action="store_true", help="also run bench/spiff_lifecycle.py and print the ratio")
     parser.add_argument("--rounds", type=int, default=1, help="rounds (each in its own process); medians printed")
@@ -220,7 +351,7 @@ def main() -> None:
     if options.rounds == 1 and not options.spiff:
         print(json.dumps(one_round(options)))
         return
-    own = [__file__, "--cases", str(options.cases), "--wave", str(options.wave)] + (
+    own = [__file__, "--cases", str(options.cases), "--wave", str(options.wave)] + (["--inline"] if options.inline else []) + (
         ["--postgres", options.postgres] if options.postgres else [])
     spiff = [str(ROOT / "bench" / "spiff_lifecycle.py"), "--cases", str(options.cases)]
     rows = []
@@ -230,17 +361,22 @@ def main() -> None:
         ratio = round(ours["cases_per_s"] / theirs["cases_per_s"], 2) if theirs else None
         rows.append((ours, theirs, ratio))
         if not options.json:
-            print(f"round {index + 1}: onevisit {ours['cases_per_s']} cases/s ({ours['seconds']} s, "
-                  f"{ours['peak_rss_mb']} MB)" + (f"; spiffworkflow {theirs['cases_per_s']} cases/s; ratio {ratio}"
-                                                  if theirs else ""), flush=True)
+            memory = f"{ours['peak_rss_mb']} MB" + (f", serve {ours['serve_peak_rss_mb']} MB"
+                                                    if "serve_peak_rss_mb" in ours else "")
+            print(f"round {index + 1}: onevisit {ours['cases_per_s']} cases/s ({ours['seconds']} s, {memory}; "
+                  f"{ours['phase_seconds']})" + (f"; spiffworkflow {theirs['cases_per_s']} cases/s; ratio {ratio}"
+                                                 if theirs else ""), flush=True)
     result = {
         "cases": options.cases,
         "seconds": statistics.median(r[0]["seconds"] for r in rows),
         "cases_per_s": statistics.median(r[0]["cases_per_s"] for r in rows),
         "peak_rss_mb": statistics.median(r[0]["peak_rss_mb"] for r in rows),
         "backend": rows[0][0]["backend"],
+        "mode": rows[0][0]["mode"],
         "rounds": options.rounds,
     }
+    if "serve_peak_rss_mb" in rows[0][0]:
+        result["serve_peak_rss_mb"] = statistics.median(r[0]["serve_peak_rss_mb"] for r in rows)
     if options.spiff:
         result["spiff_cases_per_s"] = statistics.median(r[1]["cases_per_s"] for r in rows)
         result["ratio"] = statistics.median(r[2] for r in rows)
