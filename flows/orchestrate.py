@@ -164,10 +164,32 @@ def collect_only_what_the_batch_makes() -> Iterator[None]:
     SQLAlchemy's caches), and a batch allocates millions of short-lived ones (HTTP requests, rows), each
     older-generation pass walking them all again: 2 to 3 s of a 5,000-call dispatch. `gc.freeze` parks
     the long-lived ones for the batch and `gc.unfreeze` gives them back, so nothing is kept for good.
+    In a process that runs batch after batch, `long_lived_heap_parked` has parked them already.
     """
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
+def long_lived_heap_parked() -> Iterator[Callable[[], None]]:
+    """For a process that carries out run after run (`serve` on the embedded API, the orchestrate loop):
+    park what is alive now for good, and collect what each run leaves behind once it is done.
+
+    A run leaves reference cycles behind (its task runs' states, futures and results). The collector
+    frees them only on a full pass, and full passes grow rarer as the heap grows: a `serve` process went
+    from 150 MB to 470 MB over 10,000 cases. A full pass over the whole heap costs 0.15 s here; with the
+    long-lived objects parked, it walks only what came since. Yields the collection to call after a run.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield gc.collect
     finally:
         gc.unfreeze()
 
@@ -270,15 +292,17 @@ def orchestrate_loop(request: LoopInput | None = None) -> OrchestrateReport:
     claimed = done = already = 0
     cases: dict[str, None] = {}
     failures: list[str] = []
-    while time.monotonic() < until:
-        items = claim_work.fn(run_id, OrchestrateInput(limit=settings.batch_size))
-        if not items:
-            time.sleep(request.poll_seconds)
-            continue
-        batch_done, batch_already, batch_failures, _ = _carry_out_batch(run_id, items)
-        claimed, done, already = claimed + len(items), done + batch_done, already + batch_already
-        failures += batch_failures
-        cases.update(dict.fromkeys(item.case_no for item in items))
+    with long_lived_heap_parked() as collect:
+        while time.monotonic() < until:
+            items = claim_work.fn(run_id, OrchestrateInput(limit=settings.batch_size))
+            if not items:
+                time.sleep(request.poll_seconds)
+                continue
+            batch_done, batch_already, batch_failures, _ = _carry_out_batch(run_id, items)
+            claimed, done, already = claimed + len(items), done + batch_done, already + batch_already
+            failures += batch_failures
+            cases.update(dict.fromkeys(item.case_no for item in items))
+            collect()
     _end_run(run_id, failures, f"{LOOP_FLOW_NAME} {len(cases)} cases")
     return OrchestrateReport(flow_run_id=run_id, claimed=claimed, done=done, already_done=already,
                              failed=len(failures), cases=list(cases)[:MAX_TAGGED_CASES])

@@ -9,8 +9,10 @@ work pool instead and runs a worker for it, and any number of machines can do ei
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 
-from flows.orchestrate import FLOW_NAME, LoopInput, OrchestrateInput, OrchestrateReport, orchestrate, orchestrate_loop
+from flows.orchestrate import (FLOW_NAME, LoopInput, OrchestrateInput, OrchestrateReport, long_lived_heap_parked,
+                               orchestrate, orchestrate_loop)
 from flows.sweep import sweep
 from flows.remote import PollInput, poll_agencies
 from services import outbox, remote
@@ -147,18 +149,34 @@ def serve_forever(work_pool: str | None = None) -> None:
           flush=True)
     next_sweep = time.monotonic()
     try:
-        while True:
-            try:
-                for report in run_until_idle():
-                    print(f"flow run {report.flow_run_id}: {report.done} done for {len(report.cases)} cases",
-                          flush=True)
-                if time.monotonic() >= next_sweep:
-                    next_sweep = time.monotonic() + settings.sweep_every_seconds
-                    swept = sweep()
-                    print(f"sweep: {swept.tasks_red} red, {swept.tasks_yellow} yellow, "
-                          f"{swept.ledger_opened} ledger items opened", flush=True)
-            except Exception as exc:  # a failed run is recorded (and listed as stalled); serving goes on
-                print(f"flow run failed: {exc}", flush=True)
-            time.sleep(settings.orchestrate_every_seconds)
+        with ExitStack() as stack:
+            collect = None
+            while True:
+                ran, next_sweep = serve_once(next_sweep)
+                if collect is None:  # the first runs imported and cached what a run needs: parked for good
+                    collect = stack.enter_context(long_lived_heap_parked())
+                elif ran:
+                    collect()
+                time.sleep(settings.orchestrate_every_seconds)
     except KeyboardInterrupt:
         print("stopped")
+
+
+def serve_once(next_sweep: float) -> tuple[bool, float]:
+    """One round of `serve` on the embedded API: flow runs while work is queued, the sweep when it is due.
+    Returns whether anything ran, and when the next sweep is due."""
+    ran = False
+    try:
+        for report in run_until_idle():
+            ran = True
+            print(f"flow run {report.flow_run_id}: {report.done} done for {len(report.cases)} cases", flush=True)
+        if time.monotonic() >= next_sweep:
+            ran = True
+            next_sweep = time.monotonic() + get_settings().sweep_every_seconds
+            swept = sweep()
+            print(f"sweep: {swept.tasks_red} red, {swept.tasks_yellow} yellow, "
+                  f"{swept.ledger_opened} ledger items opened", flush=True)
+    except Exception as exc:  # a failed run is recorded (and listed as stalled); serving goes on
+        ran = True
+        print(f"flow run failed: {exc}", flush=True)
+    return ran, next_sweep
