@@ -311,20 +311,34 @@ def _read_application(file: Path):
         raise BadInput(f"{file}: {where}: {error['msg']}") from None
 
 
-def _write(use_case, *, retry_on_conflict: bool = False):
-    """Run one use case in one transaction. A lost race on a unique key is retried once."""
-    from sqlalchemy.exc import IntegrityError
+# Deadlock, serialisation failure: PostgreSQL broke the transaction off and nothing of it was written.
+_RUN_AGAIN = {"40P01", "40001"}
+_RUNS_AGAIN = 3
 
-    attempts = 2 if retry_on_conflict else 1
-    for attempt in range(attempts):
+
+def _write(use_case, *, retry_on_conflict: bool = False):
+    """Run one use case in one transaction. A lost race on a unique key is retried once (when asked); a
+    transaction PostgreSQL broke off (deadlock, serialisation) is run again, up to three more times."""
+    import time
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    conflicts = broken = 0
+    while True:
         try:
             with _uow() as uow:
                 result = use_case(uow.session)
                 uow.commit()
                 return result
         except IntegrityError:
-            if attempt + 1 == attempts:
+            conflicts += 1
+            if not retry_on_conflict or conflicts > 1:
                 raise
+        except OperationalError as exc:
+            broken += 1
+            if getattr(exc.orig, "sqlstate", None) not in _RUN_AGAIN or broken > _RUNS_AGAIN:
+                raise
+            time.sleep(0.05 * broken)
 
 
 @app.command()

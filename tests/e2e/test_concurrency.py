@@ -270,3 +270,41 @@ def test_a_dispatch_batch_and_a_denial_of_the_same_case_both_go_through(env, run
     after = show(run, case_no)
     assert after["status"] == "denied" and review(after, "FIRE_CHECK")["status"] == "cancelled"
     assert [e["detail"] for e in after["events"] if e["kind"] == "dispatched"] == [f"task {fire} FIRE_CHECK to FIRE"]
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has one writer: no deadlock
+def test_a_command_postgresql_broke_off_to_end_a_deadlock_is_run_again_and_goes_through(env):
+    """Two commands lock the same two rows in opposite orders; PostgreSQL aborts one of them (40P01), and
+    the CLI runs that one again in a new transaction instead of printing "database unavailable"."""
+    from sqlalchemy import text
+
+    import cli
+
+    both_hold_one = threading.Barrier(2)
+    runs = [0, 0]
+    outcomes: list[object] = [None, None]
+
+    def command(index: int, first: str, second: str):
+        def use_case(session):
+            runs[index] += 1
+            lock = text("SELECT id FROM operator WHERE id = :id FOR UPDATE")
+            session.execute(lock, {"id": first})
+            if runs[index] == 1:
+                both_hold_one.wait(timeout=10)
+            session.execute(lock, {"id": second})
+            return index
+
+        try:
+            outcomes[index] = cli._write(use_case)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=command, args=(0, "window-1", "SAMR-reviewer")),
+               threading.Thread(target=command, args=(1, "SAMR-reviewer", "window-1"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert outcomes == [0, 1]  # both went through
+    assert sorted(runs) == [1, 2]  # the one PostgreSQL broke off ran once more
