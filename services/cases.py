@@ -11,7 +11,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from approvals import intake
@@ -31,7 +30,6 @@ from approvals.review import (
     settle,
 )
 from schemas.case import ApplicationIn, Case, SubmitResult
-from schemas.certificate import Certificate
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from schemas.staff import Operator
@@ -45,7 +43,10 @@ from services.clocks import (
     started_clock,
     stop_clock,
 )
-from services.records import enqueue, enqueue_notice, iso, lock_case, lock_case_of_task, new_chain, record, tasks_of
+from services.records import (enqueue, enqueue_notice, iso, lock_case, lock_case_of_task, new_chain, record, task_rows,
+                              tasks_of)
+from services.rows import insert, load, save
+from services.db import raw
 from services.settings import get_settings
 
 
@@ -59,8 +60,10 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     _check_channel(session, application, who, clock)
     digest = _digest(application)
     if application.request_id is not None:
-        existing = session.exec(select(Case).where(Case.request_id == application.request_id)).first()
-        if existing is not None:
+        found = load(session, Case, "FROM case_file WHERE request_id = %(request_id)s",
+                     request_id=application.request_id)
+        if found:
+            existing = found[0]
             if existing.request_digest != digest:
                 raise Refused(
                     f"request_id {application.request_id!r} was already used for a different "
@@ -79,8 +82,8 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         credit_blocked=bool(promises) and commitments.has_open_credit_record(session, application.applicant.uscc),
     )
     legal = application.applicant.legal_representative
-    case = Case(
-        case_no="",
+    case = insert(session, Case, [dict(
+        case_no="",  # numbered after its id, below
         request_id=application.request_id,
         request_digest=digest,
         catalog_version=version,
@@ -103,9 +106,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         submitted_at=clock.now,
         last_acted_at=clock.now,
         updated_at=clock.now,
-    )
-    session.add(case)
-    session.flush()
+    )], match="case_no")[0]  # a plain row (services.rows), written back once the application is settled
     case.case_no = f"OV{clock.today:%Y%m%d}{case.id:06d}"
     new_chain(session, case.id)
     record(session, case, clock.now, "submitted", actor, f"bundle {bundle.code} via {case.channel}"
@@ -120,6 +121,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         _request_correction(session, case, list(assessment.missing), actor, clock)
     else:
         _accept(session, case, actor, clock, promised=assessment.promised)
+    save(session, [case])
     notes = list(assessment.notes) + ([case.due_note] if case.due_note else [])
     return SubmitResult(case_no=case.case_no, status=case.status, missing=list(assessment.missing), created=True,
                         notes=notes)
@@ -183,10 +185,6 @@ def _request_correction(session: Session, case: Case, missing: list[str], actor:
     enqueue_notice(session, case, clock.now, "correction_requested", {"missing": missing})
 
 
-_TASKS = ReviewTask.__table__
-_INSERT_TASKS = insert(_TASKS).returning(_TASKS.c.matter, _TASKS.c.id)
-
-
 def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tuple[str, ...] = ()) -> None:
     """受理: open one review task per matter; those without prerequisites start at once.
 
@@ -214,9 +212,9 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
         if status is TaskStatus.PENDING:
             row.update(started_clock(row["promised_days"], row["statutory_days"], clock))
         rows.append(row)
-    # One INSERT for every task (Core: loading them back as table models cost more than the insert);
-    # their ids key the dispatches, which go out in the matters' order.
-    ids = dict(session.execute(_INSERT_TASKS, rows).all())  # matter -> id: one task per matter
+    # One INSERT for every task (plain rows: table models cost more than the insert); their ids key the
+    # dispatches, which go out in the matters' order.
+    ids = {task.matter: task.id for task in insert(session, ReviewTask, rows, match="matter")}  # one per matter
     for row in rows:
         if row["status"] == TaskStatus.PENDING.value:
             _dispatch(session, case, ids[row["matter"]], row["matter"], row["due_note"], clock)
@@ -345,11 +343,13 @@ def decide(
 
     `by_agency_system`: the decision came from the agency's own review system (pulled by a flow, never
     from the command line); it is recorded as `{AGENCY}@system` and needs no operator's permission.
+
+    The case and its tasks are plain rows (services.rows), written back once the decision is settled.
     """
     case = lock_case_of_task(session, task_id) if 0 < task_id < 2**31 else None
     if case is None:
         raise NotFound(f"no review task {task_id}")
-    tasks = tasks_of(session, case.id, fresh=True)  # read under the case's lock, then settled from this list
+    tasks = task_rows(session, case.id)  # read under the case's lock, then settled from this list
     task = next(t for t in tasks if t.id == task_id)
     if by_agency_system:
         operator = f"{task.agency}@system"
@@ -364,14 +364,22 @@ def decide(
                 raise BadInput(f"unknown material {code!r}")
     decision = check_decision(TaskStatus(task.status), action, reason, materials,
                               in_special_procedure=task.stopped == StopKind.SPECIAL.value)
+    certificates = _apply(session, case, tasks, task, action, decision, operator, clock)
+    save(session, [case, *tasks])
+    return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, certificates)
+
+
+def _apply(session: Session, case, tasks: list, task, action: Action, decision, operator: str,
+           clock: Clock) -> list[str]:
+    """What a checked decision changes: the task, its clock and ledger, and then the whole case."""
     case.last_acted_at = clock.now
     task.updated_at = clock.now
     if action is Action.SPECIAL_START:
         stop_clock(session, case, task, StopKind.SPECIAL, decision.reason, operator, clock)
-        return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, [])
+        return []
     if action is Action.SPECIAL_END:
         resume_clock(session, case, task, operator, clock)
-        return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, [])
+        return []
     task.status = decision.status.value
     task.reason = decision.reason
     if action is Action.SUPPLEMENT:
@@ -394,15 +402,15 @@ def decide(
         close_ledger(session, task, operator, clock, f"decided: {decision.status.value}")
         detail = f"task {task.id} {task.matter}" + (f": {decision.reason}" if decision.reason else "")
         record(session, case, clock.now, decision.status.value, operator, detail)
-    certificates = settle_case(session, case, actor=operator, clock=clock, tasks=tasks)
-    return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, certificates)
+    return settle_case(session, case, actor=operator, clock=clock, tasks=tasks)
 
 
 def settle_case(session: Session, case: Case, *, actor: str, clock: Clock,
                 tasks: list[ReviewTask] | None = None) -> list[str]:
     """Apply approvals.review.settle: release, cancel, and issue every certificate together.
 
-    `tasks`: the case's tasks, when the caller has just read them under the case's lock."""
+    `tasks`: the case's tasks, when the caller has just read them under the case's lock (a decision passes
+    its plain rows, services.rows, with the case's row)."""
     if case.status in {s.value for s in FINISHED_CASE} or case.status in (
         CaseStatus.CORRECTION_REQUIRED.value, CaseStatus.SUSPENDED.value
     ):
@@ -449,12 +457,17 @@ def settle_case(session: Session, case: Case, *, actor: str, clock: Clock,
     return []
 
 
+_CERTIFICATES = ("INSERT INTO certificate (number, case_id, task_id, matter, agency, status, issued_at) "
+                 "VALUES (%(number)s, %(case_id)s, %(task_id)s, %(matter)s, %(agency)s, %(status)s, %(issued_at)s)")
+
+
 def _issue(session: Session, case: Case, tasks: list[ReviewTask], clock: Clock) -> list[str]:
     """一个窗口出件: every certificate of the case, one issuance, one timestamp, one notice."""
+    db = raw(session)  # plain rows, one statement: a table model per certificate cost more than writing it
     rows = [{"number": f"{case.case_no}-{task.matter}", "case_id": case.id, "task_id": task.id, "matter": task.matter,
-             "agency": task.agency, "status": "issued", "issued_at": clock.now} for task in tasks]
-    if rows:  # plain rows, one statement: a table model per certificate cost more than writing it
-        session.execute(insert(Certificate), rows)
+             "agency": task.agency, "status": "issued", "issued_at": db.stamp(clock.now)} for task in tasks]
+    if rows:
+        db.many(_CERTIFICATES, rows)
     numbers = [row["number"] for row in rows]
     case.finished_at = clock.now
     commitments.on_issued(session, case, catalog_version(session, case.catalog_version), [t.matter for t in tasks], clock)

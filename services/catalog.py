@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from approvals.catalog import Catalog, CatalogError
 from approvals.errors import BadInput, Refused
 from schemas.catalog import CatalogFile, CatalogVersion
+from services.db import raw
 
 BUILTIN = "builtin"
 
@@ -59,11 +60,9 @@ def load_catalog(session: Session, text: str, *, source: str, actor: str, now) -
     return version, True
 
 
-_IN_FORCE = select(CatalogVersion.id).order_by(CatalogVersion.id.desc()).limit(1)  # built once: every submit asks
-
-
 def catalog_in_force(session: Session) -> tuple[int, Catalog]:
-    current = session.exec(_IN_FORCE).first()  # the id only: the document is parsed once, by catalog_version
+    found = raw(session).one("SELECT max(id) AS id FROM catalog_version")  # the document is parsed once, below
+    current = found["id"] if found else None
     if current is None:
         raise Refused("no catalog is loaded: run `onevisit catalog load FILE` (or `onevisit init`)")
     return current, catalog_version(session, current)

@@ -60,8 +60,18 @@ def raw(session: Session):
 
     if session.autoflush:
         session.flush()  # nothing to do (and next to no time) when nothing changed
-    connection = session.connection()
-    return Reader(connection.connection.driver_connection, connection.dialect.name == "sqlite")
+    reader = session.info.get("reader")
+    if reader is None:  # one a transaction: asking the session for its connection costs more than a statement
+        connection = session.connection()
+        reader = session.info["reader"] = Reader(connection.connection.driver_connection,
+                                                 connection.dialect.name == "sqlite")
+    return reader
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_reader(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: its connection goes back to the pool
+        session.info.pop("reader", None)
 
 
 class UnitOfWork:

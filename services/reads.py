@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from approvals import deadlines
@@ -51,9 +52,14 @@ class Reader:
         self.connection = connection
         self.sqlite = sqlite
 
-    def rows(self, sql: str, **params: Any) -> list[dict]:
+    def cursor(self, sql: str, params: dict[str, Any]):
+        """The DB-API cursor that ran `sql`, to fetch plain tuples from."""
         cursor = self.connection.cursor()
         cursor.execute(self._dialect(sql), params)
+        return cursor
+
+    def rows(self, sql: str, **params: Any) -> list[dict]:
+        cursor = self.cursor(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -75,11 +81,16 @@ class Reader:
         return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
 
     def _dialect(self, sql: str) -> str:
-        return _NAMED.sub(r":\1", sql) if self.sqlite else sql
+        return _for_sqlite(sql) if self.sqlite else sql
 
     def one(self, sql: str, **params: Any) -> dict | None:
         found = self.rows(sql, **params)
         return found[0] if found else None
+
+
+@lru_cache(maxsize=512)
+def _for_sqlite(sql: str) -> str:
+    return _NAMED.sub(r":\1", sql)
 
 
 @contextmanager

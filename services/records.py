@@ -17,7 +17,8 @@ from schemas.case import Case
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from schemas.staff import EventChain
-from services.db import raw
+from services.db import is_sqlite, raw
+from services.rows import Row, load
 
 CHAIN = EventChain.__table__
 
@@ -41,31 +42,35 @@ def lock_case_by_id(session: Session, case_id: int) -> Case:
     return case
 
 
-# The statements of every decision, built once: building one costs more than running it on SQLite.
-_CASE_OF_TASK = (select(Case).join(ReviewTask, ReviewTask.case_id == Case.id)
-                 .where(ReviewTask.id == bindparam("task_id")).with_for_update(of=Case, key_share=True))
 _TASKS_OF = select(ReviewTask).where(ReviewTask.case_id == bindparam("case_id")).order_by(ReviewTask.id)
-_TASKS_NOW = _TASKS_OF.execution_options(populate_existing=True)
 _HEADS = (select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash).where(CHAIN.c.case_id.in_(bindparam("ids", expanding=True)))
           .order_by(CHAIN.c.case_id).with_for_update())
+_HEAD = "SELECT case_id, seq, hash FROM event_chain WHERE case_id = %(case_id)s"
 
 
-def lock_case_of_task(session: Session, task_id: int) -> Case | None:
-    """The case a review task belongs to, locked like lock_case; None when there is no such task."""
-    case = session.exec(_CASE_OF_TASK, params={"task_id": task_id}).first()
-    if case is not None:
-        lock_heads(session, [case.id])
-    return case
+def lock_case_of_task(session: Session, task_id: int) -> Row | None:
+    """The case a review task belongs to, locked like lock_case, as a plain row (services.rows: a decision
+    writes it back itself); None when there is no such task."""
+    lock = "" if is_sqlite(session.get_bind()) else " FOR NO KEY UPDATE OF case_file"
+    found = load(session, Case, "FROM case_file JOIN review_task ON review_task.case_id = case_file.id "
+                                "WHERE review_task.id = %(task_id)s" + lock, task_id=task_id)
+    if found:
+        lock_heads(session, [found[0].id])
+    return found[0] if found else None
 
 
-def tasks_of(session: Session, case_id: int, *, fresh: bool = False) -> list[ReviewTask]:
-    """The case's tasks in id order; `fresh`: as the database has them now (read under the case's lock),
-    even those this session loaded before.
+def tasks_of(session: Session, case_id: int) -> list[ReviewTask]:
+    """The case's tasks in id order."""
+    return list(session.exec(_TASKS_OF, params={"case_id": case_id}))
+
+
+def task_rows(session: Session, case_id: int) -> list[Row]:
+    """The case's tasks in id order as plain rows, as the database has them now (read under the case's lock).
 
     Not in the statement that locks the case: on PostgreSQL a row lock waited for re-reads only the
     locked row, and rows joined to it would come from before the wait (a reviewer approving the last
     matter a moment after another would not see the other's approval)."""
-    return list(session.exec(_TASKS_NOW if fresh else _TASKS_OF, params={"case_id": case_id}))
+    return load(session, ReviewTask, "FROM review_task WHERE case_id = %(case_id)s ORDER BY id", case_id=case_id)
 
 
 def record(session: Session, case: Case, at: datetime, kind: str, actor: str, detail: str = "",
@@ -101,11 +106,17 @@ def lock_heads(session: Session, case_ids) -> dict:
     cases at once, then the rows it changes. Nobody takes a head while holding a row it changes."""
     heads = session.info.setdefault("chain_heads", {})
     unknown = sorted(set(case_ids) - heads.keys())
-    if unknown:
-        for case_id, seq, digest in session.execute(_HEADS, {"ids": unknown}):
-            heads[case_id] = _Head(seq, digest, stored=seq)
-        for case_id in unknown:
-            heads.setdefault(case_id, _Head(0, GENESIS, stored=None))
+    if not unknown:
+        return heads
+    if len(unknown) == 1:  # a use case's one case: straight over the DB-API
+        db = raw(session)
+        found = db.cursor(_HEAD if db.sqlite else _HEAD + " FOR UPDATE", {"case_id": unknown[0]}).fetchall()
+    else:
+        found = session.execute(_HEADS, {"ids": unknown}).all()
+    for case_id, seq, digest in found:
+        heads[case_id] = _Head(seq, digest, stored=seq)
+    for case_id in unknown:
+        heads.setdefault(case_id, _Head(0, GENESIS, stored=None))
     return heads
 
 

@@ -1,0 +1,158 @@
+"""Plain rows for the most frequent write, a decision: read and written straight over the DB-API.
+
+Through the ORM, most of a decision's time went to loading the case and its tasks as table models and
+flushing them back (three quarters of it on SQLite). Here a row is a plain object with one attribute per
+column, under the table model's names and with the same Python values, so the clocks and the settling of
+a case work on either. It is read with one statement and written back with one UPDATE of the columns that
+changed. Values cross with the columns' own SQLAlchemy types (their bind and result processors), so what
+is stored is exactly what the ORM would store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from sqlalchemy import Dialect, Table
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, SQLModel
+
+from services.db import raw
+
+
+class Row:
+    """A row as it was read, its columns as attributes (an unknown attribute is an error, as on the model)."""
+
+    __slots__ = ("_read",)
+    MODEL: ClassVar[type[SQLModel]]
+    COLUMNS: ClassVar[tuple[str, ...]]
+
+    def __init__(self, values: tuple):
+        for name, value in zip(self.COLUMNS, values, strict=True):
+            setattr(self, name, value)
+        self._read = _snapshot(values)
+
+    def values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.COLUMNS)
+
+    def changes(self) -> dict[str, Any]:
+        """The columns whose value differs from what was read (or last written)."""
+        return {name: now for name, now, then in zip(self.COLUMNS, self.values(), self._read) if now != then}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {getattr(self, 'id', '?')}>"
+
+
+@lru_cache(maxsize=None)
+def row_class(model: type[SQLModel]) -> type[Row]:
+    columns = tuple(column.key for column in _table(model).c)
+    return type(f"{model.__name__}Row", (Row,), {"__slots__": columns, "MODEL": model, "COLUMNS": columns})
+
+
+def load(session: Session, model: type[SQLModel], tail: str, **params: Any) -> list[Row]:
+    """`SELECT <every column of model> <tail>` in the session's transaction, as rows of the model.
+
+    `tail` is the rest of the statement ("FROM ... WHERE ..."), with `%(name)s` parameters."""
+    table, dialect = _table(model), _dialect(session)
+    names, _, results = _codec(table, dialect)
+    cursor = raw(session).cursor(f"SELECT {names} {tail}", params)
+    cls = row_class(model)
+    found = []
+    for values in cursor.fetchall():
+        if results:
+            values = list(values)
+            for index, process in results:
+                values[index] = process(values[index])
+        found.append(cls(values))
+    return found
+
+
+def insert(session: Session, model: type[SQLModel], values: list[dict[str, Any]], match: str) -> list[Row]:
+    """INSERT rows of the model in one statement; returns them as rows, with their ids. A column not given
+    takes the model's default. `match`: a column whose values are unique among these rows (the ids come
+    back keyed on it, whatever order the database returns them in)."""
+    if not values:
+        return []
+    table, dialect = _table(model), _dialect(session)
+    _, binds, _ = _codec(table, dialect)
+    quote = dialect.identifier_preparer.quote
+    plain, factories = _defaults(model)
+    full = [{**plain, **{name: make() for name, make in factories.items() if name not in row}, **row} for row in values]
+    names = [column.key for column in table.c if column.key != "id"]
+    params: dict[str, Any] = {}
+    tuples = []
+    for index, row in enumerate(full):
+        for name in names:
+            value = row[name]
+            params[f"{name}_{index}"] = binds[name](value) if binds.get(name) else value
+        tuples.append("(" + ", ".join(f"%({name}_{index})s" for name in names) + ")")
+    sql = (f"INSERT INTO {table.name} ({', '.join(quote(name) for name in names)}) VALUES {', '.join(tuples)} "
+           f"RETURNING {quote(match)}, id")
+    ids = dict(raw(session).cursor(sql, params).fetchall())
+    cls = row_class(model)
+    return [cls(tuple(ids[row[match]] if name == "id" else row[name] for name in cls.COLUMNS)) for row in full]
+
+
+def save(session: Session, rows: Iterable[Row]) -> None:
+    """Write each row's changed columns back (one UPDATE a row, one round trip on PostgreSQL for all), and
+    let go of any table model of the same row the session holds, so that it is read again if asked for."""
+    dialect = _dialect(session)
+    writes = []
+    for row in rows:
+        changed = row.changes()
+        if not changed:
+            continue
+        table = _table(row.MODEL)
+        _, binds, _ = _codec(table, dialect)
+        quote = dialect.identifier_preparer.quote
+        sets = ", ".join(f"{quote(name)} = %({name})s" for name in changed)
+        values = {name: binds[name](value) if binds.get(name) else value for name, value in changed.items()}
+        writes.append((f"UPDATE {table.name} SET {sets} WHERE id = %(id)s", {**values, "id": row.id}, row))
+    if not writes:
+        return
+    db = raw(session)
+    with db.together():
+        for sql, values, _ in writes:
+            db.many(sql, [values])
+    for _, _, row in writes:
+        row._read = _snapshot(row.values())
+        held = session.identity_map.get(identity_key(row.MODEL, row.id))
+        if held is not None:
+            session.expire(held)
+
+
+def _snapshot(values) -> tuple:
+    # Lists are copied: a list changed in place is a change too.
+    return tuple(list(value) if value.__class__ is list else value for value in values)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,return-value]
+
+
+@lru_cache(maxsize=None)
+def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model's defaults: plain values, and factories called for each row."""
+    plain, factories = {}, {}
+    for name, field in model.model_fields.items():
+        if field.default_factory is not None:
+            factories[name] = field.default_factory
+        elif not field.is_required():
+            plain[name] = field.default
+    return plain, factories
+
+
+def _dialect(session: Session) -> Dialect:
+    return session.get_bind().dialect
+
+
+@lru_cache(maxsize=None)
+def _codec(table: Table, dialect: Dialect) -> tuple[str, dict, list]:
+    """The select list, each column's bind processor, and (by position) the result processors that are not None."""
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(f"{table.name}.{quote(column.name)}" for column in table.c)
+    binds = {column.key: column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.c}
+    results = [(index, process) for index, column in enumerate(table.c)
+               if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
+    return names, binds, results

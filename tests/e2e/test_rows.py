@@ -1,0 +1,95 @@
+"""Plain rows (services.rows): what a decision and a submission read and write without the ORM must be
+exactly what the table models read and write, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from copy import copy
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from schemas.case import Case
+from schemas.review import ReviewTask
+from services import rows
+from services.db import UnitOfWork
+from tests.support import submit
+
+
+@pytest.fixture
+def case_no(env, run, application) -> str:
+    return submit(run, application())["case_no"]
+
+
+def _load_case(session, case_no: str):
+    found = rows.load(session, Case, "FROM case_file WHERE case_no = %(case_no)s", case_no=case_no)
+    assert len(found) == 1
+    return found[0]
+
+
+def test_a_row_holds_every_column_with_the_value_and_type_the_table_model_has(env, case_no):
+    with UnitOfWork(env.url) as uow:
+        row = _load_case(uow.session, case_no)
+        model = uow.session.exec(select(Case).where(Case.case_no == case_no)).one()
+        task_rows = rows.load(uow.session, ReviewTask, "FROM review_task WHERE case_id = %(id)s ORDER BY id",
+                              id=row.id)
+        task_models = uow.session.exec(select(ReviewTask).where(ReviewTask.case_id == row.id)
+                                       .order_by(ReviewTask.id)).all()
+    for plain, orm in [(row, model), *zip(task_rows, task_models, strict=True)]:
+        for name in plain.COLUMNS:
+            assert getattr(plain, name) == getattr(orm, name), name
+            assert type(getattr(plain, name)) is type(getattr(orm, name)), name
+    assert row.submitted_at.tzinfo is not None and isinstance(row.matters, list) and row.key_project is False
+    assert row.changes() == {}
+
+
+def test_saving_writes_the_changed_columns_and_leaves_the_rest_as_they_were(env, case_no):
+    now = datetime.now(timezone.utc).replace(microsecond=123456)
+    with UnitOfWork(env.url) as uow:
+        row = _load_case(uow.session, case_no)
+        before = {name: copy(getattr(row, name)) for name in row.COLUMNS}
+        row.light, row.due_date, row.last_acted_at = "yellow", date(2031, 1, 2), now
+        row.provided_materials.append("EXTRA")  # changed in place: a change all the same
+        assert set(row.changes()) == {"light", "due_date", "last_acted_at", "provided_materials"}
+        rows.save(uow.session, [row])
+        assert row.changes() == {}
+        uow.commit()
+    with UnitOfWork(env.url) as uow:
+        model = uow.session.exec(select(Case).where(Case.case_no == case_no)).one()
+        assert (model.light, model.due_date, model.last_acted_at) == ("yellow", date(2031, 1, 2), now)
+        assert model.provided_materials == [*before["provided_materials"], "EXTRA"]
+        unchanged = set(row.COLUMNS) - {"light", "due_date", "last_acted_at", "provided_materials"}
+        assert {name: getattr(model, name) for name in unchanged} == {name: before[name] for name in unchanged}
+
+
+def test_a_table_model_the_session_holds_is_read_again_after_its_row_is_saved(env, case_no):
+    with UnitOfWork(env.url) as uow:
+        model = uow.session.exec(select(Case).where(Case.case_no == case_no)).one()
+        assert model.light != "red"
+        row = _load_case(uow.session, case_no)
+        row.light = "red"
+        rows.save(uow.session, [row])
+        assert model.light == "red"  # expired by save, so loaded again, not the stale value
+
+
+def test_a_misspelt_column_is_an_error_as_on_the_table_model(env, case_no):
+    with UnitOfWork(env.url) as uow:
+        row = _load_case(uow.session, case_no)
+        with pytest.raises(AttributeError):
+            row.stauts = "issued"
+
+
+def test_inserted_rows_take_the_model_defaults_and_come_back_with_their_own_ids(env, case_no):
+    now = datetime.now(timezone.utc)
+    with UnitOfWork(env.url) as uow:  # never committed: the case keeps its own tasks
+        case = _load_case(uow.session, case_no)
+        new = [{"case_id": case.id, "matter": matter, "agency": "TEST", "depends_on": [], "status": "waiting",
+                "promised_days": 3, "statutory_days": 20, "requested_materials": [], "updated_at": now + timedelta(seconds=i)}
+               for i, matter in enumerate(["ROWS_TEST_B", "ROWS_TEST_A"])]
+        inserted = rows.insert(uow.session, ReviewTask, new, match="matter")
+        assert [r.matter for r in inserted] == ["ROWS_TEST_B", "ROWS_TEST_A"]
+        for row in inserted:
+            model = uow.session.get(ReviewTask, row.id)
+            assert (model.matter, model.optional, model.supplement_days, model.remote_ticket, model.updated_at) == (
+                row.matter, False, 0, None, row.updated_at)
+            assert row.changes() == {}
