@@ -64,8 +64,25 @@ def raw(session: Session):
     if reader is None:  # one a transaction: asking the session for its connection costs more than a statement
         connection = session.connection()
         reader = session.info["reader"] = Reader(connection.connection.driver_connection,
-                                                 connection.dialect.name == "sqlite")
+                                                 connection.dialect.name == "sqlite",
+                                                 _as_sqlalchemy_error(connection.dialect))
     return reader
+
+
+def _as_sqlalchemy_error(dialect):
+    """A DB-API error as SQLAlchemy would have raised it (IntegrityError, OperationalError with the driver's
+    error as `orig`), so that a statement over the DB-API fails the way one through the session does: the
+    CLI's retries and error messages and the flows' retry conditions know SQLAlchemy's exceptions."""
+    from sqlalchemy.exc import DBAPIError
+
+    base = dialect.loaded_dbapi.Error
+
+    def translate(sql: str, params, error: Exception) -> Exception:
+        if not isinstance(error, base):
+            return error
+        return DBAPIError.instance(sql, params, error, base, dialect=dialect)
+
+    return translate
 
 
 @event.listens_for(Session, "after_transaction_end")

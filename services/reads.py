@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -48,14 +48,16 @@ class Reader:
     with `%(name)s` parameters for both. The read commands open one read-only; a unit of work lends its
     own (`services.db.raw`) for its hot statements."""
 
-    def __init__(self, connection, sqlite: bool):
+    def __init__(self, connection, sqlite: bool, errors: Callable[[str, Any, Exception], Exception] | None = None):
         self.connection = connection
         self.sqlite = sqlite
+        self.errors = errors  # a unit of work's: a DB-API error raised as SQLAlchemy's, which its callers handle
 
     def cursor(self, sql: str, params: dict[str, Any]):
         """The DB-API cursor that ran `sql`, to fetch plain tuples from."""
         cursor = self.connection.cursor()
-        cursor.execute(self._dialect(sql), params)
+        with self._raising(sql, params):
+            cursor.execute(self._dialect(sql), params)
         return cursor
 
     def rows(self, sql: str, **params: Any) -> list[dict]:
@@ -65,12 +67,28 @@ class Reader:
 
     def many(self, sql: str, rows: list[dict]) -> None:
         """One statement for every row (psycopg sends them all before it waits for an answer)."""
-        self.connection.cursor().executemany(self._dialect(sql), rows)
+        with self._raising(sql, rows):
+            self.connection.cursor().executemany(self._dialect(sql), rows)
 
-    def together(self):
+    @contextmanager
+    def together(self) -> Iterator[None]:
         """Statements sent without waiting for each answer (psycopg's pipeline: one round trip for all of
         them, errors raised at the end of the block); on SQLite, in-process, nothing to save."""
-        return nullcontext() if self.sqlite else self.connection.pipeline()
+        if self.sqlite:
+            yield
+            return
+        with self._raising("(pipeline)", None), self.connection.pipeline():
+            yield
+
+    @contextmanager
+    def _raising(self, sql: str, params: Any) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            translated = self.errors(sql, params, exc) if self.errors else exc
+            if translated is exc:
+                raise
+            raise translated from exc
 
     def stamp(self, value: datetime | None) -> Any:
         """An aware datetime as the UTC columns keep it (`schemas.types.UTCDateTime`): naive UTC, which

@@ -1,4 +1,4 @@
-"""Plain rows for the most frequent write, a decision: read and written straight over the DB-API.
+"""Plain rows for the most frequent writes, a decision and a submission: read and written over the DB-API.
 
 Through the ORM, most of a decision's time went to loading the case and its tasks as table models and
 flushing them back (three quarters of it on SQLite). Here a row is a plain object with one attribute per

@@ -7,6 +7,7 @@ from copy import copy
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from schemas.case import Case
@@ -93,3 +94,20 @@ def test_inserted_rows_take_the_model_defaults_and_come_back_with_their_own_ids(
             assert (model.matter, model.optional, model.supplement_days, model.remote_ticket, model.updated_at) == (
                 row.matter, False, 0, None, row.updated_at)
             assert row.changes() == {}
+
+
+def test_a_statement_over_the_db_api_fails_as_one_through_the_session_would(env, case_no):
+    """The CLI retries a lost race on a unique key and a transaction PostgreSQL broke off, and the flows
+    retry a locked database, by SQLAlchemy's exceptions: a plain row's statements raise the same ones."""
+    with UnitOfWork(env.url) as uow:
+        case = _load_case(uow.session, case_no)
+        copy_of = {name: getattr(case, name) for name in case.COLUMNS if name != "id"}
+        with pytest.raises(IntegrityError) as raised:  # the same case number twice
+            rows.insert(uow.session, Case, [copy_of], match="case_no")
+        assert raised.value.orig is not None
+    with UnitOfWork(env.url) as uow:
+        first, second = rows.load(uow.session, ReviewTask, "FROM review_task WHERE case_id = "
+                                  "(SELECT id FROM case_file WHERE case_no = %(n)s) ORDER BY id LIMIT 2", n=case_no)
+        second.matter = first.matter  # one task per matter of a case: written in a pipeline on PostgreSQL
+        with pytest.raises(IntegrityError):
+            rows.save(uow.session, [second])
