@@ -3,7 +3,9 @@
 Each case goes through the engine's public Python API (the `services` use cases, one unit of work and
 one real commit per action, operators as at the window: `window-1` submits, `AGENCY-reviewer` decides)
 and through the orchestration as deployed on the embedded default: `onevisit serve` in a process of its
-own, starting an `onevisit-orchestrate` flow run whenever work is queued (`--inline`: this process runs
+own, with one long `onevisit-orchestrate-loop` flow run at a time carrying out work as it is queued
+(ONEVISIT_ORCHESTRATE_LOOP_SECONDS=300; `--loop-seconds 0`: an `onevisit-orchestrate` flow run whenever
+`serve` finds work queued, looking every second; `--inline`: this process runs
 the flow itself between waves instead, as `onevisit orchestrate` would, and the clerks wait for it).
 Cases go in waves: a wave is decided once its reviews have been dispatched, while the next wave is
 submitted. The bundle is `PARALLEL5` from `bench/parallel5_catalog.yaml`: five matters,
@@ -81,7 +83,8 @@ def prepare(url: str) -> None:
         uow.commit()
 
 
-def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Path | None = None) -> dict:
+def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Path | None = None,
+              loop_seconds: int = 300) -> dict:
     """Submit waves of cases and approve every review; the orchestration dispatches and delivers.
 
     As deployed on the embedded default (the default here): `onevisit serve` runs in a process of its own
@@ -106,7 +109,7 @@ def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Pat
         run_until_idle(always=True)  # the embedded Prefect API starts once, before the clock
         served = None
     else:
-        served = start_serving(folder or Path(tempfile.mkdtemp(prefix="onevisit-bench-serve-")))
+        served = start_serving(folder or Path(tempfile.mkdtemp(prefix="onevisit-bench-serve-")), loop_seconds)
     tag = uuid.uuid4().hex[:8]
     flow_runs = 0
     phases = dict.fromkeys(("submit", "decide", "flows" if inline else "waiting_for_flows"), 0.0)
@@ -233,13 +236,15 @@ def wait_until(condition, what: str, timeout: float = 600.0) -> None:
         time.sleep(0.02)
 
 
-def start_serving(folder: Path) -> subprocess.Popen:
-    """`onevisit serve` on the embedded default, in a process group of its own, looking for work every
-    second; returns once its first sweep (a flow run, which starts Prefect's embedded API) is done."""
+def start_serving(folder: Path, loop_seconds: int) -> subprocess.Popen:
+    """`onevisit serve` on the embedded default, in a process group of its own: one long flow run at a time
+    looking for work 4 times a second (`loop_seconds` 0: a flow run whenever work is found, looking every
+    second); returns once its first sweep (a flow run, which starts Prefect's embedded API) is done."""
     log_path = folder / "serve.log"
     log = open(log_path, "w")
     served = subprocess.Popen([sys.executable, "-c", "import cli; cli.main(['serve'])"], cwd=ROOT,
-                              env={**os.environ, "ONEVISIT_ORCHESTRATE_EVERY_SECONDS": "1"},
+                              env={**os.environ, "ONEVISIT_ORCHESTRATE_EVERY_SECONDS": "1",
+                                   "ONEVISIT_ORCHESTRATE_LOOP_SECONDS": str(loop_seconds)},
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     deadline = time.monotonic() + 180
@@ -308,7 +313,7 @@ def one_round(options) -> dict:
     if options.postgres:
         url, name = fresh_postgres(options.postgres)
         try:
-            return run_round(url, options.cases, options.wave, options.inline)
+            return run_round(url, options.cases, options.wave, options.inline, loop_seconds=options.loop_seconds)
         finally:
             from services.db import engine_for
 
@@ -317,9 +322,10 @@ def one_round(options) -> dict:
             drop_postgres(options.postgres, name)
     url = os.environ.get("ONEVISIT_DATABASE_URL")
     if url:
-        return run_round(url, options.cases, options.wave, options.inline)
+        return run_round(url, options.cases, options.wave, options.inline, loop_seconds=options.loop_seconds)
     with tempfile.TemporaryDirectory(prefix="onevisit-bench-") as folder:
-        return run_round(f"sqlite:///{folder}/bench.db", options.cases, options.wave, options.inline, Path(folder))
+        return run_round(f"sqlite:///{folder}/bench.db", options.cases, options.wave, options.inline, Path(folder),
+                         options.loop_seconds)
 
 
 def child(args: list[str]) -> dict:
@@ -336,6 +342,8 @@ def main() -> None:
     parser.add_argument("--wave", type=int, default=500, help="cases submitted before their reviews are decided")
     parser.add_argument("--inline", action="store_true",
                         help="run the flow in this process between waves instead of beside it (`onevisit serve`)")
+    parser.add_argument("--loop-seconds", type=int, default=300,
+                        help="ONEVISIT_ORCHESTRATE_LOOP_SECONDS for `serve` (0: a flow run per batch found)")
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="create a fresh PostgreSQL database, drop it after")
     parser.add_argument("--spiff", action="store_true", help="also run bench/spiff_lifecycle.py and print the ratio")
     parser.add_argument("--rounds", type=int, default=1, help="rounds (each in its own process); medians printed")
@@ -351,7 +359,8 @@ def main() -> None:
     if options.rounds == 1 and not options.spiff:
         print(json.dumps(one_round(options)))
         return
-    own = [__file__, "--cases", str(options.cases), "--wave", str(options.wave)] + (["--inline"] if options.inline else []) + (
+    own = [__file__, "--cases", str(options.cases), "--wave", str(options.wave), "--loop-seconds",
+           str(options.loop_seconds)] + (["--inline"] if options.inline else []) + (
         ["--postgres", options.postgres] if options.postgres else [])
     spiff = [str(ROOT / "bench" / "spiff_lifecycle.py"), "--cases", str(options.cases)]
     rows = []

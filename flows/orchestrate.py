@@ -129,7 +129,8 @@ def claim_work(run_id: str, request: OrchestrateInput) -> list[WorkItem]:
     settings = get_settings()
     with UnitOfWork(settings.url) as uow:
         now = settings.current_time()
-        outbox.start_run(uow.session, run_id, FLOW_NAME, f"{FLOW_NAME} {request.case_no or 'batch'}", now)
+        flow_name = flow_run.flow_name or FLOW_NAME  # the orchestrate loop records itself as what it is
+        outbox.start_run(uow.session, run_id, flow_name, f"{flow_name} {request.case_no or 'batch'}", now)
         items = outbox.claim(uow.session, run_id, now, lease_seconds=settings.claim_lease_seconds,
                              limit=request.limit or settings.batch_size, case_no=request.case_no, kinds=request.kinds)
         uow.commit()
@@ -185,7 +186,12 @@ def long_lived_heap_parked() -> Iterator[Callable[[], None]]:
     frees them only on a full pass, and full passes grow rarer as the heap grows: a `serve` process went
     from 150 MB to 470 MB over 10,000 cases. A full pass over the whole heap costs 0.15 s here; with the
     long-lived objects parked, it walks only what came since. Yields the collection to call after a run.
+    Inside a process that has parked its heap already (an orchestrate loop that `serve` runs), the park
+    is left as it is.
     """
+    if gc.get_freeze_count():
+        yield gc.collect
+        return
     gc.collect()
     gc.freeze()
     try:

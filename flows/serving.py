@@ -1,7 +1,8 @@
 """Running the flows: once until idle (`onevisit orchestrate`), or continuously (`onevisit serve`).
 
 On the embedded API (no PREFECT_API_URL) there is no scheduler, so `serve` is a loop that starts
-a flow run only when work is queued. Given a Prefect server, `serve` registers deployments
+a flow run only when work is queued (or, with ONEVISIT_ORCHESTRATE_LOOP_SECONDS, keeps one long flow
+run looking for work a few times a second). Given a Prefect server, `serve` registers deployments
 with schedules and serves them in this process; `serve --pool NAME` registers them on a process
 work pool instead and runs a worker for it, and any number of machines can do either.
 """
@@ -144,9 +145,10 @@ def serve_forever(work_pool: str | None = None) -> None:
               f"{settings.sweep_every_seconds}s on {PREFECT_API_URL.value()}")
         serve(*deployments())
         return
-    print(f"serving {FLOW_NAME} on the embedded API: looking for work every "
-          f"{settings.orchestrate_every_seconds}s, sweeping every {settings.sweep_every_seconds}s (Ctrl+C stops)",
-          flush=True)
+    looking = (f"in one long flow run at a time, up to {settings.orchestrate_loop_seconds}s"
+               if settings.orchestrate_loop_seconds else f"every {settings.orchestrate_every_seconds}s")
+    print(f"serving {FLOW_NAME} on the embedded API: looking for work {looking}, sweeping every "
+          f"{settings.sweep_every_seconds}s (Ctrl+C stops)", flush=True)
     next_sweep = time.monotonic()
     try:
         with ExitStack() as stack:
@@ -157,22 +159,33 @@ def serve_forever(work_pool: str | None = None) -> None:
                     collect = stack.enter_context(long_lived_heap_parked())
                 elif ran:
                     collect()
-                time.sleep(settings.orchestrate_every_seconds)
+                if not settings.orchestrate_loop_seconds:  # a loop has just been looking for work all along
+                    time.sleep(settings.orchestrate_every_seconds)
     except KeyboardInterrupt:
         print("stopped")
 
 
 def serve_once(next_sweep: float) -> tuple[bool, float]:
     """One round of `serve` on the embedded API: flow runs while work is queued, the sweep when it is due.
-    Returns whether anything ran, and when the next sweep is due."""
+    Returns whether anything ran, and when the next sweep is due.
+
+    With ONEVISIT_ORCHESTRATE_LOOP_SECONDS, the round starts with one long flow run (the orchestrate loop)
+    that carries out work within a poll of its being queued, until the sweep is due or for that many
+    seconds, whichever comes first; agencies' systems are polled after it, with whatever it left."""
+    settings = get_settings()
     ran = False
     try:
+        if settings.orchestrate_loop_seconds:
+            seconds = min(settings.orchestrate_loop_seconds, max(next_sweep - time.monotonic(), 1.0))
+            report = orchestrate_loop(LoopInput(seconds=seconds))
+            ran = True
+            print(f"loop run {report.flow_run_id}: {report.done} done for {len(report.cases)} cases", flush=True)
         for report in run_until_idle():
             ran = True
             print(f"flow run {report.flow_run_id}: {report.done} done for {len(report.cases)} cases", flush=True)
         if time.monotonic() >= next_sweep:
             ran = True
-            next_sweep = time.monotonic() + get_settings().sweep_every_seconds
+            next_sweep = time.monotonic() + settings.sweep_every_seconds
             swept = sweep()
             print(f"sweep: {swept.tasks_red} red, {swept.tasks_yellow} yellow, "
                   f"{swept.ledger_opened} ledger items opened", flush=True)

@@ -38,6 +38,35 @@ def test_one_serve_round_carries_out_queued_work_and_sweeps_when_due(env, run, a
     assert serve_once(next_sweep) == (False, next_sweep)  # nothing queued, no sweep due: no flow run at all
 
 
+def test_with_the_loop_configured_a_serve_round_is_one_long_flow_run_that_carries_out_the_work(
+        env, run, application, monkeypatch):
+    from services.settings import get_settings
+
+    monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "2")
+    get_settings.cache_clear()
+    case_no = run("submit", application("COMPANY_START"), "--json").json()["case_no"]
+    far = time.monotonic() + 3600
+
+    started = time.monotonic()
+    ran, next_sweep = serve_once(next_sweep=far)
+
+    assert ran and next_sweep == far  # the sweep was not due
+    assert 2.0 <= time.monotonic() - started < 30  # the loop looked for work for its two seconds
+    shown = run("show", case_no, "--json").json()
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds.count("dispatched") == sum(r["status"] == "pending" for r in shown["reviews"]) > 0
+    flows = {r["flow"] for r in run("runs", case_no, "--json").json()}
+    assert "onevisit-orchestrate-loop" in flows and "onevisit-orchestrate" not in flows  # no run per batch
+
+
+def test_a_park_inside_a_parked_heap_leaves_the_outer_park_in_place(collector_off):
+    with long_lived_heap_parked():
+        with long_lived_heap_parked() as collect:  # the orchestrate loop, run by a `serve` that parked
+            collect()
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
 def test_a_long_lived_process_frees_the_cycles_each_run_leaves_and_keeps_its_heap_parked(collector_off):
     before = _Node()
     with long_lived_heap_parked() as collect:
