@@ -11,10 +11,11 @@ is stored is exactly what the ORM would store.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from copy import copy
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import Dialect, Table
+from sqlalchemy import JSON, Dialect, Table
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel
 
@@ -24,30 +25,53 @@ from services.db import raw
 class Row:
     """A row as it was read, its columns as attributes (an unknown attribute is an error, as on the model)."""
 
-    __slots__ = ("_read",)
     MODEL: ClassVar[type[SQLModel]]
     COLUMNS: ClassVar[tuple[str, ...]]
+    _NAMES: ClassVar[frozenset[str]]
+    _JSON: ClassVar[tuple[int, ...]]  # positions of the JSON columns (lists, changed in place or not)
 
-    def __init__(self, values: tuple):
-        for name, value in zip(self.COLUMNS, values, strict=True):
-            setattr(self, name, value)
-        self._read = _snapshot(values)
+    def __init__(self, values):
+        state = self.__dict__  # one C-level update: a decision builds a row per task
+        state.update(zip(self.COLUMNS, values))
+        state["_read"] = self._snapshot(values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in self._NAMES:
+            raise AttributeError(f"{type(self).__name__} has no column {name!r}")
+        self.__dict__[name] = value
 
     def values(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.COLUMNS)
+        return tuple(map(self.__dict__.__getitem__, self.COLUMNS))
 
     def changes(self) -> dict[str, Any]:
         """The columns whose value differs from what was read (or last written)."""
-        return {name: now for name, now, then in zip(self.COLUMNS, self.values(), self._read) if now != then}
+        now, then = self.values(), self._read
+        if now == then:  # most rows a decision reads stay as they were
+            return {}
+        return {name: value for name, value, was in zip(self.COLUMNS, now, then) if value != was}
+
+    def _written(self) -> None:
+        self.__dict__["_read"] = self._snapshot(self.values())
+
+    @classmethod
+    def _snapshot(cls, values) -> tuple:
+        # JSON values are copied: a list changed in place is a change too.
+        copied = list(values)
+        for index in cls._JSON:
+            copied[index] = copy(copied[index])
+        return tuple(copied)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {getattr(self, 'id', '?')}>"
+        return f"<{type(self).__name__} {self.__dict__.get('id', '?')}>"
 
 
 @lru_cache(maxsize=None)
 def row_class(model: type[SQLModel]) -> type[Row]:
-    columns = tuple(column.key for column in _table(model).c)
-    return type(f"{model.__name__}Row", (Row,), {"__slots__": columns, "MODEL": model, "COLUMNS": columns})
+    table = _table(model)
+    columns = tuple(column.key for column in table.c)
+    json = tuple(index for index, column in enumerate(table.c) if isinstance(column.type, JSON))
+    return type(f"{model.__name__}Row", (Row,), {"MODEL": model, "COLUMNS": columns, "_NAMES": frozenset(columns),
+                                                  "_JSON": json})
 
 
 def load(session: Session, model: type[SQLModel], tail: str, **params: Any) -> list[Row]:
@@ -116,15 +140,10 @@ def save(session: Session, rows: Iterable[Row]) -> None:
         for sql, values, _ in writes:
             db.many(sql, [values])
     for _, _, row in writes:
-        row._read = _snapshot(row.values())
+        row._written()
         held = session.identity_map.get(identity_key(row.MODEL, row.id))
         if held is not None:
             session.expire(held)
-
-
-def _snapshot(values) -> tuple:
-    # Lists are copied: a list changed in place is a change too.
-    return tuple(list(value) if value.__class__ is list else value for value in values)
 
 
 def _table(model: type[SQLModel]) -> Table:
