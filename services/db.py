@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,9 +10,6 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from approvals.errors import BadInput
-
-
-_BUSY_SECONDS = 30  # how long a statement waits for a locked SQLite database before it fails
 
 
 @lru_cache(maxsize=8)
@@ -32,7 +27,7 @@ def engine_for(url: str, *, write: bool = True) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     if parsed.database:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": _BUSY_SECONDS, "check_same_thread": False})
+    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
     begin = "BEGIN IMMEDIATE" if write else "BEGIN"
 
     @event.listens_for(engine, "connect")
@@ -46,33 +41,9 @@ def engine_for(url: str, *, write: bool = True) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        if write and _take_the_writer(conn.connection.driver_connection):
-            return
-        conn.exec_driver_sql(begin)  # waits on SQLite's own busy handler, and fails as SQLAlchemy does
+        conn.exec_driver_sql(begin)
 
     return engine
-
-
-def _take_the_writer(connection, patience: float = 1.0) -> bool:
-    """BEGIN IMMEDIATE on a sqlite3 connection, trying again every fraction of a millisecond for up to
-    `patience` seconds; False if the writer's lock was not free by then.
-
-    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms... between tries, so a clerk waiting for
-    one of `serve`'s 10-ms transactions slept 18 ms, and such waits were a fifth of a whole-case bench."""
-    connection.execute("PRAGMA busy_timeout = 0")
-    try:
-        pause, deadline = 0.0001, time.monotonic() + patience
-        while True:
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                return True
-            except sqlite3.OperationalError:  # the database is locked: another writer's transaction
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(pause)
-                pause = min(2 * pause, 0.001)
-    finally:
-        connection.execute(f"PRAGMA busy_timeout = {_BUSY_SECONDS * 1000}")
 
 
 def is_sqlite(engine: Engine) -> bool:
