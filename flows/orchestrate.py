@@ -20,7 +20,7 @@ from flows.remote import call_remote, chunks, settle_chunks, with_backoff
 from services import outbox, remote
 from services.db import UnitOfWork
 from services.outbox import ItemOutcome, WorkItem
-from services.records import savepoint
+from services.records import lock_heads, savepoint
 from services.remote import RemoteCall
 from services.settings import get_settings
 
@@ -58,15 +58,15 @@ def transient(task, task_run, state) -> bool:
     return False
 
 
-# A step carries out a chunk of items of one kind at once: a few statements for the whole chunk.
+# A step carries out the items of one kind at once: a few statements for all of them.
 STEPS: dict[str, Callable[[Session, list[WorkItem], str, object], list[ItemOutcome]]] = {
     "dispatch_review": lambda *a: outbox.dispatch_reviews(*a),  # looked up when called: tests replace them
     "deliver_results": lambda *a: outbox.deliver_results(*a),
     "notify": lambda *a: outbox.send_notices(*a),
 }
-TASK_NAMES = {"dispatch_review": "dispatch-reviews", "deliver_results": "deliver-results", "notify": "send-notices"}
-# Items of one kind per task run: a task run costs milliseconds, an item a fraction of one. SQLite has one
-# writer at a time, so there chunks are large (parallel chunks would only wait on its lock); PostgreSQL
+# Items per task run, of any kinds: a task run costs milliseconds on each side of the API (the flow's
+# process and Prefect's server, which records its states), an item a fraction of one. SQLite has one
+# writer at a time, so there a chunk is large (parallel chunks would only wait on its lock); PostgreSQL
 # carries out smaller chunks side by side (claims are row locks).
 CHUNK = {"sqlite": 1000, "postgresql": 100}
 
@@ -82,46 +82,60 @@ class ChunkOutcome(BaseModel):
     failures: list[ItemFailure]
 
 
-@task(name="carry-out", retries=2, retry_delay_seconds=1, retry_condition_fn=transient,
-      task_run_name="{kind} x{count}: {cases}")
-def carry_out(kind: str, items: list[WorkItem], run_id: str, count: int, cases: str) -> ChunkOutcome:
-    """Carry out a chunk of items of one kind in one transaction, all at once.
+# NO_CACHE: a run's outcome is in the database, never in a cached result; Prefect's default policy would
+# hash every item and the task's source for a key on each run.
+@task(name="carry-out", retries=2, retry_delay_seconds=1, retry_condition_fn=transient, cache_policy=NO_CACHE,
+      task_run_name="{what}: {cases}")
+def carry_out(what: str, items: list[WorkItem], run_id: str, cases: str) -> ChunkOutcome:
+    """Carry out a chunk of items in one transaction, each kind's items at once (`what` names them).
 
-    When the chunk fails for a reason that will not pass by itself (a bug, a refusal), it is rolled
-    back and carried out again one item at a time, each under its own savepoint, so the item at fault
+    The timeline heads of all the chunk's cases are locked first, in case-id order (records.lock_heads).
+    When a kind's items fail for a reason that will not pass by itself (a bug, a refusal), they are
+    rolled back and carried out again one at a time, each under its own savepoint, so the item at fault
     is rolled back alone and reported. A transient fault fails the chunk, which Prefect retries (items
     already done are found done).
     """
     settings = get_settings()
-    step = STEPS[kind]
     failures: list[ItemFailure] = []
+    outcomes: list[ItemOutcome] = []
     with UnitOfWork(settings.url) as uow:
         now = settings.current_time()
-        try:
-            with savepoint(uow.session):  # what a failed chunk wrote, and its timeline events, go with it
-                outcomes = step(uow.session, items, run_id, now)
-        except TRANSIENT:
-            raise
-        except Exception:  # noqa: BLE001 - find the item at fault, below
-            outcomes = []
-            for item in items:
-                try:
-                    with savepoint(uow.session):
-                        outcomes += step(uow.session, [item], run_id, now)
-                except TRANSIENT:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - reported per item, released by the flow
-                    failures.append(ItemFailure(id=item.id, key=item.key, error=f"{type(exc).__name__}: {exc}"))
+        lock_heads(uow.session, [item.case_id for item in items])
+        for kind, group in _by_kind(items).items():
+            step = STEPS[kind]
+            try:
+                with savepoint(uow.session):  # what failed items wrote, and their timeline events, go with them
+                    outcomes += step(uow.session, group, run_id, now)
+            except TRANSIENT:
+                raise
+            except Exception:  # noqa: BLE001 - find the item at fault, below
+                for item in group:
+                    try:
+                        with savepoint(uow.session):
+                            outcomes += step(uow.session, [item], run_id, now)
+                    except TRANSIENT:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - reported per item, released by the flow
+                        failures.append(ItemFailure(id=item.id, key=item.key, error=f"{type(exc).__name__}: {exc}"))
         uow.commit()
     return ChunkOutcome(outcomes=outcomes, failures=failures)
 
 
-def _chunks(items: list[WorkItem]) -> list[tuple[str, list[WorkItem]]]:
-    size = CHUNK["sqlite" if get_settings().url.startswith("sqlite") else "postgresql"]
+def _by_kind(items: list[WorkItem]) -> dict[str, list[WorkItem]]:
     by_kind: dict[str, list[WorkItem]] = {}
     for item in items:
         by_kind.setdefault(item.kind, []).append(item)
-    return [(kind, group[i:i + size]) for kind, group in by_kind.items() for i in range(0, len(group), size)]
+    return by_kind
+
+
+def _chunks(items: list[WorkItem]) -> list[list[WorkItem]]:
+    size = CHUNK["sqlite" if get_settings().url.startswith("sqlite") else "postgresql"]
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _what(chunk: list[WorkItem]) -> str:
+    """A chunk's task run name: its items by kind, e.g. "dispatch_review x25, notify x5"."""
+    return ", ".join(f"{kind} x{len(group)}" for kind, group in _by_kind(chunk).items())
 
 
 @task(name="claim-work", cache_policy=NO_CACHE)
@@ -167,14 +181,8 @@ def collect_only_what_the_batch_makes() -> Iterator[None]:
     the long-lived ones for the batch and `gc.unfreeze` gives them back, so nothing is kept for good.
     In a process that runs batch after batch, `long_lived_heap_parked` has parked them already.
     """
-    if gc.get_freeze_count():
+    with _parked(collect_first=False):
         yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 @contextmanager
@@ -189,14 +197,30 @@ def long_lived_heap_parked() -> Iterator[Callable[[], None]]:
     Inside a process that has parked its heap already (an orchestrate loop that `serve` runs), the park
     is left as it is.
     """
-    if gc.get_freeze_count():
+    with _parked(collect_first=True):
         yield gc.collect
+
+
+_heap_parked = False  # whether `_parked` holds this process's heap parked now
+
+
+@contextmanager
+def _parked(collect_first: bool) -> Iterator[None]:
+    """Park what is alive now (`gc.freeze`) and give it back on the way out, unless it is parked already.
+    Whether it is is kept here: `gc.get_freeze_count()` walks the whole park, 10-15 ms for a flow process,
+    and the orchestrate loop asks before every batch."""
+    global _heap_parked
+    if _heap_parked:
+        yield
         return
-    gc.collect()
+    if collect_first:
+        gc.collect()
     gc.freeze()
+    _heap_parked = True
     try:
-        yield gc.collect
+        yield
     finally:
+        _heap_parked = False
         gc.unfreeze()
 
 
@@ -214,16 +238,17 @@ def _carry_out(run_id: str, items: list[WorkItem]) -> tuple[int, int, list[str],
     by_kind: dict[str, list[RemoteCall]] = {}
     for call in calls:
         by_kind.setdefault(call.kind, []).append(call)
-    # quote: the task gets the calls as they are; Prefect does not walk hundreds of models looking for futures
+    # quote: a task gets its calls or items as they are; Prefect does not walk hundreds of models looking for
+    # futures (twice: it records the inputs, then resolves them), a third of what a batch costs `serve`
     calling = with_backoff(call_remote)
     remote_futures = [calling.submit(quote(chunk), run_id) for kind_calls in by_kind.values()
                       for chunk in chunks(kind_calls)]
     futures = []
-    for kind, chunk in _chunks([item for item in items if item.id not in over_http]):
+    for chunk in _chunks([item for item in items if item.id not in over_http]):
         # Task runs carry the case numbers in their names; tags stay on the flow run, because every tagged
         # task run asks the server for concurrency slots, which the embedded server answers 503 under load.
         shown = ", ".join(dict.fromkeys(i.case_no for i in chunk[:3])) + (" ..." if len(chunk) > 3 else "")
-        futures.append((chunk, carry_out.submit(kind, chunk, run_id, len(chunk), shown)))
+        futures.append((chunk, carry_out.submit(_what(chunk), quote(chunk), run_id, shown)))
     done, incidents, failures = settle_chunks(remote_futures)
     already = 0
     released: list[tuple[int, str]] = []

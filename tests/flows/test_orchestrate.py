@@ -130,6 +130,50 @@ def test_failed_item_is_released_and_the_run_recorded_failed(env, run, applicati
     assert report.failed == 0 and report.done == len(left)
 
 
+def test_one_task_run_carries_out_every_kind_of_a_chunk_and_a_failing_kind_fails_alone(env, run, application,
+                                                                                       monkeypatch):
+    """A chunk holds items of several kinds (dispatches, the acceptance notice) in one task run, named by
+    them; when one kind's items fail, the other kinds' are done all the same."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    case_no = run("submit", application("COMPANY_START"), "--json").json()["case_no"]
+    with UnitOfWork(env.url, write=False) as uow:
+        case_id = uow.session.exec(select(Case.id).where(Case.case_no == case_no)).one()
+        dispatches = len(uow.session.exec(select(OutboxItem).where(OutboxItem.case_id == case_id,
+                                                                   OutboxItem.kind == "dispatch_review")).all())
+    assert dispatches >= 1
+
+    def broken(session, items, run_id, now):
+        raise ValueError("no agency queue")
+
+    monkeypatch.setattr(outbox, "dispatch_reviews", broken)
+    try:
+        orchestrate(OrchestrateInput(case_no=case_no))
+    except RuntimeError as exc:
+        assert f"{dispatches} of {dispatches + 1} items failed" in str(exc)
+    else:
+        raise AssertionError("the run did not report its failed items")
+    with get_client(sync_client=True) as client:
+        flow_run_id = run("runs", case_no, "--json").json()[-1]["id"]
+        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    names = [t.name for t in task_runs if t.name.startswith(("dispatch_review", "notify"))]
+    assert names == [f"dispatch_review x{dispatches}, notify x1: {case_no}"]
+    shown = run("show", case_no, "--json").json()
+    assert [e["kind"] for e in shown["events"]].count("notified") == 1  # the notice went out
+    assert not [e for e in shown["events"] if e["kind"] == "dispatched"]
+    with UnitOfWork(env.url, write=False) as uow:
+        left = uow.session.exec(select(OutboxItem).where(OutboxItem.case_id == case_id,
+                                                         OutboxItem.done_at.is_(None))).all()
+    assert sorted(i.kind for i in left) == ["dispatch_review"] * dispatches
+    monkeypatch.undo()  # fixed: the next run does the dispatches alone
+    monkeypatch.setenv("ONEVISIT_DATABASE_URL", env.url)
+    monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
+    get_settings.cache_clear()
+    report = orchestrate(OrchestrateInput(case_no=case_no))
+    assert (report.failed, report.done) == (0, dispatches)
+
+
 def test_an_item_at_fault_fails_alone_and_the_rest_of_its_chunk_is_done(env, run, application, monkeypatch):
     case_no = run("submit", application("RESTAURANT"), "--json").json()["case_no"]
     first = run("show", case_no, "--json").json()["reviews"][0]  # the licence, which the others wait for
