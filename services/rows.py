@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from copy import copy
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Dialect, Table
+from sqlalchemy import JSON, Date, DateTime, Dialect, Table
+from sqlalchemy.dialects.sqlite import DATE as SQLITE_DATE, DATETIME as SQLITE_DATETIME
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel
 
+from schemas.types import UTCDateTime
 from services.db import raw
 
 
@@ -129,10 +132,8 @@ def save(session: Session, rows: Iterable[Row]) -> None:
             continue
         table = _table(row.MODEL)
         _, binds, _ = _codec(table, dialect)
-        quote = dialect.identifier_preparer.quote
-        sets = ", ".join(f"{quote(name)} = %({name})s" for name in changed)
         values = {name: binds[name](value) if binds.get(name) else value for name, value in changed.items()}
-        writes.append((f"UPDATE {table.name} SET {sets} WHERE id = %(id)s", {**values, "id": row.id}, row))
+        writes.append((_update_sql(table, dialect, tuple(changed)), {**values, "id": row.id}, row))
     if not writes:
         return
     db = raw(session)
@@ -166,6 +167,12 @@ def _dialect(session: Session) -> Dialect:
     return session.get_bind().dialect
 
 
+@lru_cache(maxsize=1024)
+def _update_sql(table: Table, dialect: Dialect, names: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer.quote
+    return f"UPDATE {table.name} SET {', '.join(f'{quote(name)} = %({name})s' for name in names)} WHERE id = %(id)s"
+
+
 @lru_cache(maxsize=None)
 def _codec(table: Table, dialect: Dialect) -> tuple[str, dict, list]:
     """The select list, each column's bind processor, and (by position) the result processors that are not None."""
@@ -173,5 +180,21 @@ def _codec(table: Table, dialect: Dialect) -> tuple[str, dict, list]:
     names = ", ".join(f"{table.name}.{quote(column.name)}" for column in table.c)
     binds = {column.key: column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.c}
     results = [(index, process) for index, column in enumerate(table.c)
-               if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
+               if (process := _result_processor(column.type, dialect)) is not None]
     return names, binds, results
+
+
+def _result_processor(type_, dialect: Dialect):
+    """The column's own result processor; on SQLite, for dates and times stored in SQLAlchemy's default
+    format (ISO 8601), the C parser `fromisoformat`, which reads the same values several times faster than
+    SQLAlchemy's regular expression (a decision reads some thirty of them)."""
+    impl = type_.dialect_impl(dialect)
+    if dialect.name == "sqlite":
+        stored = getattr(impl, "_storage_format", None)
+        if isinstance(type_, UTCDateTime) and stored == SQLITE_DATETIME._storage_format:
+            return lambda value: None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+        if type(type_) is DateTime and stored == SQLITE_DATETIME._storage_format:
+            return lambda value: None if value is None else datetime.fromisoformat(value)
+        if type(type_) is Date and stored == SQLITE_DATE._storage_format:
+            return lambda value: None if value is None else date.fromisoformat(value)
+    return impl.result_processor(dialect, None)

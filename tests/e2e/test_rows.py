@@ -111,3 +111,24 @@ def test_a_statement_over_the_db_api_fails_as_one_through_the_session_would(env,
         second.matter = first.matter  # one task per matter of a case: written in a pipeline on PostgreSQL
         with pytest.raises(IntegrityError):
             rows.save(uow.session, [second])
+
+
+@pytest.mark.parametrize("stored", ["2026-03-02 01:00:00.000001", "2026-03-02 23:59:59", "1999-12-31 00:00:00.500000"])
+def test_dates_and_times_read_from_sqlite_as_sqlalchemys_own_processors_read_them(stored):
+    """On SQLite a row parses dates and times with `fromisoformat`, not SQLAlchemy's regular expression: the
+    same value for every date and time column of the case and its tasks, microseconds or none."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    checked = 0
+    for model in (Case, ReviewTask):
+        for column in model.__table__.c:
+            ours = rows._result_processor(column.type, dialect)
+            theirs = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if ours is theirs or getattr(ours, "__name__", "") != "<lambda>":
+                continue
+            value = stored if "DATE" not in str(column.type) or "TIME" in str(column.type) else stored[:10]
+            assert ours(value) == theirs(value) and type(ours(value)) is type(theirs(value)), column
+            assert ours(None) is None
+            checked += 1
+    assert checked >= 10  # the submitted, accepted, decided … times and the due dates
