@@ -132,3 +132,36 @@ def test_dates_and_times_read_from_sqlite_as_sqlalchemys_own_processors_read_the
             assert ours(None) is None
             checked += 1
     assert checked >= 10  # the submitted, accepted, decided … times and the due dates
+
+
+def test_a_writer_that_cannot_have_sqlites_lock_fails_as_sqlalchemy_would_raise_it(tmp_path):
+    """A unit of work begins IMMEDIATE straight over sqlite3; when another writer holds the lock past the
+    busy timeout, it fails with SQLAlchemy's OperationalError (what the CLI and the flows retry on)."""
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from services.db import engine_for, raw
+
+    path = tmp_path / "locked.db"
+    url = f"sqlite:///{path}"
+    event.listen(engine_for(url, write=True), "connect",
+                 lambda connection, _: connection.execute("PRAGMA busy_timeout = 50"))
+    with UnitOfWork(url) as uow:  # the file made (WAL) and a connection in the pool, which the next one takes
+        raw(uow.session).cursor("SELECT 1", {})
+        uow.commit()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="locked") as raised:
+            with UnitOfWork(url) as uow:
+                raw(uow.session)
+        assert isinstance(raised.value.orig, sqlite3.OperationalError)
+    finally:
+        holder.rollback()
+        holder.close()
+        engine_for(url, write=True).dispose()
+    with UnitOfWork(url) as uow:  # the lock given back, the next unit of work begins
+        raw(uow.session).cursor("SELECT 1", {})
+        uow.commit()
