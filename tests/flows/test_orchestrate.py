@@ -245,3 +245,26 @@ def test_an_item_whose_rows_cannot_be_written_when_its_savepoint_is_released_fai
     assert len([e for e in shown["events"] if e["kind"] == "dispatched"]) == len(reviews) + 1
     audited = run("audit", "verify", "--json", "--operator", "admin")  # the chain is whole: nothing half-written
     assert audited.code == 0 and audited.json()["ok"], audited.out
+
+
+def test_a_batch_goes_in_chunks_of_1000_on_sqlite_and_over_up_to_4_chunks_on_postgresql(monkeypatch):
+    from flows.orchestrate import _chunks
+    from services.outbox import WorkItem
+
+    items = [WorkItem(id=i, key=f"notify:{i}", kind="notify", case_id=1, case_no="OV1", task_id=None, payload={})
+             for i in range(10_000)]
+    try:
+        monkeypatch.setenv("ONEVISIT_DATABASE_URL", "sqlite:///onevisit.db")
+        get_settings.cache_clear()
+        assert [len(c) for c in _chunks(items[:150])] == [150]
+        assert [len(c) for c in _chunks(items[:2500])] == [1000, 1000, 500]
+        monkeypatch.setenv("ONEVISIT_DATABASE_URL", "postgresql://onevisit@127.0.0.1/onevisit")
+        get_settings.cache_clear()
+        assert [len(c) for c in _chunks(items[:80])] == [80]
+        assert [len(c) for c in _chunks(items[:150])] == [100, 50]
+        assert [len(c) for c in _chunks(items[:2500])] == [625] * 4
+        assert [len(c) for c in _chunks(items)] == [1000] * 10
+        assert [i.id for c in _chunks(items[:2500]) for i in c] == list(range(2500))  # all of them, in order
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
