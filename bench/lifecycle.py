@@ -7,8 +7,9 @@ own, with one long `onevisit-orchestrate-loop` flow run at a time carrying out w
 (ONEVISIT_ORCHESTRATE_LOOP_SECONDS=300; `--loop-seconds 0`: an `onevisit-orchestrate` flow run whenever
 `serve` finds work queued, looking every second; `--inline`: this process runs
 the flow itself between waves instead, as `onevisit orchestrate` would, and the clerks wait for it).
-Cases go in waves: a wave is decided once its reviews have been dispatched, while the next wave is
-submitted. The bundle is `PARALLEL5` from `bench/parallel5_catalog.yaml`: five matters,
+Cases go in waves: a wave is decided once its reviews have been dispatched (the bench's agencies review in
+the hall's own queues, so that is at acceptance; an agency with its own system would wait for `serve`),
+while the next wave is submitted. The bundle is `PARALLEL5` from `bench/parallel5_catalog.yaml`: five matters,
 no prerequisites. The database is ONEVISIT_DATABASE_URL (default: a fresh SQLite file in a temp
 folder); the bench catalog is loaded into it, so give it a database of its own, or `--postgres
 ADMIN_URL` to create a fresh PostgreSQL database and drop it afterwards.
@@ -85,7 +86,7 @@ def prepare(url: str) -> None:
 
 def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Path | None = None,
               loop_seconds: int = 300) -> dict:
-    """Submit waves of cases and approve every review; the orchestration dispatches and delivers.
+    """Submit waves of cases and approve every review; the orchestration notifies and delivers.
 
     As deployed on the embedded default (the default here): `onevisit serve` runs in a process of its own
     beside the window and the reviewers, who never wait on a flow run; a wave is decided once its reviews
@@ -147,13 +148,13 @@ def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Pat
         for first in range(0, cases, wave):
             numbers = submit_wave(min(wave, cases - first))
             if inline:
-                flow_runs += len(run_until_idle())  # dispatch-review to the five agencies, the acceptance notices
+                flow_runs += len(run_until_idle())  # the acceptance notices
                 lap(waiting)
                 decide_wave(numbers)
                 flow_runs += len(run_until_idle())  # deliver-results and the issued notices
                 lap(waiting)
                 continue
-            if previous:  # dispatched by `serve` while this wave was being submitted
+            if previous:  # dispatched at acceptance here (over HTTP by `serve`, for an agency's own system)
                 wait_until(lambda: not undispatched(url, previous), "the previous wave's dispatch")
                 lap(waiting)
                 decide_wave(previous)

@@ -2,7 +2,8 @@
 
 Part 1 starts `onevisit serve` in the background and plays a morning at the window: five
 applications across bundles, a correction, a supplement request, denials, an idempotent resubmission;
-the served loop dispatches reviews and delivers results as they happen. Part 2 stops it and runs
+the agencies review in the hall's own queues, and the served loop sends notices and delivers results
+as they happen. Part 2 stops it and runs
 the same flow once on demand, as `onevisit orchestrate` does, after a case accepted on promises
 (容缺 and 告知承诺) whose results wait for the promised material and whose verification fails. Part 3 moves the clock past a
 neglected case's deadlines and runs the sweep: red lights, the supervision ledger.
@@ -176,7 +177,7 @@ def run_demo(keep: Path | None = None) -> None:
         _decide(pharmacy, "BIZ_LICENCE", Action.APPROVE)
         _decide(pharmacy, "DRUG_RETAIL", Action.DENY, reason="执业药师资格证已过期 (pharmacist certificate expired)")
 
-        console.print("\n  waiting for the served flow runs to dispatch and deliver (the first one starts "
+        console.print("\n  waiting for the served flow runs to notify and deliver (the first one starts "
                       "Prefect's embedded server, ~15 s)…")
         delivered = _wait_delivered([restaurant, company, factory, hotel, pharmacy])
         console.print("  all delivered" if delivered else f"  [red]not delivered in time; see {workdir / 'serve.log'}[/red]")

@@ -211,20 +211,26 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
                "updated_at": clock.now}  # every row has every key: one INSERT takes them all
         if status is TaskStatus.PENDING:
             row.update(started_clock(row["promised_days"], row["statutory_days"], clock))
+            if not catalog.endpoint_of(matter.agency):
+                row["dispatched_at"] = clock.now  # in the hall's own queue: the agency's work from now (_dispatch)
         rows.append(row)
     # One INSERT for every task (plain rows: table models cost more than the insert); their ids key the
     # dispatches, which go out in the matters' order.
     ids = {task.matter: task.id for task in insert(session, ReviewTask, rows, match="matter")}  # one per matter
     for row in rows:
         if row["status"] == TaskStatus.PENDING.value:
-            _dispatch(session, case, ids[row["matter"]], row["matter"], row["due_note"], clock)
+            _dispatch(session, case, ids[row["matter"]], row["matter"], row["agency"], row["due_note"], clock,
+                      in_hall="dispatched_at" in row)
     enqueue_notice(session, case, clock.now, "accepted", {"due_date": iso(case.due_date)})
 
 
 def _start(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None:
     """A task becomes the agency's work: its clock starts today and it is dispatched to the agency."""
     _start_clock(task, clock)
-    _dispatch(session, case, task.id, task.matter, task.due_note, clock)
+    in_hall = not catalog_version(session, case.catalog_version).endpoint_of(task.agency)
+    if in_hall:
+        task.dispatched_at = clock.now
+    _dispatch(session, case, task.id, task.matter, task.agency, task.due_note, clock, in_hall=in_hall)
 
 
 def _start_clock(task: ReviewTask, clock: Clock) -> None:
@@ -234,10 +240,18 @@ def _start_clock(task: ReviewTask, clock: Clock) -> None:
     task.updated_at = clock.now
 
 
-def _dispatch(session: Session, case: Case, task_id: int, matter: str, due_note: str | None, clock: Clock) -> None:
+def _dispatch(session: Session, case: Case, task_id: int, matter: str, agency: str, due_note: str | None,
+              clock: Clock, *, in_hall: bool) -> None:
+    """Hand a started task to its agency. An agency that reviews in the hall's own queue (no endpoint of its
+    own in the catalog) has it in this very transaction, `dispatched_at` set by the caller: nothing is left
+    for a flow to do, and the reviewer sees it at once. A task for an agency's own system is queued for the
+    orchestration, which sends it over HTTP with retries and records the agency's ticket."""
     if due_note:
         record(session, case, clock.now, "deadline_unknown", "system", f"task {task_id} {matter}: {due_note}")
-    enqueue(session, case, clock.now, f"dispatch:task:{task_id}", "dispatch_review", task_id=task_id)
+    if in_hall:
+        record(session, case, clock.now, "dispatched", "system", f"task {task_id} {matter} to {agency}")
+    else:
+        enqueue(session, case, clock.now, f"dispatch:task:{task_id}", "dispatch_review", task_id=task_id)
 
 
 # --- supplement (补正 / 补齐补正) ------------------------------------------------------------

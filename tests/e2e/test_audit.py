@@ -142,8 +142,11 @@ def test_times_and_payloads_written_at_commit_read_back_as_the_orm_writes_them(f
                                "WHERE c.case_no = :n"), {"n": case_no}).scalars().all()
         created = conn.execute(text("SELECT o.created_at FROM outbox_item o JOIN case_file c ON c.id = o.case_id "
                                     "WHERE c.case_no = :n"), {"n": case_no}).scalars().all()
+        dispatched = conn.execute(text("SELECT t.dispatched_at FROM review_task t JOIN case_file c ON c.id = t.case_id "
+                                       "WHERE c.case_no = :n AND t.dispatched_at IS NOT NULL"), {"n": case_no}).scalars().all()
     assert len(at) >= 2 and set(at) == {submitted}
-    assert len(created) >= 2 and set(created) == {submitted}
+    assert len(created) >= 1 and set(created) == {submitted}  # the acceptance notice
+    assert len(dispatched) >= 1 and set(dispatched) == {submitted}  # the licence, in the hall's queue at once
     with Session(engine) as session:
         notice = session.exec(select(OutboxItem).where(OutboxItem.key.like("notify:case:%:accepted"))).one()
         assert notice.payload["kind"] == "accepted" and notice.created_at.tzinfo is not None

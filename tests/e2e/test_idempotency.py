@@ -181,8 +181,8 @@ def test_certificate_numbers_are_unique_across_cases(env, run, application):
 
 def test_reopen_queues_what_its_own_settling_releases_once_and_does_not_count_it_requeued(env, run, application):
     """A licence approved by an earlier version that did not settle the case: reopen settles it, which
-    releases the tasks that waited for the licence and queues their dispatches in the same transaction;
-    those are queued once, for the first time, not "queued again"."""
+    releases the tasks that waited for the licence and dispatches them in the same transaction (the hall's
+    own queues); once each, for the first time, not "queued again"."""
     from sqlalchemy import update
 
     from schemas.orchestration import OutboxItem
@@ -204,5 +204,7 @@ def test_reopen_queues_what_its_own_settling_releases_once_and_does_not_count_it
     shown = show(run, case_no)
     assert all(review(shown, r["matter"])["status"] == "pending" for r in waiting)
     assert not [e for e in shown["events"] if e["kind"] == "requeued"]
+    dispatched = [e["detail"] for e in shown["events"] if e["kind"] == "dispatched"]
     for r in waiting:
-        assert count_rows(env.url, OutboxItem, key=f"dispatch:task:{r['task_id']}") == 1
+        assert len([d for d in dispatched if d.startswith(f"task {r['task_id']} ")]) == 1
+        assert count_rows(env.url, OutboxItem, key=f"dispatch:task:{r['task_id']}") == 0

@@ -187,3 +187,41 @@ def test_due_dates_skip_public_holidays(env, run, application, catalog):
     assert filing["due_date"] == expected.isoformat()
     assert filing["light"] == "yellow"  # the eve is the last working day before it is due
     assert review(show(run, submitted.json()["case_no"], now=at(date(2026, 10, 3))), "PROJECT_FILING")["light"] == "yellow"
+
+
+def test_a_task_is_in_its_agencys_queue_the_moment_it_starts_with_no_flow_run(env, run, application):
+    """An agency that reviews in the hall's own queue (no endpoint in the catalog) gets a task in the very
+    transaction that starts it: at acceptance, or when its prerequisites are approved. Nothing is queued
+    for a flow, and the timeline says so once."""
+    from sqlmodel import select
+
+    from schemas.case import Case
+    from schemas.orchestration import OutboxItem
+    from schemas.review import ReviewTask
+    from services.db import UnitOfWork
+
+    def state(case_no):
+        with UnitOfWork(env.url, write=False) as uow:
+            case_id = uow.session.exec(select(Case.id).where(Case.case_no == case_no)).one()
+            tasks = {t.matter: t.dispatched_at for t in
+                     uow.session.exec(select(ReviewTask).where(ReviewTask.case_id == case_id))}
+            queued = [o.kind for o in uow.session.exec(select(OutboxItem).where(OutboxItem.case_id == case_id))]
+        events = [e["detail"] for e in show(run, case_no)["events"] if e["kind"] == "dispatched"]
+        return tasks, queued, events
+
+    case_no = submit(run, application("RESTAURANT"))["case_no"]
+    tasks, queued, events = state(case_no)
+    licence = review(show(run, case_no), "BIZ_LICENCE")
+    assert tasks["BIZ_LICENCE"] is not None and tasks["FOOD_BUSINESS"] is None and tasks["FIRE_CHECK"] is None
+    assert events == [f"task {licence['task_id']} BIZ_LICENCE to SAMR"]
+    assert "dispatch_review" not in queued  # only the acceptance notice waits for the orchestration
+    assert [r["case_no"] for r in listed(run, "tasks", "--agency", "SAMR")].count(case_no) == 2
+
+    approve(run, licence["task_id"])  # releases the tasks that waited for the licence, in the same transaction
+    tasks, queued, events = state(case_no)
+    released = [r for r in show(run, case_no)["reviews"] if r["status"] == "pending"]
+    assert {"FOOD_BUSINESS", "FIRE_CHECK"} <= {r["matter"] for r in released}
+    assert all(tasks[r["matter"]] is not None for r in released)
+    assert sorted(events) == sorted([f"task {licence['task_id']} BIZ_LICENCE to SAMR"]
+                                    + [f"task {r['task_id']} {r['matter']} to {r['agency']}" for r in released])
+    assert "dispatch_review" not in queued

@@ -12,7 +12,6 @@ from flows.serving import run_until_idle
 from schemas.case import Case
 from schemas.certificate import Certificate
 from schemas.orchestration import Notification, OutboxItem
-from schemas.review import ReviewTask
 from services import outbox
 from services.db import UnitOfWork
 from services.settings import get_settings
@@ -104,9 +103,9 @@ def test_failed_item_is_released_and_the_run_recorded_failed(env, run, applicati
     case_no = _issue(run, application)
 
     def broken(session, items, run_id, now):
-        raise ConnectionError("agency system unreachable")
+        raise ConnectionError("notification service unreachable")
 
-    monkeypatch.setattr(outbox, "dispatch_reviews", broken)
+    monkeypatch.setattr(outbox, "deliver_results", broken)
     report_error = None
     try:
         orchestrate(OrchestrateInput(case_no=case_no))
@@ -119,93 +118,103 @@ def test_failed_item_is_released_and_the_run_recorded_failed(env, run, applicati
         case_id = uow.session.exec(select(Case.id).where(Case.case_no == case_no)).one()
         left = uow.session.exec(select(OutboxItem).where(OutboxItem.case_id == case_id,
                                                          OutboxItem.done_at.is_(None))).all()
-        assert left and all(i.claimed_by is None and "unreachable" in i.last_error for i in left)
-        assert all(t.dispatched_at is None for t in
-                   uow.session.exec(select(ReviewTask).where(ReviewTask.case_id == case_id)))
+        assert sorted(i.kind for i in left) == ["deliver_results", "notify"]  # a connection error fails the chunk
+        assert all(i.claimed_by is None and "unreachable" in i.last_error for i in left)
+        assert all(c.delivered_at is None for c in
+                   uow.session.exec(select(Certificate).where(Certificate.case_id == case_id)))
     monkeypatch.undo()
     monkeypatch.setenv("ONEVISIT_DATABASE_URL", env.url)
     monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
     get_settings.cache_clear()
     report = orchestrate(OrchestrateInput(case_no=case_no))  # the next run finishes the job
     assert report.failed == 0 and report.done == len(left)
+    with UnitOfWork(env.url, write=False) as uow:
+        assert all(c.delivered_at for c in uow.session.exec(select(Certificate).where(Certificate.case_id == case_id)))
 
 
 def test_one_task_run_carries_out_every_kind_of_a_chunk_and_a_failing_kind_fails_alone(env, run, application,
                                                                                        monkeypatch):
-    """A chunk holds items of several kinds (dispatches, the acceptance notice) in one task run, named by
-    them; when one kind's items fail, the other kinds' are done all the same."""
+    """A chunk holds items of several kinds (the acceptance notice, the delivery of the results) in one task
+    run, named by them; when one kind's items fail, the other kinds' are done all the same."""
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    case_no = run("submit", application("COMPANY_START"), "--json").json()["case_no"]
-    with UnitOfWork(env.url, write=False) as uow:
-        case_id = uow.session.exec(select(Case.id).where(Case.case_no == case_no)).one()
-        dispatches = len(uow.session.exec(select(OutboxItem).where(OutboxItem.case_id == case_id,
-                                                                   OutboxItem.kind == "dispatch_review")).all())
-    assert dispatches >= 1
+    case_no = _issue(run, application)
 
     def broken(session, items, run_id, now):
-        raise ValueError("no agency queue")
+        raise ValueError("no counter to deliver at")
 
-    monkeypatch.setattr(outbox, "dispatch_reviews", broken)
+    monkeypatch.setattr(outbox, "deliver_results", broken)
     try:
         orchestrate(OrchestrateInput(case_no=case_no))
     except RuntimeError as exc:
-        assert f"{dispatches} of {dispatches + 1} items failed" in str(exc)
+        assert "1 of 2 items failed" in str(exc)
     else:
         raise AssertionError("the run did not report its failed items")
     with get_client(sync_client=True) as client:
         flow_run_id = run("runs", case_no, "--json").json()[-1]["id"]
         task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-    names = [t.name for t in task_runs if t.name.startswith(("dispatch_review", "notify"))]
-    assert names == [f"dispatch_review x{dispatches}, notify x1: {case_no}"]
+    names = [t.name for t in task_runs if t.name.startswith(("deliver_results", "notify"))]
+    assert names == [f"notify x1, deliver_results x1: {case_no}"]
     shown = run("show", case_no, "--json").json()
-    assert [e["kind"] for e in shown["events"]].count("notified") == 1  # the notice went out
-    assert not [e for e in shown["events"] if e["kind"] == "dispatched"]
+    assert [e["kind"] for e in shown["events"]].count("notified") == 1  # the acceptance notice went out
+    assert not [e for e in shown["events"] if e["kind"] == "results_delivered"]
     with UnitOfWork(env.url, write=False) as uow:
+        case_id = uow.session.exec(select(Case.id).where(Case.case_no == case_no)).one()
         left = uow.session.exec(select(OutboxItem).where(OutboxItem.case_id == case_id,
                                                          OutboxItem.done_at.is_(None))).all()
-    assert sorted(i.kind for i in left) == ["dispatch_review"] * dispatches
-    monkeypatch.undo()  # fixed: the next run does the dispatches alone
+    assert [i.kind for i in left] == ["deliver_results"]
+    monkeypatch.undo()  # fixed: the next run does the delivery alone
     monkeypatch.setenv("ONEVISIT_DATABASE_URL", env.url)
     monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
     get_settings.cache_clear()
     report = orchestrate(OrchestrateInput(case_no=case_no))
-    assert (report.failed, report.done) == (0, dispatches)
+    assert (report.failed, report.done) == (0, 1)
 
 
-def test_an_item_at_fault_fails_alone_and_the_rest_of_its_chunk_is_done(env, run, application, monkeypatch):
+def _three_notices(run, application) -> tuple[str, int]:
+    """A case with three notices queued: its acceptance, and two reviewers asking for a material (one
+    notice per task); returns the case and the task of one of those two."""
     case_no = run("submit", application("RESTAURANT"), "--json").json()["case_no"]
     first = run("show", case_no, "--json").json()["reviews"][0]  # the licence, which the others wait for
     assert run("decide", first["task_id"], "approve", "--operator", f"{first['agency']}-reviewer").code == 0
     reviews = [r for r in run("show", case_no, "--json").json()["reviews"] if r["status"] == "pending"]
     assert len(reviews) >= 2  # a chunk with an item at fault and one without
-    poisoned = reviews[0]["task_id"]
-    real = outbox.dispatch_reviews
+    for review in reviews[:2]:
+        asked = run("decide", review["task_id"], "supplement", "--material", "LEASE", "--operator",
+                    f"{review['agency']}-reviewer")
+        assert asked.code == 0, asked.out
+    return case_no, reviews[0]["task_id"]
+
+
+def _notified(run, case_no) -> list[str]:
+    return [e["detail"] for e in run("show", case_no, "--json").json()["events"] if e["kind"] == "notified"]
+
+
+def test_an_item_at_fault_fails_alone_and_the_rest_of_its_chunk_is_done(env, run, application, monkeypatch):
+    case_no, poisoned = _three_notices(run, application)
+    real = outbox.send_notices
 
     def picky(session, items, run_id, now):  # a bug that only one item of the chunk runs into
-        if any(item.task_id == poisoned for item in items):
-            raise ValueError(f"task {poisoned} cannot be dispatched")
+        if any(f":task{poisoned}:" in item.key for item in items):
+            raise ValueError(f"the notice of task {poisoned} cannot be sent")
         return real(session, items, run_id, now)
 
-    monkeypatch.setattr(outbox, "dispatch_reviews", picky)
+    monkeypatch.setattr(outbox, "send_notices", picky)
     try:
         orchestrate(OrchestrateInput(case_no=case_no))
     except RuntimeError as exc:
-        assert "1 of" in str(exc) and f"task {poisoned}" in str(exc)
+        assert "1 of 3" in str(exc) and f"task {poisoned}" in str(exc)
     else:
         raise AssertionError("the run did not report its failed item")
-    shown = run("show", case_no, "--json").json()
-    dispatched = [e["detail"] for e in shown["events"] if e["kind"] == "dispatched"]
-    assert len(dispatched) == len(reviews) and not any(f"task {poisoned} " in d for d in dispatched)
+    assert len(_notified(run, case_no)) == 2
     with UnitOfWork(env.url, write=False) as uow:
-        left = uow.session.exec(select(OutboxItem).where(OutboxItem.done_at.is_(None),
-                                                         OutboxItem.kind == "dispatch_review")).all()
-    assert [i.task_id for i in left] == [poisoned] and "cannot be dispatched" in left[0].last_error
-    monkeypatch.setattr(outbox, "dispatch_reviews", real)  # the bug is fixed: the next run finishes the job
+        left = uow.session.exec(select(OutboxItem).where(OutboxItem.done_at.is_(None), OutboxItem.kind == "notify",
+                                                         OutboxItem.key.contains(f":task{poisoned}:"))).all()
+    assert len(left) == 1 and "cannot be sent" in left[0].last_error
+    monkeypatch.setattr(outbox, "send_notices", real)  # the bug is fixed: the next run finishes the job
     assert orchestrate(OrchestrateInput(case_no=case_no)).failed == 0
-    events = [e["detail"] for e in run("show", case_no, "--json").json()["events"] if e["kind"] == "dispatched"]
-    assert len(events) == len(reviews) + 1 and any(f"task {poisoned} " in d for d in events)
+    assert len(_notified(run, case_no)) == 3
 
 
 def test_an_item_whose_rows_cannot_be_written_when_its_savepoint_is_released_fails_alone(env, run, application,
@@ -214,35 +223,28 @@ def test_an_item_whose_rows_cannot_be_written_when_its_savepoint_is_released_fai
     failure there is the item's own: rolled back with it, and the rest of the chunk is done."""
     from services.records import record_many
 
-    case_no = run("submit", application("RESTAURANT"), "--json").json()["case_no"]
-    first = run("show", case_no, "--json").json()["reviews"][0]
-    assert run("decide", first["task_id"], "approve", "--operator", f"{first['agency']}-reviewer").code == 0
-    reviews = [r for r in run("show", case_no, "--json").json()["reviews"] if r["status"] == "pending"]
-    assert len(reviews) >= 2
-    poisoned = reviews[0]["task_id"]
-    real = outbox.dispatch_reviews
+    case_no, poisoned = _three_notices(run, application)
+    real = outbox.send_notices
 
     def unwritable(session, items, run_id, now):  # an event with no actor: fine in memory, refused by the table
         outcomes = real(session, items, run_id, now)
         record_many(session, [{"case_id": item.case_id, "at": now, "kind": "note", "actor": None}
-                              for item in items if item.task_id == poisoned])
+                              for item in items if f":task{poisoned}:" in item.key])
         return outcomes
 
-    monkeypatch.setattr(outbox, "dispatch_reviews", unwritable)
+    monkeypatch.setattr(outbox, "send_notices", unwritable)
     try:
         orchestrate(OrchestrateInput(case_no=case_no))
     except RuntimeError as exc:
-        assert "1 of" in str(exc) and "dispatch:task:" in str(exc)
+        assert "1 of 3" in str(exc) and f":task{poisoned}:" in str(exc)
     else:
         raise AssertionError("the run did not report its failed item")
     shown = run("show", case_no, "--json").json()
     assert not [e for e in shown["events"] if e["kind"] == "note"]
-    dispatched = [e["detail"] for e in shown["events"] if e["kind"] == "dispatched"]
-    assert len(dispatched) == len(reviews) and not any(f"task {poisoned} " in d for d in dispatched)
-    monkeypatch.setattr(outbox, "dispatch_reviews", real)
+    assert len(_notified(run, case_no)) == 2
+    monkeypatch.setattr(outbox, "send_notices", real)
     assert orchestrate(OrchestrateInput(case_no=case_no)).failed == 0
-    shown = run("show", case_no, "--json").json()
-    assert len([e for e in shown["events"] if e["kind"] == "dispatched"]) == len(reviews) + 1
+    assert len(_notified(run, case_no)) == 3
     audited = run("audit", "verify", "--json", "--operator", "admin")  # the chain is whole: nothing half-written
     assert audited.code == 0 and audited.json()["ok"], audited.out
 
