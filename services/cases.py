@@ -208,7 +208,7 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
                "status": status.value, "promised_days": _promised(matter.promised_days, case.key_project),
                "statutory_days": matter.statutory_days, "requested_materials": [], "supplement_days": 0,
                "special_days": 0, "started_on": None, "due_date": None, "due_note": None, "light": None,
-               "updated_at": clock.now}  # every row has every key: one INSERT takes them all
+               "dispatched_at": None, "updated_at": clock.now}  # every row has every key: one INSERT takes them all
         if status is TaskStatus.PENDING:
             row.update(started_clock(row["promised_days"], row["statutory_days"], clock))
             if not catalog.endpoint_of(matter.agency):
@@ -220,7 +220,7 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
     for row in rows:
         if row["status"] == TaskStatus.PENDING.value:
             _dispatch(session, case, ids[row["matter"]], row["matter"], row["agency"], row["due_note"], clock,
-                      in_hall="dispatched_at" in row)
+                      in_hall=row["dispatched_at"] is not None)
     enqueue_notice(session, case, clock.now, "accepted", {"due_date": iso(case.due_date)})
 
 
