@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 from approvals.errors import BadInput
 
 
-@lru_cache(maxsize=8)
 def engine_for(url: str, *, write: bool = True) -> Engine:
-    """One engine per URL. On SQLite a writer begins IMMEDIATE, so two writers queue instead of deadlocking."""
+    """One engine per URL (and, on SQLite, per kind of transaction): a writer begins IMMEDIATE, so two
+    writers queue instead of deadlocking."""
+    return _engine(url, write)
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str, write: bool) -> Engine:  # keyed on both, however the caller spells them
     try:
         parsed = make_url(url)
     except Exception:
@@ -24,7 +31,9 @@ def engine_for(url: str, *, write: bool = True) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed)
+        _ping_when_idle(engine)
+        return engine
     if parsed.database:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
@@ -50,6 +59,34 @@ def engine_for(url: str, *, write: bool = True) -> Engine:
             raise _as_sqlalchemy_error(conn.dialect)(begin, None, error) from error
 
     return engine
+
+
+# A pooled PostgreSQL connection idle this long is pinged before it is lent again.
+IDLE_BEFORE_PING_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Lend a pooled connection only if the server still has it, as `pool_pre_ping` would, but ping only one
+    that sat idle in the pool: a busy process has its connection back within milliseconds, and a ping
+    every time was one round trip of a decision's ten (0.2-0.4 ms here). A connection the server drops
+    while a busy process holds it in the pool fails that process's next statement as a disconnect, which
+    renews the whole pool; the flows retry such a failure, and a CLI command always starts afresh."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _still_there(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("idle_since")  # none yet: a connection just made
+        if since is None or time.monotonic() - since < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:  # e.g. "terminating connection due to administrator command"
+            raise DisconnectionError(f"the pooled connection failed its ping: {error}") from error
+        if not alive:
+            raise DisconnectionError("the pooled connection was closed by the server")  # the pool makes a new one
 
 
 def is_sqlite(engine: Engine) -> bool:
