@@ -150,8 +150,12 @@ def reader(url: str) -> Iterator[Reader]:
 
 def calendar(read: Reader) -> WorkingCalendar:
     """The working-day calendar in force: the announced one plus administrators' overrides."""
-    rows = read.rows("SELECT day, workday FROM calendar_override")
-    return WorkingCalendar({_day(r["day"]): bool(r["workday"]) for r in rows})
+    return WorkingCalendar(overrides(read))
+
+
+def overrides(read: Reader) -> dict[date, bool]:
+    """Administrators' overrides of the announced calendar: day -> working day or not."""
+    return {_day(r["day"]): bool(r["workday"]) for r in read.rows("SELECT day, workday FROM calendar_override")}
 
 
 # --- value normalisation: SQLite hands back text, PostgreSQL typed values ---------------------

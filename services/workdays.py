@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 
 from sqlmodel import Session, select
 
@@ -22,8 +23,26 @@ from services.db import raw
 
 
 def calendar_for(session: Session) -> WorkingCalendar:
-    """The calendar in force, read in the session's transaction (every action asks: over the DB-API)."""
-    return reads.calendar(raw(session))
+    """The calendar in force, read in the session's transaction when a day is first asked of it.
+
+    Every action builds its clock with one, and most decisions count no day (an approval with no stop and
+    nothing to release): they skip the read, a round trip on PostgreSQL."""
+    return _CalendarInForce(session)
+
+
+class _CalendarInForce(WorkingCalendar):
+    """A WorkingCalendar whose overrides are read the first time they are needed."""
+
+    def __init__(self, session: Session):  # no overrides yet: see below
+        self._session = session
+
+    @cached_property
+    def overrides(self) -> dict[date, bool]:  # type: ignore[override]
+        if self._session.in_transaction():
+            return reads.overrides(raw(self._session))
+        # Asked after its transaction ended: a read of its own, rather than a transaction left open.
+        with reads.reader(self._session.get_bind().url.render_as_string(hide_password=False)) as read:
+            return reads.overrides(read)
 
 
 def set_day(session: Session, day: date, workday: bool, *, reason: str, actor: str, clock: Clock) -> int:

@@ -425,3 +425,50 @@ def test_the_day_is_the_jurisdictions_whatever_offset_the_clock_is_given_in(env,
     utc = f"{due.isoformat()}T16:30:00+00:00"
     assert review(show(run, case_no, now=utc), "FIRE_CHECK")["light"] == "red"
     assert case_no in {r["case_no"] for r in listed(run, "cases", "--overdue", now=utc)}
+
+
+def test_the_calendar_is_read_by_the_actions_that_count_days_and_only_by_them(env, run, application, catalog,
+                                                                             monkeypatch):
+    """An action reads the overrides in force when it first counts a day: a submission starts clocks, an
+    approval that releases tasks starts theirs; one that releases nothing and ends no stop counts no day
+    and skips the read (a round trip on PostgreSQL)."""
+    import services.reads as reads
+
+    real, reads_made = reads.overrides, []
+    monkeypatch.setattr(reads, "overrides", lambda read: reads_made.append(1) or real(read))
+
+    def calendar_reads(action) -> int:
+        reads_made.clear()
+        action()
+        return len(reads_made)
+
+    case_no = None
+
+    def file() -> None:
+        nonlocal case_no
+        case_no = submit(run, application("RESTAURANT", optional_matters=[]))["case_no"]
+
+    assert calendar_reads(file) == 1
+    shown = show(run, case_no)
+    licence, fire, food = (review(shown, m)["task_id"] for m in ("BIZ_LICENCE", "FIRE_CHECK", "FOOD_BUSINESS"))
+    assert calendar_reads(lambda: decide(run, licence, "approve")) == 1  # releases the fire check and food
+    released = review(show(run, case_no), "FIRE_CHECK")
+    assert released["due_date"] == WorkingCalendar().add_working_days(
+        MONDAY, catalog.matters["FIRE_CHECK"].promised_days).isoformat()
+    assert calendar_reads(lambda: decide(run, fire, "approve")) == 0
+    assert calendar_reads(lambda: decide(run, food, "approve")) == 0  # the last: the case is issued
+    assert show(run, case_no)["status"] == "issued"
+
+
+def test_a_calendar_first_asked_after_its_transaction_still_has_the_overrides(fresh_env, run):
+    from services.db import UnitOfWork
+    from services.workdays import calendar_for
+
+    day_off = date(2026, 3, 4)
+    result = run("calendar", "set", day_off.isoformat(), "holiday", "--reason", "防汛应急放假", "--operator", "admin")
+    assert result.code == 0, result.err
+    with UnitOfWork(fresh_env.url) as uow:
+        calendar = calendar_for(uow.session)
+        uow.commit()
+    assert calendar.is_workday(day_off) is False and calendar.is_workday(date(2026, 3, 5)) is True
+    assert not uow.session.in_transaction()  # read on a connection of its own, no transaction left open
