@@ -7,6 +7,7 @@ from copy import copy
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import JSON
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -125,13 +126,32 @@ def test_dates_and_times_read_from_sqlite_as_sqlalchemys_own_processors_read_the
         for column in model.__table__.c:
             ours = rows._result_processor(column.type, dialect)
             theirs = column.type.dialect_impl(dialect).result_processor(dialect, None)
-            if ours is theirs or getattr(ours, "__name__", "") != "<lambda>":
+            if ours is theirs or getattr(ours, "__name__", "") != "<lambda>" or isinstance(column.type, JSON):
                 continue
             value = stored if "DATE" not in str(column.type) or "TIME" in str(column.type) else stored[:10]
             assert ours(value) == theirs(value) and type(ours(value)) is type(theirs(value)), column
             assert ours(None) is None
             checked += 1
     assert checked >= 10  # the submitted, accepted, decided … times and the due dates
+
+
+@pytest.mark.parametrize("stored", ["[]", '["ID_LEGAL_REP", "LEASE"]', '[["a", 1]]', "{}", None])
+def test_json_lists_read_from_sqlite_as_sqlalchemys_own_processor_reads_them(stored):
+    """An empty JSON list skips the decoder on SQLite: the same value, and a list of its own for every row
+    (a row's list is changed in place)."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    checked = 0
+    for model in (Case, ReviewTask):
+        for column in (c for c in model.__table__.c if isinstance(c.type, JSON)):
+            ours = rows._result_processor(column.type, dialect)
+            theirs = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            assert ours(stored) == theirs(stored) and type(ours(stored)) is type(theirs(stored)), column
+            if stored == "[]":
+                assert ours(stored) is not ours(stored)
+            checked += 1
+    assert checked >= 6  # the case's matters and materials, the tasks' prerequisites and requested materials
 
 
 def test_a_writer_that_cannot_have_sqlites_lock_fails_as_sqlalchemy_would_raise_it(tmp_path):
