@@ -20,9 +20,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -31,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from lifecycle import applications, drop_postgres, fresh_postgres, prepare, queue  # noqa: E402
+from lifecycle import applications, bench_database, prepare, queue, run_clerks  # noqa: E402
 
 
 def clerk(url: str, cases: int, tag: str) -> dict:
@@ -70,19 +68,7 @@ def run(url: str, cases: int, clerks: int) -> dict:
     os.environ["ONEVISIT_DATABASE_URL"] = url
     prepare(url)
     share = cases // clerks
-    processes = [subprocess.Popen([sys.executable, __file__, "--clerk", url, "--cases", str(share)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(clerks)]
-    for process in processes:
-        if process.stdout.readline().strip() != "ready":
-            raise SystemExit("bench: a clerk did not start")
-    start = time.perf_counter()
-    for process in processes:
-        process.stdin.write("\n")
-        process.stdin.flush()
-    times = [json.loads(process.stdout.readline()) for process in processes]
-    seconds = time.perf_counter() - start
-    for process in processes:
-        process.wait()
+    seconds, times = run_clerks(__file__, url, share, clerks)
     return {"cases": share * clerks, "clerks": clerks,
             "submit_ms": round(statistics.median(t for c in times for t in c["submit"]) * 1000, 2),
             "decide_ms": round(statistics.median(t for c in times for t in c["decide"]) * 1000, 2),
@@ -101,19 +87,8 @@ def main() -> None:
         os.environ["ONEVISIT_DATABASE_URL"] = options.clerk
         print(json.dumps(clerk(options.clerk, options.cases, uuid.uuid4().hex[:8])), flush=True)
         return
-    if options.postgres:
-        url, name = fresh_postgres(options.postgres)
-        try:
-            result = run(url, options.cases, options.clerks)
-        finally:
-            from services.db import engine_for
-
-            engine_for(url).dispose()
-            engine_for(url, write=False).dispose()
-            drop_postgres(options.postgres, name)
-    else:
-        with tempfile.TemporaryDirectory(prefix="onevisit-bench-") as folder:
-            result = run(f"sqlite:///{folder}/bench.db", options.cases, options.clerks)
+    with bench_database(options.postgres) as url:
+        result = run(url, options.cases, options.clerks)
     print(json.dumps(result))
 
 

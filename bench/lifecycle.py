@@ -34,6 +34,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -310,17 +312,49 @@ def drop_postgres(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def bench_database(admin_url: str | None) -> Iterator[str]:
+    """A database of the bench's own: a fresh PostgreSQL database made with ADMIN_URL (the engines on it
+    disposed and the database dropped afterwards), or a SQLite file in a temp folder."""
+    if not admin_url:
+        with tempfile.TemporaryDirectory(prefix="onevisit-bench-") as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    url, name = fresh_postgres(admin_url)
+    try:
+        yield url
+    finally:
+        from services.db import engine_for
+
+        engine_for(url).dispose()
+        engine_for(url, write=False).dispose()
+        drop_postgres(admin_url, name)
+
+
+def run_clerks(script: str, url: str, share: int, clerks: int) -> tuple[float, list[dict]]:
+    """`python SCRIPT --clerk URL --cases SHARE` in K processes that start acting at once (each prints
+    "ready", waits for a line, acts, prints one JSON line); the seconds until the last was done, and what
+    each printed."""
+    processes = [subprocess.Popen([sys.executable, script, "--clerk", url, "--cases", str(share)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(clerks)]
+    for process in processes:
+        if process.stdout.readline().strip() != "ready":
+            raise SystemExit("bench: a clerk did not start")
+    start = time.perf_counter()
+    for process in processes:
+        process.stdin.write("\n")
+        process.stdin.flush()
+    outputs = [json.loads(process.stdout.readline()) for process in processes]
+    seconds = time.perf_counter() - start
+    for process in processes:
+        process.wait()
+    return seconds, outputs
+
+
 def one_round(options) -> dict:
     if options.postgres:
-        url, name = fresh_postgres(options.postgres)
-        try:
+        with bench_database(options.postgres) as url:
             return run_round(url, options.cases, options.wave, options.inline, loop_seconds=options.loop_seconds)
-        finally:
-            from services.db import engine_for
-
-            engine_for(url).dispose()
-            engine_for(url, write=False).dispose()
-            drop_postgres(options.postgres, name)
     url = os.environ.get("ONEVISIT_DATABASE_URL")
     if url:
         return run_round(url, options.cases, options.wave, options.inline, loop_seconds=options.loop_seconds)
