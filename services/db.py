@@ -68,7 +68,7 @@ IDLE_BEFORE_PING_SECONDS = 2.0
 def _ping_when_idle(engine: Engine) -> None:
     """Lend a pooled connection only if the server still has it, as `pool_pre_ping` would, but ping only one
     that sat idle in the pool: a busy process has its connection back within milliseconds, and a ping
-    every time was one round trip of a decision's ten (0.2-0.4 ms here). A connection the server drops
+    every time was one round trip of a decision's eleven (0.2-0.4 ms here). A connection the server drops
     while a busy process holds it in the pool fails that process's next statement as a disconnect, which
     renews the whole pool; the flows retry such a failure, and a CLI command always starts afresh."""
 
