@@ -58,7 +58,9 @@ def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool
 
 
 def deployments(work_pool: str | None = None) -> list:
-    """Every flow as a deployment with its schedule: orchestration every N s, the sweep every M s."""
+    """Every flow as a deployment with its schedule: orchestration every N s, the sweep every M s, the
+    pull of agencies' decisions every P s (on the embedded API `serve` pulls them whenever the queue is
+    empty, see run_until_idle; a Prefect server has only its schedules)."""
     from prefect.deployments.runner import EntrypointType
 
     settings = get_settings()
@@ -68,6 +70,8 @@ def deployments(work_pool: str | None = None) -> list:
         orchestrate.to_deployment(name="orchestrate", interval=settings.orchestrate_every_seconds,
                                   tags=["onevisit"], **pool),
         sweep.to_deployment(name="sweep", interval=settings.sweep_every_seconds, tags=["onevisit"], **pool),
+        poll_agencies.to_deployment(name="poll-agencies", interval=settings.poll_every_seconds, tags=["onevisit"],
+                                    **pool),
     ]
     if settings.orchestrate_loop_seconds:
         from datetime import datetime, timedelta, timezone

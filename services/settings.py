@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     orchestrate_loop_seconds: int = Field(0, ge=0, le=86_400)
     claim_lease_seconds: int = Field(300, ge=1, le=604_800)  # then work claimed by a vanished run is retaken
     sweep_every_seconds: int = Field(900, ge=1, le=86_400)  # how often `serve` sweeps lights and the ledger
+    # served on a Prefect server: how often its schedule pulls the decisions of agencies' own systems
+    poll_every_seconds: int = Field(60, ge=1, le=86_400)
     escalate_after_days: int = Field(2, ge=0, le=365)  # working days a ledger item stays assigned before 督查
     key_project_factor: float = Field(0.5, gt=0, le=1)  # 重点项目: promised limits × this, rounded up, ≥ 1 day
     stalled_after_days: int = Field(3, ge=1, le=365)  # working days nobody acted before a case is stalled

@@ -47,9 +47,23 @@ def test_one_loop_run_dispatches_and_delivers_work_queued_while_it_runs(env, run
 def test_the_loop_is_deployed_only_when_asked(monkeypatch):
     monkeypatch.delenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", raising=False)
     get_settings.cache_clear()
-    assert [d.name for d in deployments()] == ["orchestrate", "sweep"]
+    assert [d.name for d in deployments()] == ["orchestrate", "sweep", "poll-agencies"]
     monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "600")
     get_settings.cache_clear()
     looped = deployments("a-pool")
-    assert [d.name for d in looped] == ["orchestrate", "sweep", "orchestrate-loop"]
-    assert looped[2].parameters["request"]["seconds"] == 600 and looped[2].work_pool_name == "a-pool"
+    assert [d.name for d in looped] == ["orchestrate", "sweep", "poll-agencies", "orchestrate-loop"]
+    assert looped[3].parameters["request"]["seconds"] == 600 and looped[3].work_pool_name == "a-pool"
+
+
+def test_on_a_prefect_server_agencies_decisions_are_pulled_on_their_own_schedule(monkeypatch):
+    """A Prefect server runs only what is scheduled: the pull of agencies' decisions is a deployment of its
+    own (on the embedded API, `serve` pulls them whenever its queue is empty)."""
+    from datetime import timedelta
+
+    from flows.remote import POLL_FLOW_NAME
+
+    monkeypatch.setenv("ONEVISIT_POLL_EVERY_SECONDS", "45")
+    get_settings.cache_clear()
+    pulled = next(d for d in deployments("a-pool") if d.name == "poll-agencies")
+    assert pulled.flow_name == POLL_FLOW_NAME and pulled.work_pool_name == "a-pool"
+    assert [s.schedule.interval for s in pulled.schedules] == [timedelta(seconds=45)]

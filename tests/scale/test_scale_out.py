@@ -130,7 +130,7 @@ def test_two_workers_carry_200_cases_through_once(stack, onevisit_pg, monkeypatc
     with temporary_settings({PREFECT_API_URL: stack.api_url}):
         from flows.serving import register_on_pool
 
-        assert len(register_on_pool(pool)) == 2  # orchestration and sweep, each with its schedule
+        assert len(register_on_pool(pool)) == 3  # orchestration, the sweep and agencies' decisions, each scheduled
     # Small batches, so that the work spreads over many flow runs and both workers.
     for name in ("worker-a", "worker-b"):
         stack.start_worker(pool, name, cwd=ROOT, limit=1, ONEVISIT_DATABASE_URL=url, ONEVISIT_BATCH_SIZE="150",
