@@ -112,7 +112,8 @@ def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Pat
         run_until_idle(always=True)  # the embedded Prefect API starts once, before the clock
         served = None
     else:
-        served = start_serving(folder or Path(tempfile.mkdtemp(prefix="onevisit-bench-serve-")), loop_seconds)
+        logs = None if folder else tempfile.TemporaryDirectory(prefix="onevisit-bench-serve-")  # serve's log
+        served = start_serving(folder or Path(logs.name), loop_seconds)
     tag = uuid.uuid4().hex[:8]
     flow_runs = 0
     phases = dict.fromkeys(("submit", "decide", "flows" if inline else "waiting_for_flows"), 0.0)
@@ -171,6 +172,8 @@ def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Pat
     finally:
         if served is not None:
             stop_serving(served)
+            if logs is not None:
+                logs.cleanup()
     check(url, cases)
     result = {"cases": cases, "seconds": round(seconds, 3), "cases_per_s": round(cases / seconds, 1),
               "peak_rss_mb": peak_rss_mb(), "mode": "inline" if inline else "served",

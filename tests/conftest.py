@@ -6,15 +6,20 @@ they never skip. Set ONEVISIT_TEST_PG_URL to point at another server.
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-# Prefect's embedded server keeps its state under PREFECT_HOME: one throwaway home per test session.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="onevisit-prefect-"))
+# Prefect's embedded server keeps its state under PREFECT_HOME: one throwaway home per test session, removed
+# at exit (registered before Prefect is imported, so after Prefect's own exit handlers stop the server).
+if "PREFECT_HOME" not in os.environ:
+    os.environ["PREFECT_HOME"] = _home = tempfile.mkdtemp(prefix="onevisit-prefect-")
+    atexit.register(shutil.rmtree, _home, ignore_errors=True)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # a busy 2-core machine
