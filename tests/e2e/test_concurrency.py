@@ -280,7 +280,7 @@ def test_a_command_postgresql_broke_off_to_end_a_deadlock_is_run_again_and_goes_
     the CLI runs that one again in a new transaction instead of printing "database unavailable"."""
     from sqlalchemy import text
 
-    import cli
+    from commands import common
 
     both_hold_one = threading.Barrier(2)
     runs = [0, 0]
@@ -297,7 +297,7 @@ def test_a_command_postgresql_broke_off_to_end_a_deadlock_is_run_again_and_goes_
             return index
 
         try:
-            outcomes[index] = cli._write(use_case)
+            outcomes[index] = common.write(use_case)
         except Exception as exc:  # noqa: BLE001 - reported to the test
             outcomes[index] = exc
 

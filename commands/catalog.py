@@ -1,0 +1,80 @@
+"""The catalog of matters and bundles (事项目录): load and list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commands.common import (
+    JsonOpt,
+    OperatorOpt,
+    acting_operator,
+    app_settings,
+    print_json,
+    print_table,
+    reading,
+    unit_of_work,
+)
+
+app = typer.Typer(name='catalog', help='The catalog of matters and bundles (事项目录).', no_args_is_help=True)
+
+
+@app.command("load")
+def catalog_load(
+    file: Annotated[Path, typer.Argument(help="A YAML catalog.")],
+    operator: OperatorOpt = None,
+) -> None:
+    """Load a catalog: checked whole, loaded whole or not at all (administrators)."""
+    from approvals.permissions import Act
+    from services import catalog as catalogs
+    from services.staff import authorise
+
+    who = acting_operator(operator)
+    text = catalogs.read_catalog_file(file)
+    catalogs.parse_catalog_text(text)  # bad input is refused before the database is touched
+    with unit_of_work() as uow:
+        authorise(uow.session, who, Act.ADMINISTER)
+        version, changed = catalogs.load_catalog(uow.session, text, source=str(file), actor=who,
+                                                 now=app_settings().current_time())
+        uow.commit()
+    typer.echo(f"catalog version {version.id} " + ("loaded" if changed else "unchanged (same as in force)"))
+
+
+@app.command("list")
+def catalog_list(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
+    """Bundles, their matters and materials, as in force."""
+    from services.reads import catalog_document
+
+    with reading(operator, agents=True) as (read, _):
+        version, document = catalog_document(read)
+    matters = {m["code"]: m for m in document["matters"]}
+    bundles = [
+        {
+            "code": b["code"],
+            "name": b["name"],
+            "promised_days": b["promised_days"],
+            "matters": [
+                {"matter": entry["matter"], "optional": entry["optional"]}
+                | {k: v for k, v in matters[entry["matter"]].items() if k != "code"}
+                for entry in b["matters"]
+            ],
+        }
+        for b in document["bundles"]
+    ]
+    if as_json:
+        print_json({"version": version, "agencies": document["agencies"], "bundles": bundles})
+        return
+    for b in bundles:
+        print_table(
+            f"{b['code']} {b['name']} · promised {b['promised_days']} working days",
+            ["matter", "name", "agency", "days (promised/statutory)", "after", "materials"],
+            [
+                [m["matter"] + (" (optional)" if m["optional"] else ""), m["name"], m["agency"],
+                 f"{m['promised_days']}/{m['statutory_days']}", ", ".join(m["depends_on"]),
+                 ", ".join(x["code"] + ("" if x["core"] else "*") for x in m["materials"])]
+                for m in b["matters"]
+            ],
+        )
+    typer.echo(f"catalog version {version}; * = secondary material")

@@ -1,0 +1,186 @@
+"""What every sub-command shares: settings, the acting operator, transactions, reading, printing.
+
+Imports stay inside the functions: a command that only reads never pays for SQLAlchemy or Prefect.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import typer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+OperatorOpt = Annotated[str | None, typer.Option("--operator", help="Who acts (or ONEVISIT_OPERATOR).")]
+UnmaskedOpt = Annotated[bool, typer.Option("--unmasked", help="Show identifiers in full (administrators, --json).")]
+
+
+def app_settings():
+    from pydantic import ValidationError
+
+    from approvals.errors import BadInput
+    from services.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise BadInput(f"ONEVISIT_{str(error['loc'][0]).upper()}: {error['msg']}") from None
+
+
+def clock_of(session):
+    from approvals.deadlines import Clock
+    from services.workdays import calendar_for
+
+    return Clock(app_settings().current_time(), calendar_for(session))
+
+
+def read_only():
+    """A read-only connection: no SQLAlchemy, no SQLModel, no Prefect (reads answer fast)."""
+    from services.reads import reader
+
+    return reader(app_settings().url)
+
+
+def read_clock(read):
+    from approvals.deadlines import Clock
+    from services.reads import calendar
+
+    return Clock(app_settings().current_time(), calendar(read))
+
+
+def unit_of_work(write: bool = True):
+    from services.db import UnitOfWork, require_schema
+
+    url = app_settings().url
+    require_schema(url)
+    return UnitOfWork(url, write=write)
+
+
+@contextmanager
+def reading(operator: str | None, act=None, *, agents: bool = False):
+    """A read connection and the enabled operator reading through it (agents: their own cases only)."""
+    from approvals.errors import Refused
+    from approvals.permissions import Act, Role
+    from services.reads import require
+
+    with read_only() as read:
+        who = require(read, acting_operator(operator), act or Act.READ)
+        if who.role is Role.AGENT and not agents:
+            raise Refused(f"agent {who.id} reads its own cases only (onevisit cases, onevisit show)")
+        yield read, who
+
+
+def unmasking(who, unmasked: bool, as_json: bool) -> bool:
+    from approvals.errors import BadInput
+    from approvals.permissions import Act, check
+
+    if not unmasked:
+        return False
+    if not as_json:
+        raise BadInput("--unmasked goes with --json")
+    check(who, Act.UNMASK)
+    return True
+
+
+def acting_operator(given: str | None) -> str:
+    from approvals.errors import BadInput
+
+    operator = given or app_settings().operator
+    if not operator:
+        raise BadInput("--operator is required (or set ONEVISIT_OPERATOR)")
+    return operator
+
+
+def plain(value: Any, tz) -> Any:
+    """JSON-ready data: times as ISO 8601 in the jurisdiction's zone, dates as YYYY-MM-DD."""
+    if isinstance(value, dict):
+        return {k: plain(v, tz) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v, tz) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(tz).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def print_json(data: Any) -> None:
+    if hasattr(data, "model_dump"):
+        data = data.model_dump()
+    elif isinstance(data, list):
+        data = [d.model_dump() if hasattr(d, "model_dump") else d for d in data]
+    typer.echo(json.dumps(plain(data, app_settings().tz), ensure_ascii=False, indent=2))
+
+
+def local_time(value: datetime | None) -> str:
+    return value.astimezone(app_settings().tz).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["-" if v is None or v == "" else str(v) for v in row])
+    console = Console()
+    if not console.is_terminal:  # piped or captured: don't squeeze case numbers into 80 columns
+        console = Console(width=200)
+    console.print(table)
+
+
+def write(use_case, *, retry_on_conflict: bool = False):
+    """Run one use case in one transaction. A lost race on a unique key is retried once (when asked); a
+    transaction PostgreSQL broke off (deadlock, serialisation) is run again, up to three more times."""
+    import time
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    conflicts = broken = 0
+    while True:
+        try:
+            with unit_of_work() as uow:
+                result = use_case(uow.session)
+                uow.commit()
+                return result
+        except IntegrityError:
+            conflicts += 1
+            if not retry_on_conflict or conflicts > 1:
+                raise
+        except OperationalError as exc:
+            broken += 1
+            if getattr(exc.orig, "sqlstate", None) not in _RUN_AGAIN or broken > _RUNS_AGAIN:
+                raise
+            time.sleep(0.05 * broken)
+
+
+# Deadlock, serialisation failure: PostgreSQL broke the transaction off and nothing of it was written.
+_RUN_AGAIN = {"40P01", "40001"}
+_RUNS_AGAIN = 3
+
+
+def run_flows(call):
+    """Run flows; a failed run is reported in one line (exit 1) and stays listed for `cases --stalled`."""
+    from approvals.errors import OnevisitError, Refused
+
+    try:
+        return call()
+    except OnevisitError:
+        raise
+    except Exception as exc:
+        raise Refused(f"flow run failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+
+def parse_day(text: str):
+    from approvals.errors import BadInput
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{text!r} is not a date (YYYY-MM-DD)") from None

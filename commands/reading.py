@@ -1,0 +1,152 @@
+"""Reading: one case, the work queues, cases, and the flow runs that acted on a case."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from commands.common import (
+    JsonOpt,
+    OperatorOpt,
+    UnmaskedOpt,
+    app_settings,
+    local_time,
+    print_json,
+    print_table,
+    read_clock,
+    reading,
+    unmasking,
+)
+
+app = typer.Typer()
+
+
+@app.command()
+def show(case_no: Annotated[str, typer.Argument(help="The case number.")], operator: OperatorOpt = None,
+         unmasked: UnmaskedOpt = False, as_json: JsonOpt = False) -> None:
+    """One case: its reviews, certificates and timeline (an agent sees its own cases)."""
+    from approvals.permissions import Role
+    from services.reads import show_case
+
+    with reading(operator, agents=True) as (read, who):
+        clock = read_clock(read)
+        case = show_case(read, case_no, clock.calendar, clock.today, clock.now.tzinfo,
+                         unmasked=unmasking(who, unmasked, as_json), agent=who.id if who.role is Role.AGENT else None)
+    if as_json:
+        print_json(case)
+        return
+    light = f" · light {case.light}" if case.light else ""
+    key = f" · ★ key project, leader {case.leader}" if case.key_project else ""
+    typer.echo(f"{case.case_no} · {case.bundle} {case.bundle_name} · {case.status}{light}{key}")
+    phone = f" {case.legal_representative_phone}" if case.legal_representative_phone else ""
+    typer.echo(f"applicant {case.applicant} ({case.uscc}), legal representative {case.legal_representative} "
+               f"{case.legal_representative_id}{phone}; due {case.due_date or '-'}")
+    if case.agent:
+        typer.echo(f"filed and followed by agent {case.agent} (帮代办)")
+    if case.missing:
+        typer.echo("missing: " + ", ".join(case.missing))
+    if case.due_note:
+        typer.echo(case.due_note)
+    print_table("reviews (并联审批)", ["task", "matter", "agency", "status", "clock", "due", "light", "note"],
+           [[r.task_id, r.matter + (" (optional)" if r.optional else ""), r.agency, r.status, r.clock,
+             r.due_date or r.due_note, r.light,
+             "; ".join(x for x in (r.reason, ", ".join(r.requested_materials),
+                                   f"assigned to {r.assignee}" if r.assignee else "") if x)]
+            for r in case.reviews])
+    if case.suspensions:
+        print_table("clock stops", ["task", "kind", "reason", "from", "to", "working days"],
+               [[x.task_id, x.kind, x.reason, local_time(x.started_at), local_time(x.ended_at), x.working_days]
+                for x in case.suspensions])
+    if case.commitments:
+        print_table("promises (承诺书)", ["id", "kind", "what", "due", "status", "note"],
+               [[p.id, p.kind, p.matter or ", ".join(p.materials or []), p.due_date, p.status, p.note]
+                for p in case.commitments])
+    if case.certificates:
+        print_table("certificates (一个窗口出件)", ["number", "matter", "status", "issued", "delivered", "revoked"],
+               [[c.number, c.matter, c.status, local_time(c.issued_at), local_time(c.delivered_at),
+                 f"{local_time(c.revoked_at)} by {c.revoked_by}: {c.revoke_reason}" if c.revoked_at else None]
+                for c in case.certificates])
+    print_table("timeline", ["at", "kind", "actor", "detail"],
+           [[local_time(e.at), e.kind, e.actor, e.detail] for e in case.events])
+
+
+@app.command()
+def tasks(
+    agency: Annotated[str | None, typer.Option("--agency", help="Only this agency's tasks.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only tasks in this status (default: open).")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A work queue: key projects first, then the reddest light, then the earliest due date."""
+    from services.reads import list_tasks
+
+    with reading(operator) as (read, _):
+        clock = read_clock(read)
+        rows = list_tasks(read, clock.calendar, clock.today, agency=agency, status=status)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(f"tasks{' of ' + agency if agency else ''}", ["task", "case", "matter", "agency", "status", "due", "light"],
+           [[r.task_id, r.case_no + (" ★" if r.key_project else ""), r.matter, r.agency, r.status, r.due_date, r.light]
+            for r in rows])
+
+
+@app.command("cases")
+def cases_(
+    status: Annotated[str | None, typer.Option("--status", help="Only cases in this status.")] = None,
+    stalled: Annotated[bool, typer.Option("--stalled", help="Only stalled cases, with the reason.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases with a red task or a red case clock.")] = False,
+    agent: Annotated[str | None, typer.Option("--agent", help="An agent's worklist (帮代办).")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cases, oldest first; an agent's worklist puts key projects and open cases first."""
+    from approvals.errors import BadInput, Refused
+    from approvals.permissions import Role
+    from services import reads
+
+    if sum((stalled, overdue, status is not None)) > 1:
+        raise BadInput("--status, --stalled and --overdue are alternatives: give one")
+    if agent is not None and (stalled or overdue):
+        raise BadInput("--agent goes with --status only")
+    settings = app_settings()
+    with reading(operator, agents=True) as (read, who):
+        if who.role is Role.AGENT:
+            if agent not in (None, who.id) or stalled or overdue:
+                raise Refused(f"agent {who.id} reads its own worklist only (onevisit cases)")
+            agent = who.id
+        clock = read_clock(read)
+        if agent is not None:
+            rows = reads.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo, agent=agent)
+        elif stalled:
+            rows = reads.stalled_cases(read, clock.calendar, clock.now, after_days=settings.stalled_after_days,
+                                       lease_seconds=settings.claim_lease_seconds)
+        elif overdue:
+            rows = reads.overdue_cases(read, clock.calendar, clock.today, clock.now.tzinfo)
+        else:
+            rows = reads.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo)
+    if as_json:
+        print_json(rows)
+        return
+    columns = ["case", "status", "bundle", "applicant", "submitted", "due", "light", "open tasks", "certificates"]
+    print_table("stalled cases" if stalled else "overdue cases" if overdue else f"worklist of agent {agent}" if agent
+           else "cases",
+           columns + (["why"] if stalled or overdue else []),
+           [[r.case_no + (" ★" if r.key_project else ""), r.status, r.bundle, r.applicant, local_time(r.submitted_at), r.due_date, r.light, r.open_tasks,
+             r.certificates] + ([r.reason] if stalled or overdue else []) for r in rows])
+
+
+@app.command()
+def runs(case_no: Annotated[str, typer.Argument(help="The case number.")], operator: OperatorOpt = None,
+         as_json: JsonOpt = False) -> None:
+    """The Prefect flow runs that acted on a case (as they recorded themselves)."""
+    from services.reads import list_runs
+
+    with reading(operator) as (read, _):
+        rows = list_runs(read, case_no)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(f"flow runs for {case_no}", ["id", "name", "state", "started", "ended"],
+           [[r.id, r.name, r.state, local_time(r.started_at), local_time(r.ended_at)] for r in rows])

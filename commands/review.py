@@ -1,0 +1,79 @@
+"""Reviewers (后台审批): decide a task, verify a 告知承诺."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from commands.common import JsonOpt, OperatorOpt, acting_operator, clock_of, print_json, write
+
+app = typer.Typer()
+
+
+class DecisionAction(str, Enum):
+    approve = "approve"
+    deny = "deny"
+    supplement = "supplement"
+    special_start = "special-start"
+    special_end = "special-end"
+
+
+@app.command()
+def decide(
+    task_id: Annotated[int, typer.Argument(help="The review task.")],
+    action: Annotated[DecisionAction, typer.Argument(help="approve, deny, supplement, special-start, special-end.")],
+    operator: OperatorOpt = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required to deny).")] = None,
+    material: Annotated[list[str] | None, typer.Option("--material", help="A material to ask for (repeat).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A reviewer decides a task; what follows (release, issuance) happens before this returns.
+
+    special-start / special-end bracket a special procedure (expert review, hearing, inspection,
+    testing: 特别程序), which stops the task's clock.
+    """
+    from approvals.review import Action
+    from services import cases
+
+    who = acting_operator(operator)
+    result = write(lambda s: cases.decide(s, task_id, Action(action.value), operator=who, reason=reason,
+                                           materials=material or [], clock=clock_of(s)))
+    if as_json:
+        print_json(result.__dict__)
+        return
+    typer.echo(f"task {result.task_id} {result.matter}: {result.task_status}; case {result.case_no} {result.case_status}")
+    if result.certificates:
+        typer.echo("issued together: " + ", ".join(result.certificates))
+
+
+
+
+@app.command()
+def verify(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    matter: Annotated[str, typer.Option("--matter", help="The matter decided on a 告知承诺.")],
+    passed: Annotated[bool | None, typer.Option("--passed/--failed", help="The outcome of the check.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required when failed).")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the verification of a 告知承诺: failed revokes that certificate and writes a credit record."""
+    from approvals.errors import BadInput
+    from services import commitments
+
+    if passed is None:
+        raise BadInput("say --passed or --failed")
+    who = acting_operator(operator)
+    result = write(lambda s: commitments.verify(s, case_no, matter, passed=passed, reason=reason, operator=who,
+                                                 clock=clock_of(s)))
+    if as_json:
+        print_json(result.__dict__)
+        return
+    if not result.changed:
+        typer.echo(f"{result.case_no} {result.matter}: already {result.status}; nothing changed")
+    elif result.revoked:
+        typer.echo(f"{result.case_no} {result.matter}: verification failed; certificate {result.revoked} revoked")
+    else:
+        typer.echo(f"{result.case_no} {result.matter}: verified")

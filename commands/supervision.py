@@ -1,0 +1,149 @@
+"""Supervision: the ledger, the sweep, orchestration on demand, reopening a stalled case, the audit chain."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from commands.common import (
+    JsonOpt,
+    OperatorOpt,
+    acting_operator,
+    app_settings,
+    clock_of,
+    local_time,
+    print_json,
+    print_table,
+    reading,
+    run_flows,
+    write,
+)
+
+app = typer.Typer()
+audit_app = typer.Typer(name="audit", help="The tamper-evident timeline (hash chain).", no_args_is_help=True)
+
+
+@app.command()
+def ledger(
+    open_only: Annotated[bool, typer.Option("--open", help="Only items not crossed off yet.")] = False,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The supervision ledger: overdue tasks assigned (交办), supervised (督查), closed (销号)."""
+    from services.reads import ledger as ledger_rows
+
+    with reading(operator) as (read, _):
+        rows = ledger_rows(read, open_only=open_only)
+    if as_json:
+        print_json(rows)
+        return
+    print_table("supervision ledger", ["item", "case", "task", "matter", "missed due", "status", "assigned to",
+                                  "opened", "escalated to", "closed"],
+           [[r.id, r.case_no, r.task_id, r.matter, r.missed_due, r.status, r.assigned_to, local_time(r.opened_at),
+             r.escalated_to, local_time(r.closed_at)] for r in rows])
+
+
+@audit_app.command("verify")
+def audit_verify(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
+    """Check every case's timeline hash chain; report the first broken link (exit 1 if any)."""
+    from approvals.errors import Refused
+    from approvals.permissions import Act
+    from services.reads import audit
+
+    with reading(operator, Act.AUDIT) as (read, _):
+        report = audit(read)
+    if as_json:
+        print_json(report)
+    elif report["ok"]:
+        typer.echo(f"timeline intact: {report['events']} events in {report['cases']} cases")
+    if not report["ok"]:
+        broken = report["first_broken"]
+        message = (f"timeline broken: case {broken['case_no']}, event id {broken['event_id']} (seq {broken['seq']}): "
+                   f"{broken['problem']}")
+        if as_json:
+            sys.exit(1)
+        raise Refused(message)
+
+
+# --- orchestration (these import Prefect) ---------------------------------------------------
+
+
+@app.command()
+def orchestrate(
+    case_no: Annotated[str | None, typer.Option("--case", help="Only this case's queued work.")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the orchestration flow now, once per batch until nothing is queued (administrators)."""
+    from approvals.permissions import Act
+    from services.reads import case_exists
+
+    with reading(operator, Act.ADMINISTER) as (read, _):  # refuse early (uninitialised database, unknown case), before Prefect starts
+        if case_no is not None:
+            case_exists(read, case_no)
+    from flows.serving import run_until_idle
+
+    reports = run_flows(lambda: run_until_idle(case_no))
+    if as_json:
+        print_json(reports)
+        return
+    if not reports:
+        typer.echo("nothing queued")
+    for r in reports:
+        typer.echo(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed "
+                   f"for {len(r.cases)} cases" + (f"; {r.incidents} incidents (see `cases --stalled`)"
+                                                  if r.incidents else ""))
+
+
+@app.command()
+def sweep(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
+    """Run the sweep once now: lights, ledger items (交办, 督查), silent flow runs (supervisors, administrators)."""
+    from approvals.permissions import Act
+
+    with reading(operator, Act.SWEEP):
+        pass
+    from flows.sweep import sweep as sweep_flow
+
+    report = run_flows(sweep_flow)
+    if as_json:
+        print_json(report.model_dump(exclude={"case_ids"}))
+        return
+    typer.echo(f"tasks: {report.tasks_red} red, {report.tasks_yellow} yellow, {report.tasks_green} green again; "
+               f"cases: {report.cases_red} red, {report.cases_yellow} yellow; ledger: {report.ledger_opened} opened, "
+               f"{report.ledger_escalated} escalated, {report.ledger_closed} closed; promises: "
+               f"{report.promises_suspended} suspended, {report.promises_returned} returned, "
+               f"{report.verifications_overdue} verifications overdue")
+
+
+@app.command()
+def reopen(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the case is reopened.")],
+    operator: OperatorOpt = None,
+    reassign: Annotated[int | None, typer.Option("--reassign", help="A task to hand to someone else.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Who takes the reassigned task.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-run a stalled case's orchestration from its persisted state (idempotent)."""
+    from approvals.errors import BadInput
+    from services.reopen import reopen as reopen_case
+
+    who = acting_operator(operator)
+    if (reassign is None) != (to is None):
+        raise BadInput("--reassign TASK_ID and --to OPERATOR go together")
+    settings = app_settings()
+    result = write(lambda s: reopen_case(s, case_no, reason=reason, operator=who,
+                                           reassign=(reassign, to) if reassign is not None else None,
+                                           clock=clock_of(s), lease_seconds=settings.claim_lease_seconds))
+    from flows.serving import run_until_idle
+
+    reports = run_flows(lambda: run_until_idle(case_no, always=True))
+    if as_json:
+        print_json({**result.__dict__, "flow_runs": [r.model_dump() for r in reports]})
+        return
+    typer.echo(f"{result.case_no} reopened: {result.status}; {result.requeued} queued again, {result.released} "
+               f"claims freed" + (f", crashed runs: {', '.join(result.crashed_runs)}" if result.crashed_runs else ""))
+    for r in reports:
+        typer.echo(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed")

@@ -1,0 +1,130 @@
+"""Setting up and running: init, serve, demo, and the simulators on loopback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commands.common import app_settings, read_only
+
+app = typer.Typer()
+simulate_app = typer.Typer(name="simulate", help="Simulators of the systems around onevisit, on loopback.",
+                           no_args_is_help=True)
+
+
+@app.command()
+def init(
+    no_catalog: Annotated[bool, typer.Option("--no-catalog", help="Do not load the built-in catalog.")] = False,
+    admin: Annotated[str, typer.Option("--admin", help="The first administrator's operator id.")] = "admin",
+) -> None:
+    """Create or upgrade the database; create the administrator; load the built-in catalog if none is."""
+    from services import catalog as catalogs
+    from services.db import UnitOfWork
+    from services.migrate import upgrade
+    from services.staff import ensure_admin
+
+    settings = app_settings()
+    upgrade(settings.url)
+    with UnitOfWork(settings.url) as uow:
+        if ensure_admin(uow.session, admin, settings.current_time()):
+            uow.commit()
+            typer.echo(f"administrator {admin} created")
+    with UnitOfWork(settings.url) as uow:
+        from sqlmodel import select
+
+        from schemas.catalog import CatalogVersion
+
+        loaded = uow.session.exec(select(CatalogVersion.id).limit(1)).first()
+        if loaded is None and not no_catalog:
+            version, _ = catalogs.load_catalog(uow.session, catalogs.builtin_catalog_text(), source=catalogs.BUILTIN,
+                                               actor="init", now=settings.current_time())
+            uow.commit()
+            typer.echo(f"loaded the built-in catalog (version {version.id})")
+    typer.echo(f"database ready: {_safe_url(settings.url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(
+    pool: Annotated[str | None, typer.Option("--pool", help="Register the deployments on this process work pool "
+                                             "(PREFECT_API_URL) and run a worker for it.")] = None,
+) -> None:
+    """Run the flows continuously: on the embedded API a loop, on a Prefect server its deployments."""
+    with read_only():
+        pass
+    from flows.serving import serve_forever
+
+    serve_forever(pool)
+
+
+@app.command()
+def demo(
+    keep: Annotated[Path | None, typer.Option("--database", help="Keep the demo database at this SQLite path.")] = None,
+    remote: Annotated[bool, typer.Option("--remote", help="Agencies review in their own (simulated) systems.")] = False,
+) -> None:
+    """Play a handful of cases across bundles on a fresh database, and show what happened."""
+    if remote:
+        from flows.demo_remote import run_remote_demo
+
+        run_remote_demo(keep)
+        return
+    from flows.demo import run_demo
+
+    run_demo(keep)
+
+
+@simulate_app.command("agencies")
+def simulate_agencies(
+    port: Annotated[int, typer.Option("--port", help="The loopback port to serve on.")],
+    latency_ms: Annotated[float, typer.Option("--latency-ms", help="Added to every answer.")] = 0.0,
+    failure_rate: Annotated[float, typer.Option("--failure-rate", help="Share of requests that fail (0-1).")] = 0.0,
+    approve_rate: Annotated[float, typer.Option("--approve-rate", help="Share of reviews approved (0-1).")] = 1.0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the failure and decision draws.")] = None,
+    catalog_file: Annotated[Path | None, typer.Option("--catalog", help="Serve this catalog's agencies "
+                                                      "[the built-in catalog].")] = None,
+    write_catalog: Annotated[Path | None, typer.Option("--write-catalog", help="Write the catalog with every "
+                                                       "agency pointed at this simulator, to load.")] = None,
+) -> None:
+    """Serve every catalog agency's review system, a data-sharing service and a notification gateway."""
+    from approvals.errors import BadInput
+    from services.catalog import builtin_catalog_text, parse_catalog_text, read_catalog_file
+    from simulator.catalog import agency_codes, gateway_url, remote_catalog, sharing_url
+    from simulator.server import Simulator
+
+    if not 0 < port < 65536:
+        raise BadInput(f"--port {port}: a port is 1-65535")
+    for name, value in (("--failure-rate", failure_rate), ("--approve-rate", approve_rate)):
+        if not 0 <= value <= 1:
+            raise BadInput(f"{name} {value}: a share is between 0 and 1")
+    if latency_ms < 0:
+        raise BadInput(f"--latency-ms {latency_ms}: cannot be negative")
+    text = read_catalog_file(catalog_file) if catalog_file else builtin_catalog_text()
+    parse_catalog_text(text)
+    simulator = Simulator(agency_codes(text), port=port, seed=seed, latency_ms=latency_ms,
+                          failure_rate=failure_rate, approve_rate=approve_rate)
+    try:
+        server = simulator._bind()
+    except OSError as exc:
+        raise BadInput(f"--port {port}: {exc.strerror}") from None
+    if write_catalog is not None:
+        write_catalog.write_text(remote_catalog(text, simulator.url), "utf-8")
+        typer.echo(f"catalog pointing at the simulator written to {write_catalog}: `onevisit catalog load` it")
+    typer.echo(f"agencies at {simulator.url}/agencies/{{CODE}}: {', '.join(sorted(simulator.agencies))}")
+    typer.echo(f"data sharing: ONEVISIT_SHARING_SERVICES='{{\"licence_registry\": \"{sharing_url(simulator.url, 'licence_registry')}\"}}'")
+    typer.echo(f"gateway: ONEVISIT_NOTIFY_GATEWAY_URL={gateway_url(simulator.url)}")
+    typer.echo(f"records: GET {simulator.url}/_records (Ctrl+C stops)")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+    finally:
+        server.server_close()

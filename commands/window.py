@@ -1,0 +1,96 @@
+"""The window (综合受理窗口): submit, supplement, and the green channel for key projects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commands.common import JsonOpt, OperatorOpt, acting_operator, clock_of, print_json, write
+
+app = typer.Typer()
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="The application, as JSON.")],
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """File an application for a bundle at one window (一窗受理)."""
+    from services import cases
+
+    application = _read_application(file)
+    actor = acting_operator(operator)
+    result = write(lambda session: cases.submit(session, application, actor=actor, clock=clock_of(session)),
+                    retry_on_conflict=True)
+    if as_json:
+        print_json(result)
+        return
+    verb = "filed" if result.created else "already filed (same request_id)"
+    typer.echo(f"{result.case_no} {verb}: {result.status}")
+    if result.missing:
+        typer.echo("missing, all at once (补正一次性告知): " + ", ".join(result.missing))
+
+
+def _read_application(file: Path):
+    from pydantic import ValidationError
+
+    from approvals.errors import BadInput
+    from schemas.case import ApplicationIn
+
+    try:
+        raw = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return ApplicationIn.model_validate_json(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "application"
+        raise BadInput(f"{file}: {where}: {error['msg']}") from None
+
+
+# Deadlock, serialisation failure: PostgreSQL broke the transaction off and nothing of it was written.
+_RUN_AGAIN = {"40P01", "40001"}
+_RUNS_AGAIN = 3
+
+
+@app.command()
+def supplement(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    material: Annotated[list[str] | None, typer.Option("--material", help="A material supplied (repeat).")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record materials the applicant supplied: completes intake or resumes a review."""
+    from services import cases
+
+    actor = acting_operator(operator)
+    result = write(lambda s: cases.supplement(s, case_no, material or [], actor=actor, clock=clock_of(s)))
+    if as_json:
+        print_json(result.__dict__)
+        return
+    typer.echo(f"{result.case_no}: received {', '.join(result.received)}; case {result.status}")
+    if result.still_missing:
+        typer.echo("still awaited: " + ", ".join(result.still_missing))
+
+
+@app.command("key-project")
+def key_project(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    leader: Annotated[str, typer.Option("--leader", help="The responsible leader (包联领导).")],
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put a case on the green channel (重点项目): shorter promised limits, first in every queue."""
+    from services import cases
+
+    who = acting_operator(operator)
+    result = write(lambda s: cases.mark_key_project(s, case_no, leader, actor=who, clock=clock_of(s)))
+    if as_json:
+        print_json(result.__dict__)
+        return
+    typer.echo(f"{result.case_no}: key project, leader {result.leader}; {result.shortened} promised limits shortened"
+               if result.changed else f"{result.case_no} is already a key project (leader {result.leader})")
