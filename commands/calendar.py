@@ -52,7 +52,8 @@ def calendar_show(year: Annotated[int, typer.Argument(help="The year.")], operat
     from dataclasses import asdict
 
     from approvals.calendar import year_view
-    from services.reads import calendar, calendar_overrides
+    from services.queries.catalog import calendar_overrides
+    from services.queries.connection import calendar
 
     with reading(operator, agents=True) as (read, _):
         view = year_view(calendar(read), calendar_overrides(read), year)

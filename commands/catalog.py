@@ -45,7 +45,7 @@ def catalog_load(
 @app.command("list")
 def catalog_list(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
     """Bundles, their matters and materials, as in force."""
-    from services.reads import catalog_document
+    from services.queries.catalog import catalog_document
 
     with reading(operator, agents=True) as (read, _):
         version, document = catalog_document(read)

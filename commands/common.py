@@ -39,14 +39,14 @@ def clock_of(session):
 
 def read_only():
     """A read-only connection: no SQLAlchemy, no SQLModel, no Prefect (reads answer fast)."""
-    from services.reads import reader
+    from services.queries.connection import reader
 
     return reader(app_settings().url)
 
 
 def read_clock(read):
     from approvals.deadlines import Clock
-    from services.reads import calendar
+    from services.queries.connection import calendar
 
     return Clock(app_settings().current_time(), calendar(read))
 
@@ -64,7 +64,7 @@ def reading(operator: str | None, act=None, *, agents: bool = False):
     """A read connection and the enabled operator reading through it (agents: their own cases only)."""
     from approvals.errors import Refused
     from approvals.permissions import Act, Role
-    from services.reads import require
+    from services.queries.staff import require
 
     with read_only() as read:
         who = require(read, acting_operator(operator), act or Act.READ)

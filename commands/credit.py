@@ -25,7 +25,7 @@ app = typer.Typer(name='credit', help='Credit records of applicants (broken prom
 def credit_show(uscc: Annotated[str, typer.Argument(help="The applicant's unified social credit code.")],
                 operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
     """An applicant's credit records; an open one bars 容缺 and 告知承诺."""
-    from services.reads import credit_records
+    from services.queries.supervision import credit_records
 
     with reading(operator) as (read, _):
         rows = credit_records(read, uscc)

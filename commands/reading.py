@@ -27,7 +27,7 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
          unmasked: UnmaskedOpt = False, as_json: JsonOpt = False) -> None:
     """One case: its reviews, certificates and timeline (an agent sees its own cases)."""
     from approvals.permissions import Role
-    from services.reads import show_case
+    from services.queries.cases import show_case
 
     with reading(operator, agents=True) as (read, who):
         clock = read_clock(read)
@@ -79,7 +79,7 @@ def tasks(
     as_json: JsonOpt = False,
 ) -> None:
     """A work queue: key projects first, then the reddest light, then the earliest due date."""
-    from services.reads import list_tasks
+    from services.queries.tasks import list_tasks
 
     with reading(operator) as (read, _):
         clock = read_clock(read)
@@ -104,7 +104,7 @@ def cases_(
     """Cases, oldest first; an agent's worklist puts key projects and open cases first."""
     from approvals.errors import BadInput, Refused
     from approvals.permissions import Role
-    from services import reads
+    from services.queries import cases as case_queries
 
     if sum((stalled, overdue, status is not None)) > 1:
         raise BadInput("--status, --stalled and --overdue are alternatives: give one")
@@ -118,14 +118,14 @@ def cases_(
             agent = who.id
         clock = read_clock(read)
         if agent is not None:
-            rows = reads.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo, agent=agent)
+            rows = case_queries.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo, agent=agent)
         elif stalled:
-            rows = reads.stalled_cases(read, clock.calendar, clock.now, after_days=settings.stalled_after_days,
+            rows = case_queries.stalled_cases(read, clock.calendar, clock.now, after_days=settings.stalled_after_days,
                                        lease_seconds=settings.claim_lease_seconds)
         elif overdue:
-            rows = reads.overdue_cases(read, clock.calendar, clock.today, clock.now.tzinfo)
+            rows = case_queries.overdue_cases(read, clock.calendar, clock.today, clock.now.tzinfo)
         else:
-            rows = reads.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo)
+            rows = case_queries.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo)
     if as_json:
         print_json(rows)
         return
@@ -141,7 +141,7 @@ def cases_(
 def runs(case_no: Annotated[str, typer.Argument(help="The case number.")], operator: OperatorOpt = None,
          as_json: JsonOpt = False) -> None:
     """The Prefect flow runs that acted on a case (as they recorded themselves)."""
-    from services.reads import list_runs
+    from services.queries.cases import list_runs
 
     with reading(operator) as (read, _):
         rows = list_runs(read, case_no)

@@ -58,7 +58,7 @@ def operator_add(
 @operator_app.command("list")
 def operator_list(operator: OperatorOpt = None, unmasked: UnmaskedOpt = False, as_json: JsonOpt = False) -> None:
     """Every operator and agent, with role, agency and state."""
-    from services.reads import list_operators
+    from services.queries.staff import list_operators
 
     with reading(operator) as (read, who):
         rows = list_operators(read, unmasked=unmasking(who, unmasked, as_json))
@@ -143,7 +143,7 @@ def mandate_list(
     """Mandates, with their state today (valid, expired, revoked)."""
     from approvals.errors import Refused
     from approvals.permissions import Role
-    from services.reads import list_mandates
+    from services.queries.staff import list_mandates
 
     with reading(operator, agents=True) as (read, who):
         if who.role is Role.AGENT:

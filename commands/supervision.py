@@ -32,7 +32,7 @@ def ledger(
     as_json: JsonOpt = False,
 ) -> None:
     """The supervision ledger: overdue tasks assigned (交办), supervised (督查), closed (销号)."""
-    from services.reads import ledger as ledger_rows
+    from services.queries.supervision import ledger as ledger_rows
 
     with reading(operator) as (read, _):
         rows = ledger_rows(read, open_only=open_only)
@@ -50,7 +50,7 @@ def audit_verify(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None
     """Check every case's timeline hash chain; report the first broken link (exit 1 if any)."""
     from approvals.errors import Refused
     from approvals.permissions import Act
-    from services.reads import audit
+    from services.queries.supervision import audit
 
     with reading(operator, Act.AUDIT) as (read, _):
         report = audit(read)
@@ -78,7 +78,7 @@ def orchestrate(
 ) -> None:
     """Run the orchestration flow now, once per batch until nothing is queued (administrators)."""
     from approvals.permissions import Act
-    from services.reads import case_exists
+    from services.queries.cases import case_exists
 
     with reading(operator, Act.ADMINISTER) as (read, _):  # refuse early (uninitialised database, unknown case), before Prefect starts
         if case_no is not None:

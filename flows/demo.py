@@ -30,7 +30,9 @@ from services import cases as use_cases
 from services.catalog import BUILTIN, builtin_catalog_text, catalog_in_force, load_catalog
 from services.db import UnitOfWork
 from services.migrate import upgrade
-from services.reads import audit as audit_chain, calendar, ledger as ledger_rows, list_runs, reader, show_case
+from services.queries.cases import list_runs, show_case
+from services.queries.connection import calendar, reader
+from services.queries.supervision import audit as audit_chain, ledger as ledger_rows
 from services.settings import get_settings
 from services.workdays import calendar_for
 

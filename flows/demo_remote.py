@@ -19,7 +19,8 @@ from flows.demo import _submit, _summary, console
 from services.catalog import builtin_catalog_text, load_catalog
 from services.db import UnitOfWork
 from services.migrate import upgrade
-from services.reads import calendar, reader, stalled_cases
+from services.queries.cases import stalled_cases
+from services.queries.connection import calendar, reader
 from services.settings import get_settings
 from simulator.catalog import agency_codes, gateway_url, remote_catalog, sharing_url
 from simulator.server import Simulator

@@ -94,12 +94,12 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def raw(session: Session):
-    """A `services.reads.Reader` on the DB-API connection of the session's transaction.
+    """A `services.queries.connection.Reader` on the DB-API connection of the session's transaction.
 
     For the hot reads of every action that need no ORM object (the operator, the calendar): through
     sqlite3 or psycopg a statement costs microseconds, through SQLAlchemy tens of them. What the session
     holds unwritten is flushed first, as the ORM's own queries would (unless autoflush is off)."""
-    from services.reads import Reader
+    from services.queries.connection import Reader
 
     if session.autoflush:
         session.flush()  # nothing to do (and next to no time) when nothing changed
@@ -156,7 +156,7 @@ class UnitOfWork:
 
 def require_schema(url: str) -> None:
     """Refuse politely when `onevisit init` has not been run, without creating anything."""
-    from services.reads import reader
+    from services.queries.connection import reader
 
     with reader(url):
         pass

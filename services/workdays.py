@@ -17,7 +17,8 @@ from schemas.calendar import CalendarOverride
 from schemas.case import Case
 from schemas.clock import ClockStop
 from schemas.review import ReviewTask
-from services import reads, staff
+from services import staff
+from services.queries import connection as reads
 from services.clocks import case_clock, count_stop, task_clock
 from services.db import raw
 

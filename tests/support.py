@@ -43,7 +43,7 @@ def review(shown: dict, matter: str) -> dict:
 
 def reviewer_of(task_id: int) -> str:
     """The reviewer who may decide a task: `{AGENCY}-reviewer` of the task's agency (conftest's staff)."""
-    from services.reads import reader
+    from services.queries.connection import reader
 
     with reader(os.environ["ONEVISIT_DATABASE_URL"]) as read:
         row = read.one("SELECT agency FROM review_task WHERE id = %(i)s", i=int(task_id))

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 
 from flows.serving import run_until_idle
-from services.reads import reader
+from services.queries.connection import reader
 from tests.e2e.test_permissions import fingerprint
 from tests.support import MONDAY, approve_all, at, decide, listed, review, show, submit
 

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from services.reads import reader
+from services.queries.connection import reader
 from tests.support import MONDAY, approve_all, at, review, show, submit
 
 ROLES = {"window": "window-1", "reviewer": "SAMR-reviewer", "other reviewer": "FIRE-reviewer",

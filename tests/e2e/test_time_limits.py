@@ -432,7 +432,7 @@ def test_the_calendar_is_read_by_the_actions_that_count_days_and_only_by_them(en
     """An action reads the overrides in force when it first counts a day: a submission starts clocks, an
     approval that releases tasks starts theirs; one that releases nothing and ends no stop counts no day
     and skips the read (a round trip on PostgreSQL)."""
-    import services.reads as reads
+    import services.queries.connection as reads
 
     real, reads_made = reads.overrides, []
     monkeypatch.setattr(reads, "overrides", lambda read: reads_made.append(1) or real(read))

@@ -1,0 +1,47 @@
+"""Who reads: the operator behind a command, operators and agents, mandates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from approvals.errors import BadInput, Refused
+from approvals.identifiers import mask_phone
+from approvals.permissions import Act, Actor, Role, check
+from services.queries.connection import Reader, day, from_json, utc
+
+
+def operator(read: Reader, operator_id: str | None) -> Actor:
+    """The operator behind a command; reading too needs an enabled one."""
+    if not operator_id:
+        raise BadInput("--operator is required (or set ONEVISIT_OPERATOR)")
+    row = read.one("SELECT id, role, agency, enabled FROM operator WHERE id = %(i)s", i=operator_id)
+    if row is None:
+        raise Refused(f"unknown operator {operator_id!r} (an administrator adds it: onevisit operator add)")
+    return Actor(row["id"], Role(row["role"]), row["agency"], bool(row["enabled"]))
+
+
+def require(read: Reader, operator_id: str | None, act: Act = Act.READ) -> Actor:
+    who = operator(read, operator_id)
+    check(who, act)
+    return who
+
+
+def list_operators(read: Reader, *, unmasked: bool = False) -> list[dict]:
+    return [
+        {"id": r["id"], "role": r["role"], "agency": r["agency"], "name": r["name"],
+         "phone": r["phone"] if unmasked else mask_phone(r["phone"]), "enabled": bool(r["enabled"]),
+         "created_at": utc(r["created_at"]), "created_by": r["created_by"], "disabled_at": utc(r["disabled_at"])}
+        for r in read.rows("SELECT * FROM operator ORDER BY role, id")
+    ]
+
+
+def list_mandates(read: Reader, today: date, *, agent: str | None) -> list[dict]:
+    rows = read.rows("SELECT * FROM mandate" + (" WHERE agent = %(a)s" if agent else "") + " ORDER BY id", a=agent)
+    return [
+        {"id": r["id"], "agent": r["agent"], "applicant": r["uscc"], "scopes": from_json(r["scopes"]),
+         "valid_until": day(r["valid_until"]),
+         "status": "revoked" if r["revoked_at"] else "expired" if day(r["valid_until"]) < today else "valid",
+         "granted_at": utc(r["granted_at"]), "granted_by": r["granted_by"], "revoked_at": utc(r["revoked_at"]),
+         "revoked_by": r["revoked_by"], "revoke_reason": r["revoke_reason"]}
+        for r in rows
+    ]
