@@ -17,9 +17,15 @@ ADMIN_URL` to create a fresh PostgreSQL database and drop it afterwards.
     python bench/lifecycle.py --cases 1000                  # one round; last line is JSON
     python bench/lifecycle.py --cases 1000 --spiff --rounds 3   # beside SpiffWorkflow, medians of 3
 
+`--spiff` runs, in each round right after onevisit's, the same cases in SpiffWorkflow twice
+(`bench/spiff_lifecycle.py`): in memory, and durable, its state committed to the same kind of database
+after every step (a SQLite file, or a fresh PostgreSQL database with `--postgres`); it prints both
+ratios, onevisit's cases per second over each, per round and as medians.
+
 The last line is JSON: {"cases": N, "seconds": s, "cases_per_s": x, "peak_rss_mb": m, ...}; the clock
 starts once `serve` has started Prefect's embedded API, and stops when every certificate is delivered.
-`peak_rss_mb` is this process's; `serve_peak_rss_mb` the serving process's (with its flow runs).
+`peak_rss_mb` is this process's; `serve_peak_rss_mb` the serving process's (with its flow runs). With
+`--spiff`, also "spiff_cases_per_s" and "ratio" (in memory), "spiff_durable_cases_per_s" and "ratio_durable".
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import _embedded  # noqa: E402,F401  (Prefect's embedded API in a throwaway home, quiet logs)
+from _postgres import scratch_postgres  # noqa: E402
 
 CATALOG = ROOT / "bench" / "parallel5_catalog.yaml"
 BUNDLE = "PARALLEL5"
@@ -299,22 +306,6 @@ def check(url: str, cases: int) -> None:
                          f"{queued} queued for {cases} cases")
 
 
-def fresh_postgres(admin_url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = f"onevisit_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{admin_url.rsplit('/', 1)[0]}/{name}", name
-
-
-def drop_postgres(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @contextmanager
 def bench_database(admin_url: str | None) -> Iterator[str]:
     """A database of the bench's own: a fresh PostgreSQL database made with ADMIN_URL (the engines on it
@@ -323,15 +314,14 @@ def bench_database(admin_url: str | None) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="onevisit-bench-") as folder:
             yield f"sqlite:///{folder}/bench.db"
         return
-    url, name = fresh_postgres(admin_url)
-    try:
-        yield url
-    finally:
-        from services.db import engine_for
+    with scratch_postgres(admin_url) as url:
+        try:
+            yield url
+        finally:
+            from services.db import engine_for
 
-        engine_for(url).dispose()
-        engine_for(url, write=False).dispose()
-        drop_postgres(admin_url, name)
+            engine_for(url).dispose()
+            engine_for(url, write=False).dispose()
 
 
 def run_clerks(script: str, url: str, share: int, clerks: int) -> tuple[float, list[dict]]:
@@ -366,6 +356,13 @@ def one_round(options) -> dict:
                          options.loop_seconds)
 
 
+def spiff_peers(cases: int, wave: int, admin_url: str | None) -> dict[str, list[str]]:
+    """The command lines of SpiffWorkflow's two runs of the same cases, for `child`: in memory, and durable on
+    the same kind of database as ours (a fresh PostgreSQL database with ADMIN_URL, else a SQLite file)."""
+    spiff = [str(ROOT / "bench" / "spiff_lifecycle.py"), "--cases", str(cases), "--wave", str(wave)]
+    return {"memory": spiff, "durable": spiff + (["--postgres", admin_url] if admin_url else ["--durable"])}
+
+
 def child(args: list[str]) -> dict:
     """A round in a process of its own, so peak memory is that round's."""
     done = subprocess.run([sys.executable, *args], capture_output=True, text=True)
@@ -383,7 +380,8 @@ def main() -> None:
     parser.add_argument("--loop-seconds", type=int, default=300,
                         help="ONEVISIT_ORCHESTRATE_LOOP_SECONDS for `serve` (0: a flow run per batch found)")
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="create a fresh PostgreSQL database, drop it after")
-    parser.add_argument("--spiff", action="store_true", help="also run bench/spiff_lifecycle.py and print the ratio")
+    parser.add_argument("--spiff", action="store_true",
+                        help="also run SpiffWorkflow in memory and durable (bench/spiff_lifecycle.py); both ratios")
     parser.add_argument("--rounds", type=int, default=1, help="rounds (each in its own process); medians printed")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of one round to FILE")
@@ -400,19 +398,20 @@ def main() -> None:
     own = [__file__, "--cases", str(options.cases), "--wave", str(options.wave), "--loop-seconds",
            str(options.loop_seconds)] + (["--inline"] if options.inline else []) + (
         ["--postgres", options.postgres] if options.postgres else [])
-    spiff = [str(ROOT / "bench" / "spiff_lifecycle.py"), "--cases", str(options.cases)]
+    peers = spiff_peers(options.cases, options.wave, options.postgres)
     rows = []
     for index in range(options.rounds):
         ours = child(own)
-        theirs = child(spiff) if options.spiff else None
-        ratio = round(ours["cases_per_s"] / theirs["cases_per_s"], 2) if theirs else None
-        rows.append((ours, theirs, ratio))
+        theirs = {name: child(args) for name, args in peers.items()} if options.spiff else {}
+        ratios = {name: round(ours["cases_per_s"] / peer["cases_per_s"], 2) for name, peer in theirs.items()}
+        rows.append((ours, theirs, ratios))
         if not options.json:
             memory = f"{ours['peak_rss_mb']} MB" + (f", serve {ours['serve_peak_rss_mb']} MB"
                                                     if "serve_peak_rss_mb" in ours else "")
             print(f"round {index + 1}: onevisit {ours['cases_per_s']} cases/s ({ours['seconds']} s, {memory}; "
-                  f"{ours['phase_seconds']})" + (f"; spiffworkflow {theirs['cases_per_s']} cases/s; ratio {ratio}"
-                                                 if theirs else ""), flush=True)
+                  f"{ours['phase_seconds']})" + "".join(
+                      f"; spiffworkflow {peer['store']} {peer['cases_per_s']} cases/s, ratio {ratios[name]}"
+                      for name, peer in theirs.items()), flush=True)
     result = {
         "cases": options.cases,
         "seconds": statistics.median(r[0]["seconds"] for r in rows),
@@ -424,9 +423,16 @@ def main() -> None:
     }
     if "serve_peak_rss_mb" in rows[0][0]:
         result["serve_peak_rss_mb"] = statistics.median(r[0]["serve_peak_rss_mb"] for r in rows)
-    if options.spiff:
-        result["spiff_cases_per_s"] = statistics.median(r[1]["cases_per_s"] for r in rows)
-        result["ratio"] = statistics.median(r[2] for r in rows)
+    if options.spiff:  # medians of each round's figure and ratio (the ratio of medians may differ)
+        result["spiff_cases_per_s"] = statistics.median(r[1]["memory"]["cases_per_s"] for r in rows)
+        result["ratio"] = statistics.median(r[2]["memory"] for r in rows)
+        result["spiff_durable_cases_per_s"] = statistics.median(r[1]["durable"]["cases_per_s"] for r in rows)
+        result["ratio_durable"] = statistics.median(r[2]["durable"] for r in rows)
+        if not options.json:
+            print(f"median of {options.rounds}: onevisit {result['cases_per_s']} cases/s; spiffworkflow in memory "
+                  f"{result['spiff_cases_per_s']}, ratio {result['ratio']}; durable "
+                  f"{rows[0][1]['durable']['store']} {result['spiff_durable_cases_per_s']}, "
+                  f"ratio {result['ratio_durable']}", flush=True)
     print(json.dumps(result))
 
 
