@@ -1,22 +1,36 @@
-"""Chinese identifiers: unified social credit code (GB 32100-2015) and resident ID (GB 11643)."""
+"""Chinese identifiers: unified social credit code (GB 32100-2015) and resident ID (GB 11643).
+
+The check characters and the birth date come from python-stdnum (`stdnum.cn.uscc`, `stdnum.cn.ric`); the
+rest stays ours, because stdnum's `validate` disagrees with our rules on three points:
+- it normalises before checking (drops spaces and dashes, upper-cases), so `x` would pass for `X` and a
+  lowercase code for an uppercase one; we refuse, and normalising is the caller's decision;
+- for a USCC it wants digits in positions 1-8, but GB 32100 lets a letter stand first, the registering
+  authority: `A` (the Central Military Commission's establishment office), `N` (agriculture: the rural
+  collective economic organisations that come to a county hall) and `Y` (other); such codes would be
+  refused (positions 3-8, the area code, are digits in GB 32100 too; we check only the alphabet there);
+- for a resident ID it looks the area code up in its own table as of the holder's birth year, refusing
+  codes it does not list and codes created after the holder was born (a Pudong card, 310115, of someone
+  born before 1993), while an ID must never be refused for its area code.
+Its errors also do not say what is wrong (length, alphabet, which check character, which date), ours do.
+"""
 
 from __future__ import annotations
 
 import re
-
 from datetime import date
 
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
-_ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
-_ID_CHECK = "10X98765432"
 _DIGITS = "0123456789"  # ASCII only: str.isdigit() would let full-width and superscript digits in
 
 
 def uscc_check_char(body: str) -> str:
     """The 18th character of a unified social credit code whose first 17 are `body`."""
-    total = sum(USCC_ALPHABET.index(ch) * w for ch, w in zip(body, _USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    if len(body) != 17 or any(ch not in USCC_ALPHABET for ch in body):
+        raise ValueError(f"a USCC body is 17 characters of the GB 32100 alphabet, got {body!r}")
+    return uscc.calc_check_digit(body)  # stdnum would upper-case and drop spaces first: refused above
 
 
 def uscc_problem(code: str) -> str | None:
@@ -34,8 +48,9 @@ def uscc_problem(code: str) -> str | None:
 
 def resident_id_check_char(body: str) -> str:
     """The 18th character (ISO 7064 MOD 11-2) of a resident ID whose first 17 digits are `body`."""
-    total = sum(int(ch) * w for ch, w in zip(body, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    if len(body) != 17 or any(ch not in _DIGITS for ch in body):
+        raise ValueError(f"a resident ID body is 17 ASCII digits, got {body!r}")
+    return ric.calc_check_digit(body + "?")  # stdnum takes the whole number and ignores its last character
 
 
 def resident_id_problem(number: str, today: date | None = None) -> str | None:
@@ -48,8 +63,8 @@ def resident_id_problem(number: str, today: date | None = None) -> str | None:
     if any(ch not in _DIGITS for ch in number[:17]) or number[17] not in _DIGITS + "X":
         return "must be 17 digits followed by a digit or X"
     try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
+        born = ric.get_birth_date(number)
+    except ValidationError:
         return f"birth date {number[6:14]} is not a real date"
     if born.year < 1900 or (today is not None and born > today):
         return f"birth date {born.isoformat()} is out of range"

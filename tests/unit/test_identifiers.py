@@ -239,3 +239,47 @@ def test_mask_one_character_longer_than_kept_hides_one():
 def test_mask_keep_end_zero_reveals_nothing_after_the_start():
     masked = mask(VALID_USCC[0], keep_start=6, keep_end=0)
     assert masked == "911101" + "*" * 12
+
+
+# --- where python-stdnum's validate() disagrees (the module docstring says why) ---------------------
+
+
+@pytest.mark.parametrize("body", ["N2350181MA2YJ1XR9", "Y1110108551385082", "A1110000MA2YJ1XR9"])
+def test_uscc_of_an_authority_coded_by_a_letter_is_valid(body):
+    # GB 32100 Table 1: A (military establishment office), N (agriculture), Y (other) register codes too.
+    code = body + reference_uscc_check(body)
+    assert uscc_problem(code) is None
+    assert uscc_check_char(body) == code[17]
+
+
+@pytest.mark.parametrize("code", ["91110108-55138508Q", "9111010855138508 Q", "91110108 551385082Q"])
+def test_uscc_separators_are_not_dropped_silently(code):
+    problem = uscc_problem(code)
+    assert problem is not None and ("alphabet" in problem or "18" in problem)
+
+
+@pytest.mark.parametrize("body", ["91110108551385082"[:16], "91110108551385082Q", "91350200ma2yj1xr9", "9135 200MA2YJ1XR9"])
+def test_uscc_check_char_refuses_a_body_it_would_have_to_normalise(body):
+    with pytest.raises(ValueError):
+        uscc_check_char(body)
+
+
+@pytest.mark.parametrize("area, born", [("310115", "19800101"),  # Pudong New Area, created 1993
+                                        ("330110", "19900101"),  # Yuhang District, created 2001
+                                        ("110103", "19800101"),  # Chongwen District, abolished 2010
+                                        ("341000", "19700505")])  # Huangshan City, named 1987
+def test_resident_id_area_code_created_after_birth_or_since_abolished_is_valid(area, born):
+    # A card carries the area code of where it was issued, which may postdate the holder's birth.
+    assert resident_id_problem(resident_id(area, born)) is None
+
+
+def test_resident_id_year_zero_is_not_a_real_date():
+    problem = resident_id_problem(resident_id("110105", "00000101"))
+    assert problem is not None and "00000101" in problem and "date" in problem
+
+
+@pytest.mark.parametrize("body", ["1101051949123100", "11010519491231002X", "1101051949123100x",
+                                  "１１０１０５１９４９１２３１００２"])
+def test_resident_id_check_char_refuses_anything_but_17_ascii_digits(body):
+    with pytest.raises(ValueError):
+        resident_id_check_char(body)
