@@ -111,7 +111,7 @@ def simulate_agencies(
     simulator = Simulator(agency_codes(text), port=port, seed=seed, latency_ms=latency_ms,
                           failure_rate=failure_rate, approve_rate=approve_rate)
     try:
-        server = simulator._bind()
+        simulator.bind()
     except OSError as exc:
         raise BadInput(f"--port {port}: {exc.strerror}") from None
     if write_catalog is not None:
@@ -123,8 +123,6 @@ def simulate_agencies(
     typer.echo(f"records: GET {simulator.url}/_records (Ctrl+C stops)")
     sys.stdout.flush()
     try:
-        server.serve_forever()
+        simulator.serve_forever()
     except KeyboardInterrupt:
         typer.echo("stopped")
-    finally:
-        server.server_close()

@@ -12,19 +12,31 @@ Faults, drawn per request with probability `failure_rate` from `faults`: `5xx` (
 `reset` (the connection dropped, nothing done), `timeout` (done, but the answer comes after the
 client gave up), `malformed` (done, but the body cannot be read). The last two are what makes an
 idempotency key necessary: the work happened and the caller cannot know.
+
+A Starlette app served by uvicorn: in a thread of the caller's (`start()`/`stop()`, what the tests do) or
+in the foreground (`serve_forever()`, what `onevisit simulate agencies` does). Latencies and hangs are
+asyncio sleeps, so one thread serves every connection however slow the systems are made.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import random
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 FAULTS = ("5xx", "reset", "timeout", "malformed")
 SCOPES = ("agencies", "sharing", "gateway")
@@ -64,37 +76,67 @@ class Simulator:
         self.host, self.port = host, port
         self.behaviour = Behaviour(**behaviour)
         self.records = Records()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the records and the draws: shared by the server's loop and the caller
         self.random = random.Random(seed)
-        self.server: ThreadingHTTPServer | None = None
+        self.socket: socket.socket | None = None
+        self.server: _Server | None = None
         self.thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def _bind(self) -> ThreadingHTTPServer:
-        handler = type("Handler", (_Handler,), {"simulator": self})
-        server = _Server((self.host, self.port), handler)
-        self.port = server.server_address[1]
-        self.server = server
-        return server
+    def bind(self) -> None:
+        """Open the listening port (port 0: a free one, kept from then on); raises OSError if it is taken."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # started again on the same port at once
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        sock.listen(1024)
+        self.port = sock.getsockname()[1]
+        self.socket = sock
+
+    def _server(self) -> _Server:
+        if self.socket is None:
+            self.bind()
+        app = _app(self)
+        self.server = _Server(uvicorn.Config(
+            app, http=_Connection, lifespan="off", access_log=False, log_config=None,
+            timeout_keep_alive=75,  # longer than clients keep an idle connection (httpx: 5 s): they close first
+        ))
+        app.state.down = self.server.down
+        return self.server
 
     def start(self) -> Simulator:
-        server = self._bind()
-        self.thread = threading.Thread(target=server.serve_forever, name=f"simulator:{self.port}", daemon=True)
+        """Serve in a thread of this process; returns once the port answers."""
+        server = self._server()
+        self.thread = threading.Thread(target=server.run, kwargs={"sockets": [self.socket]},
+                                       name=f"simulator:{self.port}", daemon=True)
         self.thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the simulator did not start on {self.url}")
+            time.sleep(0.01)
         return self
 
     def serve_forever(self) -> None:
-        self._bind().serve_forever()
+        """Serve in this thread until SIGINT or SIGTERM (uvicorn's own handling: shut down, then re-raised)."""
+        server = self._server()
+        try:
+            server.run(sockets=[self.socket])
+        finally:
+            self.socket = self.server = None
 
     def stop(self) -> None:
         """Close the port (connections are then refused); `start()` opens it again on the same port."""
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+            self.server.should_exit = True
+            self.thread.join()
+            self.socket = self.server = self.thread = None
 
     def control(self, **changes) -> None:
         with self.lock:
@@ -154,142 +196,164 @@ class Simulator:
         return {"reference": f"{service}:{material}:{uscc}", "content": f"{material} issued to {uscc} ({service})"}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 1024
+# --- the server ----------------------------------------------------------------------------------
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.open_connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
 
-    def process_request_thread(self, request, client_address) -> None:
-        with self.connections_lock:
-            self.open_connections.add(request)
+class _Connection(H11Protocol):
+    """uvicorn's HTTP/1.1 connection, with the two things a simulator of failing systems needs that ASGI
+    does not give: the app can drop the connection without answering (ASGI only lets it answer, and
+    uvicorn answers 500 for an app that raises first), and a server going down cuts every connection,
+    a request in flight included, instead of waiting for it to be answered."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.app_state = {**self.app_state, "connection": transport}  # each request's `request.state`
+
+    def shutdown(self) -> None:
+        self.transport.close()
+
+
+class _Server(uvicorn.Server):
+    """Going down wakes the requests that sleep (a latency, a `timeout` fault's hang) to find their
+    connection cut, so that `stop()` and Ctrl+C do not wait for them."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.down = asyncio.Event()  # bound to the server's loop when first waited on
+
+    async def shutdown(self, sockets=None) -> None:
+        self.down.set()
+        await super().shutdown(sockets)
+
+
+async def _pause(request: Request, seconds: float) -> None:
+    if seconds > 0:
         try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self.connections_lock:
-                self.open_connections.discard(request)
-
-    def server_close(self) -> None:
-        """Down means down: kept-alive connections are cut too."""
-        super().server_close()
-        with self.connections_lock:
-            for connection in list(self.open_connections):
-                try:
-                    connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            await asyncio.wait_for(request.app.state.down.wait(), seconds)
+        except TimeoutError:
+            pass
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: many requests per connection
-    disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart (Nagle + delayed ACK)
-    simulator: Simulator
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status)
 
-    def log_message(self, *args) -> None:  # quiet
-        pass
 
-    def do_GET(self) -> None:
-        self._route("GET")
+Answer = tuple[int, dict]
 
-    def do_POST(self) -> None:
-        self._route("POST")
 
-    def _route(self, method: str) -> None:
-        sim = self.simulator
-        url = urlsplit(self.path)
-        parts = [p for p in url.path.split("/") if p]
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if parts == ["_records"] and method == "GET":
-            return self._answer(200, sim.snapshot())
-        if parts == ["_control"] and method == "POST":
-            try:
-                sim.control(**json.loads(raw or b"{}"))
-            except (ValueError, TypeError) as exc:
-                return self._answer(400, {"error": str(exc)})
-            return self._answer(200, {"ok": True})
-        scope = parts[0] if parts else ""
-        if scope not in SCOPES:
-            return self._answer(404, {"error": f"no route {url.path}"})
-        latency = sim.behaviour.latency_ms
-        if latency:
-            time.sleep(latency / 1000)
+def _nowhere() -> Response:
+    """What an endpoint returns on a connection already closed: nobody reads it."""
+    return Response(status_code=204)
+
+
+def _system(scope: str, act: Callable[[Simulator, Request], Awaitable[Answer]]):
+    """An endpoint of one of the simulated systems: the latency, then the fault drawn for this request,
+    around `act` (what the system does; faults `timeout` and `malformed` only spoil an answer that
+    would have been a success)."""
+
+    async def endpoint(request: Request) -> Response:
+        sim: Simulator = request.app.state.simulator
+        try:
+            await request.body()  # read first: a caller that gives up during the latency does not stop the work
+        except ClientDisconnect:
+            return _nowhere()
+        await _pause(request, sim.behaviour.latency_ms / 1000)
+        if request.app.state.down.is_set():  # went down meanwhile: the connection is cut, nothing is done
+            return _nowhere()
         fault = sim.fault(scope)
         if fault == "5xx":
-            return self._answer(503, {"error": "service unavailable (simulated)"})
-        if fault == "reset":
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            return None
-        answer = self._serve(method, parts, url.query, raw)
-        if answer is None:
-            return None
-        status, body = answer
+            return _error(503, "service unavailable (simulated)")
+        if fault == "reset":  # dropped before a byte is written
+            request.state.connection.close()
+            return _nowhere()
+        status, body = await act(sim, request)
         if fault == "timeout" and status < 400:
-            time.sleep(sim.behaviour.hang_seconds)
+            await _pause(request, sim.behaviour.hang_seconds)
         if fault == "malformed" and status < 400:
-            return self._raw(200, b"<html>502 upstream hiccup</html>", "text/html")
-        return self._answer(status, body)
+            return Response(b"<html>502 upstream hiccup</html>", 200, media_type="text/html")
+        return JSONResponse(body, status)
 
-    def _serve(self, method: str, parts: list[str], query: str, raw: bytes) -> tuple[int, dict] | None:
-        sim = self.simulator
-        if parts[0] == "agencies" and len(parts) >= 3 and parts[2] == "reviews":
-            agency = parts[1]
-            if agency not in sim.agencies:
-                return 404, {"error": f"no agency {agency}"}
-            if method == "POST" and len(parts) == 3:
-                key = self.headers.get("Idempotency-Key")
-                if not key:
-                    return 400, {"error": "Idempotency-Key header required"}
-                if agency in sim.behaviour.refuse_agencies:
-                    with sim.lock:
-                        sim.records.refused[key] = sim.records.refused.get(key, 0) + 1
-                    return 422, {"error": f"{agency} refuses the request (simulated)"}
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    return 400, {"error": "body is not JSON"}
-                return 201, sim.review(agency, key, body)
-            if method == "GET" and len(parts) == 4:
-                with sim.lock:
-                    decision = sim.records.tickets.get(parts[3])
-                    if decision:
-                        sim.records.polls[parts[3]] = sim.records.polls.get(parts[3], 0) + 1
-                return (200, decision) if decision else (404, {"error": f"no ticket {parts[3]}"})
-        if parts[0] == "sharing" and len(parts) == 3 and parts[2] == "documents" and method == "GET":
-            params = parse_qs(query)
-            uscc, material = params.get("uscc", [""])[0], params.get("material", [""])[0]
-            if not uscc or not material:
-                return 400, {"error": "uscc and material are required"}
-            document = sim.document(parts[1], uscc, material)
-            return (200, document) if document else (404, {"error": f"nothing held for {uscc}"})
-        if parts == ["gateway", "notifications"] and method == "POST":
-            key = self.headers.get("Idempotency-Key")
-            if not key:
-                return 400, {"error": "Idempotency-Key header required"}
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                return 400, {"error": "body is not JSON"}
-            return 201, sim.notify(key, body)
-        return 404, {"error": "no such route"}
+    return endpoint
 
-    def _answer(self, status: int, body: dict) -> None:
-        self._raw(status, json.dumps(body, ensure_ascii=False).encode(), "application/json")
 
-    def _raw(self, status: int, data: bytes, content_type: str) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except OSError:  # the client gave up (a simulated timeout): nothing to tell it
-            self.close_connection = True
+async def _json_body(request: Request) -> dict | None:
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        return None
+
+
+async def _request_review(sim: Simulator, request: Request) -> Answer:
+    agency = request.path_params["agency"]
+    if agency not in sim.agencies:
+        return 404, {"error": f"no agency {agency}"}
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return 400, {"error": "Idempotency-Key header required"}
+    if agency in sim.behaviour.refuse_agencies:
+        with sim.lock:
+            sim.records.refused[key] = sim.records.refused.get(key, 0) + 1
+        return 422, {"error": f"{agency} refuses the request (simulated)"}
+    body = await _json_body(request)
+    if body is None:
+        return 400, {"error": "body is not JSON"}
+    return 201, sim.review(agency, key, body)
+
+
+async def _decision(sim: Simulator, request: Request) -> Answer:
+    agency, ticket = request.path_params["agency"], request.path_params["ticket"]
+    if agency not in sim.agencies:
+        return 404, {"error": f"no agency {agency}"}
+    with sim.lock:
+        decision = sim.records.tickets.get(ticket)
+        if decision:
+            sim.records.polls[ticket] = sim.records.polls.get(ticket, 0) + 1
+            decision = dict(decision)
+    return (200, decision) if decision else (404, {"error": f"no ticket {ticket}"})
+
+
+async def _document(sim: Simulator, request: Request) -> Answer:
+    uscc, material = request.query_params.get("uscc", ""), request.query_params.get("material", "")
+    if not uscc or not material:
+        return 400, {"error": "uscc and material are required"}
+    document = sim.document(request.path_params["service"], uscc, material)
+    return (200, document) if document else (404, {"error": f"nothing held for {uscc}"})
+
+
+async def _notification(sim: Simulator, request: Request) -> Answer:
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return 400, {"error": "Idempotency-Key header required"}
+    body = await _json_body(request)
+    if body is None:
+        return 400, {"error": "body is not JSON"}
+    return 201, sim.notify(key, body)
+
+
+async def _records(request: Request) -> Response:
+    return JSONResponse(request.app.state.simulator.snapshot())
+
+
+async def _control(request: Request) -> Response:
+    try:
+        request.app.state.simulator.control(**json.loads(await request.body() or b"{}"))
+    except (ValueError, TypeError) as exc:
+        return _error(400, str(exc))
+    return JSONResponse({"ok": True})
+
+
+async def _no_route(request: Request, exc: HTTPException) -> Response:
+    return _error(404, f"no route {request.url.path}")  # a wrong method too: 404, as a missing route
+
+
+def _app(sim: Simulator) -> Starlette:
+    app = Starlette(routes=[
+        Route("/agencies/{agency}/reviews", _system("agencies", _request_review), methods=["POST"]),
+        Route("/agencies/{agency}/reviews/{ticket}", _system("agencies", _decision), methods=["GET"]),
+        Route("/sharing/{service}/documents", _system("sharing", _document), methods=["GET"]),
+        Route("/gateway/notifications", _system("gateway", _notification), methods=["POST"]),
+        Route("/_records", _records, methods=["GET"]),
+        Route("/_control", _control, methods=["POST"]),
+    ], exception_handlers={404: _no_route, 405: _no_route})
+    app.state.simulator = sim
+    return app

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
 import pytest
 import yaml
 
@@ -86,6 +93,59 @@ def test_bounded_concurrency_keeps_each_result_in_its_place(simulator):
     clients = {id(h): h for h in seen}.values()
     assert 1 < len(clients) <= 4 and all(h.is_closed for h in clients)
     assert remote_http.each(call, [], concurrency=4, timeout=1.0) == []
+
+
+def test_down_means_down_a_request_in_flight_is_cut_and_not_acted_on(simulator):
+    with remote_http.client(timeout=30) as kept_alive:
+        _request(kept_alive, simulator)  # this client now holds a kept-alive connection
+        simulator.control(latency_ms=60_000)
+        failed: list[str] = []
+
+        def in_flight() -> None:
+            with remote_http.client(timeout=30) as http:
+                try:
+                    _request(http, simulator, key="k-late")
+                except remote_http.Transient as exc:
+                    failed.append(str(exc))
+
+        thread = threading.Thread(target=in_flight)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not simulator.server.server_state.tasks:  # the request has reached the simulator
+            assert time.monotonic() < deadline, "the request never reached the simulator"
+            time.sleep(0.01)
+        simulator.stop()  # returns once the server's thread is done: no sleeping request waited on
+        thread.join()
+        assert failed and "RemoteProtocolError" in failed[0]  # cut, not answered
+        assert "k-late" not in simulator.snapshot()["reviews"]  # and the work was not done
+        with pytest.raises(remote_http.Transient, match="ConnectError"):  # the kept-alive one was cut too
+            _request(kept_alive, simulator, key="k-after")
+
+
+def test_simulate_serves_in_the_foreground_until_interrupted(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    catalog = tmp_path / "remote.yaml"
+    served = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "simulate", "agencies", "--port",
+                               str(port), "--write-catalog", str(catalog)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert "Ctrl+C stops" in "".join(served.stdout.readline() for _ in range(5))  # bound, about to serve
+        simulator, ticket = Simulator([], port=port), None  # that one only for its url
+        with remote_http.client(timeout=5) as http:
+            for _ in range(500):  # serving starts just after the lines are printed
+                try:
+                    ticket = _request(http, simulator)
+                    break
+                except remote_http.Transient:
+                    time.sleep(0.01)
+            assert ticket is not None and ticket.ticket == "SAMR-000001"
+        assert f"http://127.0.0.1:{port}/agencies/FIRE" in catalog.read_text("utf-8")
+        served.send_signal(signal.SIGINT)
+        assert served.wait(timeout=30) == 0 and served.stdout.read().strip() == "stopped"
+    finally:
+        served.kill()
+        served.wait()
 
 
 def test_simulate_refuses_bad_input(run, tmp_path):
