@@ -13,8 +13,10 @@ records cleared, so every round sends the same requests.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -108,14 +110,16 @@ def main() -> None:
 
     # The agencies' systems run in a process of their own, as they would: their CPU is not ours.
     port = free_port()
-    catalog_file = Path(tempfile.mkdtemp(prefix="onevisit-bench-catalog-")) / "agencies.yaml"
+    folder = tempfile.mkdtemp(prefix="onevisit-bench-remote-")  # the catalog and the SQLite file, removed at exit
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    catalog_file = Path(folder) / "agencies.yaml"
     catalog_file.write_text(catalog_text(f"http://127.0.0.1:{port}"), "utf-8")
     simulator = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "simulate", "agencies",
                                   "--port", str(port), "--latency-ms", str(options.latency_ms),
                                   "--catalog", str(catalog_file)], cwd=ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_for(base)
-    url = options.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='onevisit-bench-remote-')}/bench.db"
+    url = options.database_url or f"sqlite:///{folder}/bench.db"
     os.environ["ONEVISIT_DATABASE_URL"] = url
     os.environ.setdefault("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
     os.environ.setdefault("ONEVISIT_BATCH_SIZE", str(options.cases * len(AGENCIES)))
