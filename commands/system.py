@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from commands.common import app_settings, read_only
+from commands.common import JsonOpt, app_settings, print_json, read_only
 
 app = typer.Typer()
 simulate_app = typer.Typer(name="simulate", help="Simulators of the systems around onevisit, on loopback.",
@@ -19,19 +19,27 @@ simulate_app = typer.Typer(name="simulate", help="Simulators of the systems arou
 def init(
     no_catalog: Annotated[bool, typer.Option("--no-catalog", help="Do not load the built-in catalog.")] = False,
     admin: Annotated[str, typer.Option("--admin", help="The first administrator's operator id.")] = "admin",
+    test_clock: Annotated[bool, typer.Option("--test-clock", help="A test or demo database: honour ONEVISIT_NOW "
+                                             "(only when the database is made).")] = False,
 ) -> None:
     """Create or upgrade the database; create the administrator; load the built-in catalog if none is."""
     from services import catalog as catalogs
     from services.db import UnitOfWork
+    from services.installation import ensure_installation, secret_key
     from services.migrate import upgrade
     from services.staff import ensure_admin
 
     settings = app_settings()
+    secret_key(settings)  # made now, beside the database's settings, not on some later first use
     upgrade(settings.url)
     with UnitOfWork(settings.url) as uow:
-        if ensure_admin(uow.session, admin, settings.current_time()):
-            uow.commit()
+        installation = ensure_installation(uow.session, settings.current_time(), test_clock=test_clock)
+        made_admin = ensure_admin(uow.session, admin, settings.current_time())
+        uow.commit()
+        if made_admin:
             typer.echo(f"administrator {admin} created")
+    if test_clock and not installation.test_clock:
+        typer.echo("note: this database was made without --test-clock; it keeps ignoring ONEVISIT_NOW", err=True)
     with UnitOfWork(settings.url) as uow:
         from sqlmodel import select
 
@@ -44,6 +52,38 @@ def init(
             uow.commit()
             typer.echo(f"loaded the built-in catalog (version {version.id})")
     typer.echo(f"database ready: {_safe_url(settings.url)}")
+
+
+@app.command()
+def info(as_json: JsonOpt = False) -> None:
+    """What this installation is: its id, database, schema revision, test clock, key file, catalog in force."""
+    from services.db import require_schema
+    from services.queries.connection import utc
+
+    settings = app_settings()
+    require_schema(settings.url)
+    with read_only() as read:
+        installation = read.one("SELECT installation_id, test_clock, created_at FROM installation") or {}
+        revision = read.one("SELECT version_num FROM alembic_version") or {}
+        catalog = read.one("SELECT id, source, loaded_at FROM catalog_version ORDER BY id DESC LIMIT 1") or {}
+    facts = {
+        "installation": installation.get("installation_id"),
+        "created_at": created.astimezone(settings.tz) if (created := utc(installation.get("created_at"))) else None,
+        "test_clock": bool(installation.get("test_clock")),
+        "database": _safe_url(settings.url),
+        "schema_revision": revision.get("version_num"),
+        "key_file": str(settings.secret_path),
+        "key_file_present": settings.secret_path.exists(),
+        "catalog_version": catalog.get("id"),
+        "catalog_source": catalog.get("source"),
+    }
+    if as_json:
+        print_json(facts)
+        return
+    if facts["installation"] is None:
+        typer.echo("installation: none yet (run onevisit init)")
+    for name, value in facts.items():
+        typer.echo(f"{name.replace('_', ' ')}: {'-' if value is None else value}")
 
 
 def _safe_url(url: str) -> str:

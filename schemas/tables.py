@@ -6,6 +6,7 @@ from schemas.catalog import CatalogVersion
 from schemas.certificate import Certificate
 from schemas.clock import ClockStop
 from schemas.commitment import Commitment, CreditRecord
+from schemas.installation import Installation
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.review import ReviewTask
@@ -24,6 +25,7 @@ __all__ = [
     "Certificate",
     "FlowRunCase",
     "FlowRunRecord",
+    "Installation",
     "Notification",
     "OutboxItem",
     "ReviewTask",

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
 
     home: Path = Path.home() / ".onevisit"
     database_url: str | None = None  # default: a SQLite file in `home`
+    key_file: Path | None = None  # the installation's secret, outside the database; default: `home`/secret.key
     now: datetime | None = None  # a test clock: ISO 8601 with offset
     timezone: str = "Asia/Shanghai"
     operator: str | None = None  # who acts, when a command is not told with --operator
@@ -62,6 +63,10 @@ class Settings(BaseSettings):
     @property
     def url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'onevisit.db'}"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.key_file or self.home / "secret.key"
 
     def current_time(self) -> datetime:
         """Now, in the jurisdiction's time zone (ONEVISIT_NOW when set)."""

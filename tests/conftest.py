@@ -20,6 +20,11 @@ from pathlib import Path
 if "PREFECT_HOME" not in os.environ:
     os.environ["PREFECT_HOME"] = _home = tempfile.mkdtemp(prefix="onevisit-prefect-")
     atexit.register(shutil.rmtree, _home, ignore_errors=True)
+# The installation's secret (services/installation.py): one throwaway key file per test session, never ~/.onevisit
+if "ONEVISIT_KEY_FILE" not in os.environ:
+    _keys = tempfile.mkdtemp(prefix="onevisit-keys-")
+    os.environ["ONEVISIT_KEY_FILE"] = os.path.join(_keys, "secret.key")
+    atexit.register(shutil.rmtree, _keys, ignore_errors=True)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # a busy 2-core machine
@@ -76,7 +81,10 @@ def _initialise(db: Database) -> Database:
 
     _CREATED_URLS.append(db.url)
     upgrade(db.url)
+    from services.installation import ensure_installation
+
     with UnitOfWork(db.url) as uow:
+        ensure_installation(uow.session, datetime.now(timezone.utc), test_clock=True)
         load_catalog(uow.session, builtin_catalog_text(), source=BUILTIN, actor="tests",
                      now=datetime.now(timezone.utc))
         uow.commit()
