@@ -1,0 +1,105 @@
+"""A case as the hall reads it: the case page, the receipt (受理回执), the correction notice (补正一次性告知书),
+supplements, and the hand-over of the results at the window (出件)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+
+from approvals.errors import OnevisitError
+from web.i18n import N_
+from web.pages.common import (
+    HallOperator,
+    PageError,
+    acting,
+    catalog_names,
+    problem_of,
+    reading,
+    remaining_days,
+    render,
+)
+from web.pages.session import signed_in
+
+router = APIRouter(prefix="/hall")
+
+
+def load_case(request: Request, operator: HallOperator, case_no: str):
+    """The case (identifiers masked), the catalog's names and the working days left of each clock."""
+    from services.queries.cases import show_case
+
+    with reading(request) as (read, clock):
+        case = show_case(read, case_no, clock.calendar, clock.today, request.app.state.settings.tz,
+                         agent=operator.id if operator.role == "agent" else None)
+        names = catalog_names(read)
+        left = {r.task_id: remaining_days(clock.calendar, r.due_date, clock.today) for r in case.reviews}
+        case_left = remaining_days(clock.calendar, case.due_date, clock.today)
+    return case, names, left, case_left
+
+
+def _page(request, operator, case_no, template, *, error=None, status=200, **extra):
+    try:
+        case, names, left, case_left = load_case(request, operator, case_no)
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        raise PageError(problem["status"], problem["title"], problem["detail"]) from None
+    awaited = sorted({m for r in case.reviews if r.status == "supplement_requested" for m in r.requested_materials}
+                     | {m for p in case.commitments if p.kind == "deficiency" and p.status == "open"
+                        for m in (p.materials or [])})
+    return render(request, template, status_code=status, operator=operator, case=case, names=names, left=left,
+                  case_left=case_left, awaited=awaited, error=error, window=request.app.state.settings, **extra)
+
+
+@router.get("/cases/{case_no}")
+def case_page(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    return _page(request, operator, case_no, "case.html")
+
+
+@router.get("/cases/{case_no}/receipt")
+def receipt(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    return _page(request, operator, case_no, "receipt.html")
+
+
+@router.get("/cases/{case_no}/correction-notice")
+def correction_notice(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    return _page(request, operator, case_no, "correction_notice.html")
+
+
+@router.post("/cases/{case_no}/supplement")
+async def supplement(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    from services import cases
+
+    form = await request.form()
+    materials = form.getlist("materials")
+    try:
+        result = acting(request, lambda session, clock: cases.supplement(session, case_no, materials,
+                                                                          actor=operator.id, clock=clock))
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        return _page(request, operator, case_no, "case.html", error=problem, status=problem["status"])
+    if result.status != "correction_required" and not result.still_missing and "correction" in (form.get("from") or ""):
+        return RedirectResponse(f"/hall/cases/{case_no}/receipt", status_code=303)
+    return RedirectResponse(f"/hall/cases/{case_no}", status_code=303)
+
+
+@router.get("/cases/{case_no}/handover")
+def handover(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    if operator.role not in ("window", "admin", "supervisor", "agent"):
+        raise PageError(403, N_("Only the window hands over results"))
+    return _page(request, operator, case_no, "handover.html")
+
+
+@router.get("/cases")
+def case_list(request: Request, status: str | None = None, operator: HallOperator = Depends(signed_in)):
+    """Every case, oldest first (an agent: its own), filtered by status."""
+    from services.queries.cases import list_cases
+
+    with reading(request) as (read, clock):
+        try:
+            cases = list_cases(read, clock.calendar, clock.today, status=status or None,
+                               tz=request.app.state.settings.tz,
+                               agent=operator.id if operator.role == "agent" else None)
+        except OnevisitError as exc:
+            problem = problem_of(exc)
+            raise PageError(problem["status"], problem["title"], problem["detail"]) from None
+        names = catalog_names(read)
+    return render(request, "cases.html", operator=operator, cases=cases, names=names, status=status)

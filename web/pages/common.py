@@ -1,0 +1,187 @@
+"""What every page of the hall shares: templates in the operator's language, reading, acting, names, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from approvals.calendar import CalendarUnknown, WorkingCalendar
+from approvals.deadlines import Clock
+from web import labels
+from web.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
+
+TEMPLATES = Path(__file__).parent.parent / "templates"
+
+
+@cache
+def environment(language: str) -> Environment:
+    """One Jinja2 environment a language, its gettext installed (autoescaped, new-style placeholders)."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_translations(translations(language), newstyle=True)
+    locale = "zh_CN" if language == "zh_CN" else "en"
+    env.filters["day"] = lambda d: format_date(d, "long", locale=locale) if d else "—"
+    env.globals["labels"] = labels.ALL
+    env.globals["languages"] = LANGUAGES
+    env.globals["language"] = language
+    env.globals["html_lang"] = "zh-CN" if language == "zh_CN" else "en"
+    env.globals["locale"] = locale
+    return env
+
+
+def language(request: Request) -> str:
+    return language_of(request.cookies.get(LANG_COOKIE))
+
+
+def settings_of(request: Request):
+    return request.app.state.settings
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = language(request)
+    settings = settings_of(request)
+    tz = settings.tz
+    locale = "zh_CN" if lang == "zh_CN" else "en"
+    env = environment(lang)
+    context.setdefault("operator", getattr(request.state, "hall_operator", None))
+    html = env.get_template(template).render(
+        request=request,
+        csrf_token=csrf_token(request),
+        moment=lambda t: format_datetime(t.astimezone(tz), "short", tzinfo=tz, locale=locale) if t else "—",
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def csrf_token(request: Request) -> str:
+    """The token every form posts back (the sign-in's CSRF protection checks it)."""
+    token = getattr(request.state, "csrf_token", None)
+    return token or ""
+
+
+@contextmanager
+def reading(request: Request) -> Iterator[tuple[Any, Clock]]:
+    """A read-only connection and the clock (now, the calendar in force) for one page."""
+    from services.queries.connection import calendar, reader
+
+    settings = settings_of(request)
+    with reader(settings.url) as read:
+        yield read, Clock(settings.current_time(), calendar(read))
+
+
+def acting(request: Request, use_case: Callable[[Any, Clock], Any]) -> Any:
+    """Run one use case in one transaction, committed once (as the CLI and the API do)."""
+    from services.db import UnitOfWork
+    from services.workdays import calendar_for
+
+    settings = settings_of(request)
+    with UnitOfWork(settings.url) as uow:
+        result = use_case(uow.session, Clock(settings.current_time(), calendar_for(uow.session)))
+        uow.commit()
+        return result
+
+
+@dataclass(frozen=True)
+class Names:
+    """Catalog names of agencies, matters, materials and bundles: people read names, codes in small print."""
+
+    agencies: dict[str, str]
+    matters: dict[str, str]
+    materials: dict[str, str]
+    bundles: dict[str, str]
+
+    def named(self, kind: str, code: str | None) -> Markup:
+        if not code:
+            return Markup("—")
+        name = getattr(self, kind).get(code)
+        if name is None:
+            return Markup('<span class="code">{}</span>').format(code)
+        return Markup('{} <small class="code">{}</small>').format(name, code)
+
+
+def names_of(document: dict) -> Names:
+    return Names(
+        agencies={a["code"]: a["name"] for a in document.get("agencies", [])},
+        matters={m["code"]: m["name"] for m in document.get("matters", [])},
+        materials={mat["code"]: mat["name"] for m in document.get("matters", []) for mat in m.get("materials", [])},
+        bundles={b["code"]: b["name"] for b in document.get("bundles", [])},
+    )
+
+
+def catalog_names(read) -> Names:
+    from services.queries.catalog import catalog_document
+
+    return names_of(catalog_document(read)[1])
+
+
+def remaining_days(calendar: WorkingCalendar, due: date | None, today: date) -> int | None:
+    """Working days left until `due` (negative: overdue by that many); None when it cannot be counted."""
+    if due is None:
+        return None
+    try:
+        if due >= today:
+            return calendar.working_days_between(today, due)
+        return -calendar.working_days_between(due, today)
+    except CalendarUnknown:
+        return None
+
+
+def today_of(clock: Clock) -> date:
+    return clock.today
+
+
+def local_now(request: Request) -> datetime:
+    return settings_of(request).current_time()
+
+
+# --- who is at the desk ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HallOperator:
+    """The signed-in operator as the pages show and check it."""
+
+    id: str
+    role: str
+    agency: str | None = None
+    name: str | None = None
+    agency_name: str | None = None
+
+
+class SignInNeeded(Exception):
+    """No (valid) session: the browser is sent to the sign-in page."""
+
+
+class PageError(Exception):
+    """A page that cannot be shown or an act that was refused: a translated title, the engine's detail."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None):
+        super().__init__(title)
+        self.status, self.title, self.detail = status, title, detail
+
+
+_TITLES = {
+    "bad_input": N_("The form has a problem"),
+    "refused": N_("Refused by the rules"),
+    "not_found": N_("Not found"),
+}
+
+
+def problem_of(exc: Exception) -> dict:
+    """What a page shows of a domain error: a translated title and the engine's own words."""
+    from approvals.errors import BadInput, NotFound
+
+    kind = "not_found" if isinstance(exc, NotFound) else "bad_input" if isinstance(exc, BadInput) else "refused"
+    status = {"not_found": 404, "bad_input": 400, "refused": 409}[kind]
+    return {"title": _TITLES[kind], "detail": str(exc), "status": status}

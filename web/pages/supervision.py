@@ -1,0 +1,68 @@
+"""Supervision (督查): overdue and stalled cases, the ledger (交办, 督查, 销号), each case's clock, the sweep."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+
+from approvals.errors import OnevisitError
+from web.i18n import N_
+from web.pages.common import HallOperator, PageError, acting, catalog_names, problem_of, reading, remaining_days, render
+from web.pages.session import signed_in
+
+router = APIRouter(prefix="/hall")
+
+SUPERVISORS = ("supervisor", "admin")
+
+
+def _supervisor(operator: HallOperator) -> None:
+    if operator.role not in SUPERVISORS:
+        raise PageError(403, N_("Only supervisors and administrators supervise"))
+
+
+def _page(request: Request, operator: HallOperator, *, error=None, done=None, status=200):
+    from services.queries.cases import overdue_cases, stalled_cases
+    from services.queries.supervision import ledger
+
+    settings = request.app.state.settings
+    with reading(request) as (read, clock):
+        overdue = overdue_cases(read, clock.calendar, clock.today, settings.tz)
+        try:
+            stalled = stalled_cases(read, clock.calendar, clock.now, after_days=settings.stalled_after_days,
+                                    lease_seconds=settings.claim_lease_seconds)
+        except OnevisitError as exc:  # the calendar cannot count back: say so, show the rest
+            stalled, error = [], error or problem_of(exc)
+        items = ledger(read, open_only=False)
+        names = catalog_names(read)
+        left = {c.case_no: remaining_days(clock.calendar, c.due_date, clock.today) for c in [*overdue, *stalled]}
+    return render(request, "supervision.html", status_code=status, operator=operator, overdue=overdue,
+                  stalled=stalled, ledger=items, names=names, left=left, error=error, done=done)
+
+
+@router.get("/supervision")
+def supervision(request: Request, operator: HallOperator = Depends(signed_in)):
+    _supervisor(operator)
+    return _page(request, operator)
+
+
+def sweep_now(session, clock, *, operator: str, escalate_after_days: int):
+    """The sweep by hand (supervisors, administrators): lights and the ledger, as the scheduled one does."""
+    from approvals.permissions import Act
+    from services import staff, sweep
+
+    staff.authorise(session, operator, Act.SWEEP)
+    return sweep.sweep(session, clock, escalate_after_days=escalate_after_days)
+
+
+@router.post("/supervision/sweep")
+def sweep(request: Request, operator: HallOperator = Depends(signed_in)):
+    _supervisor(operator)
+    after = request.app.state.settings.escalate_after_days
+    try:
+        report = acting(request, lambda session, clock: sweep_now(session, clock, operator=operator.id,
+                                                                   escalate_after_days=after))
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        return _page(request, operator, error=problem, status=problem["status"])
+    return RedirectResponse(f"/hall/supervision?opened={report.ledger_opened}&red={report.tasks_red}",
+                            status_code=303)

@@ -1,0 +1,148 @@
+"""The window (综合受理窗口): pick a bundle, one merged form, the receipt or the correction notice, supplements,
+and the hand-over of the results (出件). Agents (帮代办) file through the same form, under their mandates."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from approvals.errors import OnevisitError
+from web.i18n import N_
+from web.pages.common import (
+    HallOperator,
+    PageError,
+    acting,
+    catalog_names,
+    problem_of,
+    reading,
+    render,
+)
+from web.pages.session import signed_in
+
+router = APIRouter(prefix="/hall")
+
+FILERS = ("window", "agent")  # who may file and supply (the rules say it again, and decide)
+
+
+@dataclass(frozen=True)
+class MaterialLine:
+    """A line of the merged checklist: one material, however many matters need it (一次提交, 多方共用)."""
+
+    code: str
+    name: str
+    core: bool
+    matters: list[str]
+    shared_from: str | None
+
+
+def _catalog(read):
+    from schemas.catalog import CatalogFile
+    from services.queries.catalog import catalog_document
+
+    return CatalogFile.model_validate(catalog_document(read)[1]).to_domain()
+
+
+def checklist(catalog, bundle) -> list[MaterialLine]:
+    lines: dict[str, MaterialLine] = {}
+    for code in bundle.matter_codes():
+        for mat in catalog.matters[code].materials:
+            line = lines.setdefault(mat.code, MaterialLine(mat.code, mat.name, mat.core, [], mat.shared_from))
+            line.matters.append(code)
+    return list(lines.values())
+
+
+def _filer(operator: HallOperator) -> None:
+    if operator.role not in FILERS:
+        raise PageError(403, N_("Only window clerks and agents file applications"))
+
+
+@router.get("/window")
+def window(request: Request, operator: HallOperator = Depends(signed_in)):
+    _filer(operator)
+    from services.queries.cases import list_cases
+
+    with reading(request) as (read, clock):
+        catalog = _catalog(read)
+        names = catalog_names(read)
+        waiting = [c for status in ("correction_required", "awaiting_materials", "in_review")
+                   for c in list_cases(read, clock.calendar, clock.today, status=status, tz=request.app.state.settings.tz)
+                   if operator.role != "agent" or c.agent == operator.id]
+        issued = [c for status in ("issued", "partially_issued")
+                  for c in list_cases(read, clock.calendar, clock.today, status=status, tz=request.app.state.settings.tz)
+                  if operator.role != "agent" or c.agent == operator.id]
+    return render(request, "window.html", operator=operator, bundles=list(catalog.bundles.values()), catalog=catalog,
+                  names=names, waiting=waiting, issued=issued)
+
+
+@router.get("/window/apply/{bundle_code}")
+def application_form(bundle_code: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    _filer(operator)
+    with reading(request) as (read, _clock):
+        catalog = _catalog(read)
+        names = catalog_names(read)
+    return _form(request, operator, catalog, names, bundle_code, values={}, error=None)
+
+
+def _form(request, operator, catalog, names, bundle_code, *, values: dict, error: dict | None, status: int = 200):
+    bundle = catalog.bundles.get(bundle_code)
+    if bundle is None:
+        raise PageError(404, N_("No such bundle"))
+    return render(request, "apply.html", status_code=status, operator=operator, bundle=bundle, catalog=catalog,
+                  names=names, lines=checklist(catalog, bundle), values=values, error=error,
+                  request_id=values.get("request_id") or f"hall-{uuid.uuid4().hex}")
+
+
+@router.post("/window/apply/{bundle_code}")
+async def file_application(bundle_code: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    _filer(operator)
+    from schemas.case import ApplicationIn
+    from services import cases
+
+    form = await request.form()
+    values = {key: form.getlist(key) if key in _LISTS else form.get(key) for key in form}
+    with reading(request) as (read, _clock):
+        catalog = _catalog(read)
+        names = catalog_names(read)
+    bundle = catalog.bundles.get(bundle_code)
+    if bundle is None:
+        raise PageError(404, N_("No such bundle"))
+    optional = [m.matter for m in bundle.matters if m.optional]
+    key_project = bool(form.get("key_project"))
+    try:
+        application = ApplicationIn(
+            request_id=form.get("request_id") or None,
+            bundle=bundle.code,
+            channel="proxy" if operator.role == "agent" else "window",
+            agent=operator.id if operator.role == "agent" else None,
+            applicant={"name": (form.get("applicant_name") or "").strip(), "uscc": form.get("uscc") or "",
+                       "legal_representative": {"name": (form.get("legal_rep_name") or "").strip(),
+                                                "id_number": form.get("legal_rep_id") or "",
+                                                "phone": (form.get("legal_rep_phone") or "").strip() or None}},
+            materials=form.getlist("materials"),
+            optional_matters=[m for m in form.getlist("optional_matters") if m in optional],
+            deficiency_promise=form.getlist("promise"),
+            commitment_matters=form.getlist("commitment"),
+            key_project=key_project,
+            leader=(form.get("leader") or "").strip() or None if key_project else None,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        detail = ".".join(str(p) for p in first["loc"]) + ": " + first["msg"]
+        error = {"title": N_("The form has a problem"), "detail": detail}
+        return _form(request, operator, catalog, names, bundle_code, values=values, error=error, status=400)
+    try:
+        result = acting(request, lambda session, clock: cases.submit(session, application, actor=operator.id,
+                                                                      clock=clock))
+    except OnevisitError as exc:  # shown on the form, nothing written
+        problem = problem_of(exc)
+        return _form(request, operator, catalog, names, bundle_code, values=values, error=problem,
+                     status=problem["status"])
+    page = "correction-notice" if result.status == "correction_required" else "receipt"
+    return RedirectResponse(f"/hall/cases/{result.case_no}/{page}", status_code=303)
+
+
+_LISTS = {"materials", "optional_matters", "promise", "commitment"}
