@@ -1,0 +1,83 @@
+"""The hall speaks through its message catalog: no template carries a word outside gettext, every message
+has its Chinese and English text, and the placeholders survive translation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from web.i18n import LANGUAGES, po_path
+from web.pages.common import TEMPLATES, environment
+
+ROOT = Path(__file__).resolve().parents[2]
+WORD = re.compile(r"[A-Za-z\u3400-\u9fff]+")  # a Latin or Chinese word; punctuation and digits are no words
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _template_words(name: str) -> list[str]:
+    """Words of a template's own text (outside every {{ }} and {% %}, and outside HTML tags)."""
+    env = environment("zh_CN")
+    source = (TEMPLATES / name).read_text("utf-8")
+    text = "".join(value if kind == "data" else "\0" for _line, kind, value in env.lex(source))
+    text = re.sub(r"<[^<>]*>", " ", text)  # tags and their attributes (expressions inside are markers)
+    text = re.sub(r"&[a-z]+;|&#\d+;", " ", text)
+    return WORD.findall(text)
+
+
+TEMPLATE_NAMES = sorted(p.name for p in TEMPLATES.glob("*.html"))
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_no_word_of_a_template_escapes_the_catalog(name):
+    assert _template_words(name) == [], f"{name}: words outside gettext"
+
+
+def _extracted() -> dict[str, tuple]:
+    """Every message the hall's code and templates mark, as `pybabel extract -F babel.cfg` finds them."""
+    method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+    found = {}
+    for filename, _line, message, _comments, _context in extract_from_dir(
+            ROOT / "web", method_map, options_map=options, keywords=keywords):
+        found[message if isinstance(message, str) else message[0]] = filename
+    return found
+
+
+@pytest.fixture(scope="module")
+def extracted():
+    return _extracted()
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_every_message_is_translated(language, extracted):
+    catalog = read_po(po_path(language).open("rb"), locale=language)
+    untranslated = sorted(m for m in extracted if not (catalog.get(m) and catalog.get(m).string))
+    assert not untranslated, f"{language}: {len(untranslated)} untranslated, e.g. {untranslated[:5]}"
+    stale = sorted(m.id for m in catalog if m.id and m.id not in extracted)
+    assert not stale, f"{language}: messages no page uses any more: {stale[:5]}"
+    for message in catalog:
+        if message.id:
+            assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(message.id)), message.id
+
+
+def test_chinese_is_the_default_and_english_is_there():
+    from web.i18n import DEFAULT, translations
+
+    assert DEFAULT == "zh_CN"
+    assert translations("zh_CN").gettext("Review desk") == "后台审批"
+    assert translations("en").gettext("Review desk") == "Review desk"
+    assert translations("fr").gettext("Review desk") == "后台审批"  # an unknown language falls back to Chinese
+
+
+def test_a_template_word_outside_gettext_is_found(tmp_path):
+    """The walk finds what it looks for: literal text, but not markup, expressions or punctuation."""
+    env = environment("zh_CN")
+    kinds = [kind for _l, kind, _v in env.lex('<p class="x">{{ _("Due") }}（{{ n }}）Due 到期</p>')]
+    assert "data" in kinds
+    text = "".join(v if k == "data" else "\0" for _l, k, v in env.lex('<p class="x">{{ _("Due") }}（{{ n }}）Due 到期</p>'))
+    assert WORD.findall(re.sub(r"<[^<>]*>", " ", text)) == ["Due", "到期"]
