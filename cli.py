@@ -24,26 +24,40 @@ for group in (catalog.app, credit.app, calendar.app, staff.operator_app, staff.a
 def main(argv: list[str] | None = None) -> None:
     """Errors a user can cause print one line on stderr: 2 for bad input, 1 for a refusal."""
     from approvals.errors import OnevisitError
+    from commands.common import say
 
     try:
+        _check_arguments(sys.argv[1:] if argv is None else argv)
         code = app(args=argv, prog_name="onevisit", standalone_mode=False)
     except typer.Abort:
         typer.echo("onevisit: aborted", err=True)
         sys.exit(130)
     except typer.TyperException as exc:  # click's usage errors: missing option, bad value...
-        typer.echo(f"onevisit: {exc.format_message()}", err=True)
+        say(f"onevisit: {exc.format_message()}", err=True)
         sys.exit(2)
     except OnevisitError as exc:
-        typer.echo(f"onevisit: {exc}", err=True)
+        say(f"onevisit: {exc}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(exc, OperationalError):
-            typer.echo(f"onevisit: database unavailable: {str(exc.orig).splitlines()[0]}", err=True)
+            say(f"onevisit: database unavailable: {str(exc.orig).splitlines()[0]}", err=True)
             sys.exit(1)
         raise
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _check_arguments(argv: list[str]) -> None:
+    """Text is text: no argument (a name, a reason, an id) may carry a control character; a newline only
+    in long text, which the use case decides (approvals.text)."""
+    from approvals.errors import BadInput
+    from approvals.text import text_problem
+
+    for position, argument in enumerate(argv, 1):
+        problem = text_problem(argument, long=True)
+        if problem:
+            raise BadInput(f"argument {position} {problem}")
 
 
 if __name__ == "__main__":

@@ -84,13 +84,32 @@ def mask_phone(phone: str | None) -> str | None:
 
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
                           r"[0-9]{3}[0-9Xx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+# A mobile number as people write it (13912345678, 139 1234 5678, 139-1234-5678), and any number after the
+# country code (+86 or 0086: a mobile or a landline with its area code), which is never anything but a phone.
+_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])")
+_COUNTRY_CODE = re.compile(r"(?:\+|(?<![0-9])00) ?86[ -]?(?:\(0?[0-9]{2,3}\)|[0-9])(?:[ -]?[0-9]){5,11}(?![0-9])")
 
 
 def mask_text(text: str) -> str:
-    """Free text (a reason, a timeline detail) with any resident ID or mobile number in it masked."""
+    """Free text with every resident ID and phone number in it masked: the one function every output of
+    identifiers goes through (CLI tables and JSON, timeline details, reasons, notes, names, logs).
+
+    `110105********002X`, `139****5678`, `+86 139****5678`; only an administrator's `--unmasked` skips it.
+    """
     text = _RESIDENT_ID.sub(lambda m: mask(m.group(0)), text)
-    return _MOBILE.sub(lambda m: mask(m.group(0), keep_start=3, keep_end=4), text)
+    text = _COUNTRY_CODE.sub(_mask_international, text)
+    return _MOBILE.sub(lambda m: mask(_digits(m.group(0)), keep_start=3, keep_end=4), text)
+
+
+def _mask_international(match: re.Match) -> str:
+    number = match.group(0)
+    prefix = number[:number.index("86") + 2]
+    digits = _digits(number[len(prefix):])
+    return f"{prefix} " + mask(digits, keep_start=3 if _MOBILE.fullmatch(digits) else 0, keep_end=4)
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
 
 
 def mask(identifier: str, keep_start: int = 6, keep_end: int = 4) -> str:

@@ -16,6 +16,7 @@ from commands.common import (
     print_json,
     print_table,
     reading,
+    say,
     write,
 )
 
@@ -42,7 +43,7 @@ def calendar_set(
     who = acting_operator(operator)
     moved = write(lambda s: workdays.set_day(s, when, kind is DayKind.workday, reason=reason, actor=who,
                                               clock=clock_of(s)))
-    typer.echo(f"{when.isoformat()} is now a {kind.value}; {moved} due dates moved")
+    say(f"{when.isoformat()} is now a {kind.value}; {moved} due dates moved")
 
 
 @app.command("show")
@@ -61,7 +62,7 @@ def calendar_show(year: Annotated[int, typer.Argument(help="The year.")], operat
         print_json(asdict(view))
         return
     state = "announced" if view.announced else "NOT announced: deadlines in it are refused unless overridden"
-    typer.echo(f"{year}: {state}")
+    say(f"{year}: {state}")
     print_table(f"working days {year}", ["month", "working days", "holidays (weekdays off)", "make-up workdays", "overrides"],
            [[m.month, m.working_days if m.working_days is not None else "unknown",
              ", ".join(d.strftime("%m-%d") for d in m.holidays),

@@ -15,6 +15,7 @@ from commands.common import (
     print_json,
     print_table,
     reading,
+    say,
     unit_of_work,
 )
 
@@ -39,7 +40,7 @@ def catalog_load(
         version, changed = catalogs.load_catalog(uow.session, text, source=str(file), actor=who,
                                                  now=app_settings().current_time())
         uow.commit()
-    typer.echo(f"catalog version {version.id} " + ("loaded" if changed else "unchanged (same as in force)"))
+    say(f"catalog version {version.id} " + ("loaded" if changed else "unchanged (same as in force)"))
 
 
 @app.command("list")
@@ -77,4 +78,4 @@ def catalog_list(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None
                 for m in b["matters"]
             ],
         )
-    typer.echo(f"catalog version {version}; * = secondary material")
+    say(f"catalog version {version}; * = secondary material")

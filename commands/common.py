@@ -107,12 +107,32 @@ def plain(value: Any, tz) -> Any:
     return value
 
 
-def print_json(data: Any) -> None:
+def shown(value: Any, *, unmasked: bool = False) -> Any:
+    """What may reach a screen or a pipe: every string made printable (approvals.text) and, unless an
+    administrator asked `--unmasked`, with its identifiers masked (approvals.identifiers.mask_text)."""
+    from approvals.identifiers import mask_text
+    from approvals.text import printable
+
+    if isinstance(value, str):
+        return printable(value) if unmasked else mask_text(printable(value))
+    if isinstance(value, dict):
+        return {k: shown(v, unmasked=unmasked) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown(v, unmasked=unmasked) for v in value]
+    return value
+
+
+def say(text: str, *, err: bool = False) -> None:
+    """One line (or a few) for the person at the keyboard, printable and masked."""
+    typer.echo(shown(text), err=err)
+
+
+def print_json(data: Any, *, unmasked: bool = False) -> None:
     if hasattr(data, "model_dump"):
         data = data.model_dump()
     elif isinstance(data, list):
         data = [d.model_dump() if hasattr(d, "model_dump") else d for d in data]
-    typer.echo(json.dumps(plain(data, app_settings().tz), ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(shown(plain(data, app_settings().tz), unmasked=unmasked), ensure_ascii=False, indent=2))
 
 
 def local_time(value: datetime | None) -> str:
@@ -120,14 +140,16 @@ def local_time(value: datetime | None) -> str:
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table, always masked; cells are plain text (a stored `[red]` or `[/]` is shown, never obeyed)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(shown(title)), title_justify="left")
     for column in columns:
-        table.add_column(column)
+        table.add_column(Text(shown(column)))
     for row in rows:
-        table.add_row(*["-" if v is None or v == "" else str(v) for v in row])
+        table.add_row(*[Text("-" if v is None or v == "" else shown(str(v))) for v in row])
     console = Console()
     if not console.is_terminal:  # piped or captured: don't squeeze case numbers into 80 columns
         console = Console(width=200)

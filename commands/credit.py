@@ -15,6 +15,7 @@ from commands.common import (
     print_json,
     print_table,
     reading,
+    say,
     write,
 )
 
@@ -33,7 +34,7 @@ def credit_show(uscc: Annotated[str, typer.Argument(help="The applicant's unifie
         print_json(rows)
         return
     state = "open record: 容缺 and 告知承诺 refused" if any(r.status == "open" for r in rows) else "no open record"
-    typer.echo(f"{uscc.strip().upper()}: {state}")
+    say(f"{uscc.strip().upper()}: {state}")
     print_table("credit records", ["id", "case", "kind", "reason", "created", "status", "repaired"],
            [[r.id, r.case_no, r.kind, r.reason, local_time(r.created_at), r.status,
              f"{local_time(r.repaired_at)} by {r.repaired_by}: {r.repair_reason}" if r.repaired_at else None]
@@ -51,4 +52,4 @@ def credit_repair(
 
     who = acting_operator(operator)
     count = write(lambda s: commitments.repair_credit(s, uscc, reason=reason, operator=who, clock=clock_of(s)))
-    typer.echo(f"{uscc.strip().upper()}: {count} credit record(s) repaired")
+    say(f"{uscc.strip().upper()}: {count} credit record(s) repaired")

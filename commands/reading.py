@@ -16,6 +16,7 @@ from commands.common import (
     print_table,
     read_clock,
     reading,
+    say,
     unmasking,
 )
 
@@ -31,23 +32,24 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
 
     with reading(operator, agents=True) as (read, who):
         clock = read_clock(read)
+        unmasked = unmasking(who, unmasked, as_json)
         case = show_case(read, case_no, clock.calendar, clock.today, clock.now.tzinfo,
-                         unmasked=unmasking(who, unmasked, as_json), agent=who.id if who.role is Role.AGENT else None)
+                         unmasked=unmasked, agent=who.id if who.role is Role.AGENT else None)
     if as_json:
-        print_json(case)
+        print_json(case, unmasked=unmasked)
         return
     light = f" · light {case.light}" if case.light else ""
     key = f" · ★ key project, leader {case.leader}" if case.key_project else ""
-    typer.echo(f"{case.case_no} · {case.bundle} {case.bundle_name} · {case.status}{light}{key}")
+    say(f"{case.case_no} · {case.bundle} {case.bundle_name} · {case.status}{light}{key}")
     phone = f" {case.legal_representative_phone}" if case.legal_representative_phone else ""
-    typer.echo(f"applicant {case.applicant} ({case.uscc}), legal representative {case.legal_representative} "
+    say(f"applicant {case.applicant} ({case.uscc}), legal representative {case.legal_representative} "
                f"{case.legal_representative_id}{phone}; due {case.due_date or '-'}")
     if case.agent:
-        typer.echo(f"filed and followed by agent {case.agent} (帮代办)")
+        say(f"filed and followed by agent {case.agent} (帮代办)")
     if case.missing:
-        typer.echo("missing: " + ", ".join(case.missing))
+        say("missing: " + ", ".join(case.missing))
     if case.due_note:
-        typer.echo(case.due_note)
+        say(case.due_note)
     print_table("reviews (并联审批)", ["task", "matter", "agency", "status", "clock", "due", "light", "note"],
            [[r.task_id, r.matter + (" (optional)" if r.optional else ""), r.agency, r.status, r.clock,
              r.due_date or r.due_note, r.light,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, OperatorOpt, acting_operator, clock_of, print_json, write
+from commands.common import JsonOpt, OperatorOpt, acting_operator, clock_of, print_json, say, write
 
 app = typer.Typer()
 
@@ -43,9 +43,9 @@ def decide(
     if as_json:
         print_json(result.__dict__)
         return
-    typer.echo(f"task {result.task_id} {result.matter}: {result.task_status}; case {result.case_no} {result.case_status}")
+    say(f"task {result.task_id} {result.matter}: {result.task_status}; case {result.case_no} {result.case_status}")
     if result.certificates:
-        typer.echo("issued together: " + ", ".join(result.certificates))
+        say("issued together: " + ", ".join(result.certificates))
 
 
 
@@ -72,8 +72,8 @@ def verify(
         print_json(result.__dict__)
         return
     if not result.changed:
-        typer.echo(f"{result.case_no} {result.matter}: already {result.status}; nothing changed")
+        say(f"{result.case_no} {result.matter}: already {result.status}; nothing changed")
     elif result.revoked:
-        typer.echo(f"{result.case_no} {result.matter}: verification failed; certificate {result.revoked} revoked")
+        say(f"{result.case_no} {result.matter}: verification failed; certificate {result.revoked} revoked")
     else:
-        typer.echo(f"{result.case_no} {result.matter}: verified")
+        say(f"{result.case_no} {result.matter}: verified")

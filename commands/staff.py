@@ -20,6 +20,7 @@ from commands.common import (
     print_table,
     read_clock,
     reading,
+    say,
     unmasking,
     write,
 )
@@ -52,7 +53,7 @@ def operator_add(
     who = acting_operator(operator)
     row = write(lambda s: staff.add_operator(s, operator_id, role.value, agency=agency, name=name, phone=phone,
                                               by=who, now=app_settings().current_time()))
-    typer.echo(f"operator {row.id} added: {row.role}" + (f" of {row.agency}" if row.agency else ""))
+    say(f"operator {row.id} added: {row.role}" + (f" of {row.agency}" if row.agency else ""))
 
 
 @operator_app.command("list")
@@ -61,9 +62,10 @@ def operator_list(operator: OperatorOpt = None, unmasked: UnmaskedOpt = False, a
     from services.queries.staff import list_operators
 
     with reading(operator) as (read, who):
-        rows = list_operators(read, unmasked=unmasking(who, unmasked, as_json))
+        unmasked = unmasking(who, unmasked, as_json)
+        rows = list_operators(read, unmasked=unmasked)
     if as_json:
-        print_json(rows)
+        print_json(rows, unmasked=unmasked)
         return
     print_table("operators", ["id", "role", "agency", "name", "phone", "enabled", "created"],
            [[r["id"], r["role"], r["agency"], r["name"], r["phone"], "yes" if r["enabled"] else "no",
@@ -78,7 +80,7 @@ def operator_disable(operator_id: Annotated[str, typer.Argument(metavar="ID", he
 
     who = acting_operator(operator)
     changed = write(lambda s: staff.disable_operator(s, operator_id, by=who, now=app_settings().current_time()))
-    typer.echo(f"operator {operator_id} " + ("disabled" if changed else "was already disabled"))
+    say(f"operator {operator_id} " + ("disabled" if changed else "was already disabled"))
 
 
 @agent_app.command("add")
@@ -94,7 +96,7 @@ def agent_add(
     who = acting_operator(operator)
     row = write(lambda s: staff.add_agent(s, agent_id, name=name, phone=phone, by=who,
                                            now=app_settings().current_time()))
-    typer.echo(f"agent {row.id} added: {row.name}")
+    say(f"agent {row.id} added: {row.name}")
 
 
 @mandate_app.command("grant")
@@ -116,7 +118,7 @@ def mandate_grant(
         print_json({"id": row.id, "agent": row.agent, "applicant": row.uscc, "scopes": row.scopes,
                      "valid_until": row.valid_until})
         return
-    typer.echo(f"mandate {row.id}: {row.agent} for {row.uscc} ({', '.join(row.scopes)}) until {row.valid_until}")
+    say(f"mandate {row.id}: {row.agent} for {row.uscc} ({', '.join(row.scopes)}) until {row.valid_until}")
 
 
 @mandate_app.command("revoke")
@@ -131,7 +133,7 @@ def mandate_revoke(
     who = acting_operator(operator)
     changed = write(lambda s: staff.revoke_mandate(s, mandate_id, reason=reason, by=who,
                                                     now=app_settings().current_time()))
-    typer.echo(f"mandate {mandate_id} " + ("revoked" if changed else "was already revoked"))
+    say(f"mandate {mandate_id} " + ("revoked" if changed else "was already revoked"))
 
 
 @mandate_app.command("list")

@@ -18,6 +18,7 @@ from commands.common import (
     print_table,
     reading,
     run_flows,
+    say,
     write,
 )
 
@@ -57,7 +58,7 @@ def audit_verify(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None
     if as_json:
         print_json(report)
     elif report["ok"]:
-        typer.echo(f"timeline intact: {report['events']} events in {report['cases']} cases")
+        say(f"timeline intact: {report['events']} events in {report['cases']} cases")
     if not report["ok"]:
         broken = report["first_broken"]
         message = (f"timeline broken: case {broken['case_no']}, event id {broken['event_id']} (seq {broken['seq']}): "
@@ -90,9 +91,9 @@ def orchestrate(
         print_json(reports)
         return
     if not reports:
-        typer.echo("nothing queued")
+        say("nothing queued")
     for r in reports:
-        typer.echo(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed "
+        say(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed "
                    f"for {len(r.cases)} cases" + (f"; {r.incidents} incidents (see `cases --stalled`)"
                                                   if r.incidents else ""))
 
@@ -110,7 +111,7 @@ def sweep(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(report.model_dump(exclude={"case_ids"}))
         return
-    typer.echo(f"tasks: {report.tasks_red} red, {report.tasks_yellow} yellow, {report.tasks_green} green again; "
+    say(f"tasks: {report.tasks_red} red, {report.tasks_yellow} yellow, {report.tasks_green} green again; "
                f"cases: {report.cases_red} red, {report.cases_yellow} yellow; ledger: {report.ledger_opened} opened, "
                f"{report.ledger_escalated} escalated, {report.ledger_closed} closed; promises: "
                f"{report.promises_suspended} suspended, {report.promises_returned} returned, "
@@ -143,7 +144,7 @@ def reopen(
     if as_json:
         print_json({**result.__dict__, "flow_runs": [r.model_dump() for r in reports]})
         return
-    typer.echo(f"{result.case_no} reopened: {result.status}; {result.requeued} queued again, {result.released} "
+    say(f"{result.case_no} reopened: {result.status}; {result.requeued} queued again, {result.released} "
                f"claims freed" + (f", crashed runs: {', '.join(result.crashed_runs)}" if result.crashed_runs else ""))
     for r in reports:
-        typer.echo(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed")
+        say(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, app_settings, print_json, read_only
+from commands.common import JsonOpt, app_settings, print_json, read_only, say
 
 app = typer.Typer()
 simulate_app = typer.Typer(name="simulate", help="Simulators of the systems around onevisit, on loopback.",
@@ -37,9 +37,9 @@ def init(
         made_admin = ensure_admin(uow.session, admin, settings.current_time())
         uow.commit()
         if made_admin:
-            typer.echo(f"administrator {admin} created")
+            say(f"administrator {admin} created")
     if test_clock and not installation.test_clock:
-        typer.echo("note: this database was made without --test-clock; it keeps ignoring ONEVISIT_NOW", err=True)
+        say("note: this database was made without --test-clock; it keeps ignoring ONEVISIT_NOW", err=True)
     with UnitOfWork(settings.url) as uow:
         from sqlmodel import select
 
@@ -50,8 +50,8 @@ def init(
             version, _ = catalogs.load_catalog(uow.session, catalogs.builtin_catalog_text(), source=catalogs.BUILTIN,
                                                actor="init", now=settings.current_time())
             uow.commit()
-            typer.echo(f"loaded the built-in catalog (version {version.id})")
-    typer.echo(f"database ready: {_safe_url(settings.url)}")
+            say(f"loaded the built-in catalog (version {version.id})")
+    say(f"database ready: {_safe_url(settings.url)}")
 
 
 @app.command()
@@ -81,9 +81,9 @@ def info(as_json: JsonOpt = False) -> None:
         print_json(facts)
         return
     if facts["installation"] is None:
-        typer.echo("installation: none yet (run onevisit init)")
+        say("installation: none yet (run onevisit init)")
     for name, value in facts.items():
-        typer.echo(f"{name.replace('_', ' ')}: {'-' if value is None else value}")
+        say(f"{name.replace('_', ' ')}: {'-' if value is None else value}")
 
 
 def _safe_url(url: str) -> str:
@@ -156,13 +156,13 @@ def simulate_agencies(
         raise BadInput(f"--port {port}: {exc.strerror}") from None
     if write_catalog is not None:
         write_catalog.write_text(remote_catalog(text, simulator.url), "utf-8")
-        typer.echo(f"catalog pointing at the simulator written to {write_catalog}: `onevisit catalog load` it")
-    typer.echo(f"agencies at {simulator.url}/agencies/{{CODE}}: {', '.join(sorted(simulator.agencies))}")
-    typer.echo(f"data sharing: ONEVISIT_SHARING_SERVICES='{{\"licence_registry\": \"{sharing_url(simulator.url, 'licence_registry')}\"}}'")
-    typer.echo(f"gateway: ONEVISIT_NOTIFY_GATEWAY_URL={gateway_url(simulator.url)}")
-    typer.echo(f"records: GET {simulator.url}/_records (Ctrl+C stops)")
+        say(f"catalog pointing at the simulator written to {write_catalog}: `onevisit catalog load` it")
+    say(f"agencies at {simulator.url}/agencies/{{CODE}}: {', '.join(sorted(simulator.agencies))}")
+    say(f"data sharing: ONEVISIT_SHARING_SERVICES='{{\"licence_registry\": \"{sharing_url(simulator.url, 'licence_registry')}\"}}'")
+    say(f"gateway: ONEVISIT_NOTIFY_GATEWAY_URL={gateway_url(simulator.url)}")
+    say(f"records: GET {simulator.url}/_records (Ctrl+C stops)")
     sys.stdout.flush()
     try:
         simulator.serve_forever()
     except KeyboardInterrupt:
-        typer.echo("stopped")
+        say("stopped")

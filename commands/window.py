@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, OperatorOpt, acting_operator, clock_of, print_json, write
+from commands.common import JsonOpt, OperatorOpt, acting_operator, clock_of, print_json, say, write
 
 app = typer.Typer()
 
@@ -29,9 +29,9 @@ def submit(
         print_json(result)
         return
     verb = "filed" if result.created else "already filed (same request_id)"
-    typer.echo(f"{result.case_no} {verb}: {result.status}")
+    say(f"{result.case_no} {verb}: {result.status}")
     if result.missing:
-        typer.echo("missing, all at once (补正一次性告知): " + ", ".join(result.missing))
+        say("missing, all at once (补正一次性告知): " + ", ".join(result.missing))
 
 
 def _read_application(file: Path):
@@ -72,9 +72,9 @@ def supplement(
     if as_json:
         print_json(result.__dict__)
         return
-    typer.echo(f"{result.case_no}: received {', '.join(result.received)}; case {result.status}")
+    say(f"{result.case_no}: received {', '.join(result.received)}; case {result.status}")
     if result.still_missing:
-        typer.echo("still awaited: " + ", ".join(result.still_missing))
+        say("still awaited: " + ", ".join(result.still_missing))
 
 
 @app.command("key-project")
@@ -92,5 +92,5 @@ def key_project(
     if as_json:
         print_json(result.__dict__)
         return
-    typer.echo(f"{result.case_no}: key project, leader {result.leader}; {result.shortened} promised limits shortened"
+    say(f"{result.case_no}: key project, leader {result.leader}; {result.shortened} promised limits shortened"
                if result.changed else f"{result.case_no} is already a key project (leader {result.leader})")

@@ -9,12 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from schemas.types import UTCDateTime
+from schemas.types import Line, Name, UTCDateTime
 
 
 class LegalRepresentativeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = PydField(min_length=1, max_length=100)
+    name: Name = PydField(min_length=1, max_length=100)
     id_number: str = PydField(min_length=1, max_length=32)
     phone: str | None = PydField(default=None, pattern=r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
@@ -26,7 +26,7 @@ class LegalRepresentativeIn(BaseModel):
 
 class ApplicantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = PydField(min_length=1, max_length=200)
+    name: Name = PydField(min_length=1, max_length=200)
     uscc: str = PydField(min_length=1, max_length=32)
 
     @field_validator("uscc")
@@ -40,8 +40,8 @@ class ApplicationIn(BaseModel):
     """One application for one bundle, as filed at the window (JSON file)."""
 
     model_config = ConfigDict(extra="forbid")
-    request_id: str | None = PydField(default=None, min_length=1, max_length=128)
-    bundle: str
+    request_id: Line | None = PydField(default=None, min_length=1, max_length=128)
+    bundle: Line
     channel: Literal["window", "online", "proxy"] = "window"
     applicant: ApplicantIn
     materials: list[str] = []
@@ -50,7 +50,7 @@ class ApplicationIn(BaseModel):
     commitment_matters: list[str] = []  # 告知承诺: matters to decide on the applicant's written promise
     agent: str | None = PydField(default=None, min_length=1, max_length=64)  # channel "proxy": who files it
     key_project: bool = False  # 重点项目: green channel (window clerks and administrators)
-    leader: str | None = PydField(default=None, min_length=1, max_length=100)  # a key project's responsible leader
+    leader: Name | None = PydField(default=None, min_length=1, max_length=100)  # a key project's responsible leader
 
 
 class Case(SQLModel, table=True):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from sqlalchemy import DateTime, TypeDecorator
 
@@ -22,3 +25,28 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect):
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _name(value: str) -> str:
+    from approvals.text import text_problem
+
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    if not value.strip():
+        raise ValueError("is blank")
+    return value.strip()
+
+
+def _line(value: str) -> str:
+    from approvals.text import text_problem
+
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# Input fields (approvals.text): a name is one printable line, not blank; a line is printable.
+Name = Annotated[str, AfterValidator(_name)]
+Line = Annotated[str, AfterValidator(_line)]

@@ -19,6 +19,7 @@ from approvals.deadlines import Clock, StopKind
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.permissions import ALLOWED, Act, Actor, Role, Scope, shortened
 from approvals.identifiers import resident_id_problem, uscc_problem
+from approvals.text import clean_name
 from approvals.review import (
     FINISHED_CASE,
     Action,
@@ -505,9 +506,9 @@ def mark_key_project(session: Session, case_no: str, leader: str, *, actor: str,
     """A window clerk or administrator puts a case on the green channel after filing: the promised limits
     of the case and of its open tasks are shortened, and its tasks go first in every queue."""
     staff.authorise(session, actor, Act.SET_KEY_PROJECT)
-    leader = (leader or "").strip()
-    if not leader:
+    if not (leader or "").strip():
         raise BadInput("--leader names the responsible leader")
+    leader = clean_name(leader, "--leader")
     case = lock_case(session, case_no)
     if case.key_project:
         return KeyProjectResult(case.case_no, case.leader or "", False, 0)

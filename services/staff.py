@@ -16,6 +16,7 @@ from approvals.deadlines import Clock
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.identifiers import uscc_problem
 from approvals.permissions import Act, Actor, Role, Scope
+from approvals.text import clean_name
 from schemas.staff import Mandate, Operator
 from services.catalog import catalog_in_force
 from services.db import raw
@@ -58,6 +59,7 @@ def add_operator(session: Session, operator_id: str, role: str, *, agency: str |
             raise BadInput(f"unknown agency {agency!r} (known: {', '.join(sorted(catalog.agencies))})")
     elif agency:
         raise BadInput(f"--agency is for reviewers, not {role}")
+    name = clean_name(name, "--name") if name else operator_id
     return _add(session, Operator(id=operator_id, role=role, agency=agency, name=name, phone=_phone(phone),
                                   created_at=now, created_by=by))
 
@@ -66,9 +68,8 @@ def add_agent(session: Session, agent_id: str, *, name: str, phone: str | None, 
     """An administrator registers an agent (代办员), who then acts under its own id."""
     authorise(session, by, Act.ADMINISTER)
     _check_id(agent_id)
-    if not name.strip():
-        raise BadInput("--name is required for an agent")
-    return _add(session, Operator(id=agent_id, role=Role.AGENT.value, name=name.strip(), phone=_phone(phone),
+    name = clean_name(name, "--name")
+    return _add(session, Operator(id=agent_id, role=Role.AGENT.value, name=name, phone=_phone(phone),
                                   created_at=now, created_by=by))
 
 
