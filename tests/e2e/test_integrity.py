@@ -76,11 +76,11 @@ def test_stored_escapes_never_reach_a_terminal(env, run, application):
                           "(SELECT id FROM case_file WHERE case_no = :n) AND reason IS NOT NULL"),
                      {"r": "\x1b[2J\x1b]0;title\x07\x9b31m清屏", "n": case_no})
         conn.execute(text("UPDATE case_file SET applicant_name = :a WHERE case_no = :n"),
-                     {"a": "企业\x1b[31m红\x00", "n": case_no})
+                     {"a": "企业\x1b[31m红\x08", "n": case_no})
     for args in (["show", case_no], ["show", case_no, "--json"], ["cases"], ["tasks", "--status", "pending"]):
         result = run(*args)
         assert result.code == 0, result.err
-        assert not any(ch in result.out for ch in "\x1b\x00\x07\x9b"), args
+        assert not any(ch in result.out for ch in "\x1b\x08\x07\x9b"), args
 
 
 # --- 5. masking everywhere ---------------------------------------------------------------------
