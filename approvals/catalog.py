@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from graphlib import CycleError, TopologicalSorter
 
 from approvals.errors import BadInput
 
@@ -49,7 +51,11 @@ class Matter:
     verify_days: int = 30  # 告知承诺: working days after issuance to verify the promise
 
     def is_core(self, material: str) -> bool:
-        return any(m.code == material and m.core for m in self.materials)
+        return material in self._core
+
+    @cached_property
+    def _core(self) -> frozenset[str]:
+        return frozenset(m.code for m in self.materials if m.core)
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,11 @@ class Bundle:
         return tuple(m.matter for m in self.matters)
 
     def is_optional(self, matter: str) -> bool:
-        return any(m.matter == matter and m.optional for m in self.matters)
+        return matter in self._optional
+
+    @cached_property
+    def _optional(self) -> frozenset[str]:
+        return frozenset(m.matter for m in self.matters if m.optional)
 
 
 @dataclass(frozen=True)
@@ -89,12 +99,21 @@ class Catalog:
             raise BadInput(f"unknown bundle {code!r} (known: {known})") from None
 
     def material_names(self) -> dict[str, str]:
-        return {mat.code: mat.name for m in self.matters.values() for mat in m.materials}
+        """Every material's name by code (read only: built once per catalog)."""
+        return self._material_names
 
     def shared_source(self, material: str) -> str | None:
         """The data-sharing service a material is fetched from (once-only), or None: the applicant provides it."""
-        return next((mat.shared_from for m in self.matters.values() for mat in m.materials
-                     if mat.code == material and mat.shared_from), None)
+        return self._shared_sources.get(material)
+
+    # The catalog in force never changes (a new one is a new version), so its indexes are built once.
+    @cached_property
+    def _material_names(self) -> dict[str, str]:
+        return {mat.code: mat.name for m in self.matters.values() for mat in m.materials}
+
+    @cached_property
+    def _shared_sources(self) -> dict[str, str]:
+        return {mat.code: mat.shared_from for m in self.matters.values() for mat in m.materials if mat.shared_from}
 
     def endpoint_of(self, agency: str) -> str | None:
         found = self.agencies.get(agency)
@@ -112,12 +131,17 @@ class Catalog:
 def build_catalog(
     agencies: list[Agency], matters: list[Matter], bundles: list[Bundle]
 ) -> Catalog:
-    """Check every cross-reference and return the catalog, or raise CatalogError on the first fault."""
+    """Check every cross-reference and return the catalog, or raise CatalogError on the first fault.
+
+    Linear in the size of the catalog: each matter, material entry, dependency and bundle entry is
+    looked at once, against dictionaries built on the way (a catalog whose matters all share one long
+    material list has millions of entries).
+    """
     agency_map = _unique("agencies", agencies)
     matter_map = _unique("matters", matters)
     bundle_map = _unique("bundles", bundles)
 
-    material_names: dict[str, tuple[str, str]] = {}
+    first_seen: dict[str, tuple[Material, str]] = {}  # material code -> (its first entry, the matter it is in)
     for matter in matters:
         where = f"matters.{matter.code}"
         if matter.agency not in agency_map:
@@ -140,16 +164,16 @@ def build_catalog(
             if dep == matter.code:
                 raise CatalogError(f"{where}.depends_on: a matter cannot depend on itself")
         for mat in matter.materials:
-            first = material_names.setdefault(mat.code, (mat.name, matter.code))
-            sources = {x.shared_from for m in matters for x in m.materials if x.code == mat.code}
-            if len(sources) > 1:
-                raise CatalogError(f"{where}.materials.{mat.code}.shared_from: a shared material has one source, "
-                                   f"not {sorted(s or 'the applicant' for s in sources)}")
-            if first[0] != mat.name:
+            first, first_matter = first_seen.setdefault(mat.code, (mat, matter.code))
+            if first.name != mat.name:
                 raise CatalogError(
                     f"{where}.materials.{mat.code}: named {mat.name!r} here but "
-                    f"{first[0]!r} in matter {first[1]}; a shared material is one material"
+                    f"{first.name!r} in matter {first_matter}; a shared material is one material"
                 )
+            if first.shared_from != mat.shared_from:
+                sources = sorted(s or "the applicant" for s in (first.shared_from, mat.shared_from))
+                raise CatalogError(f"{where}.materials.{mat.code}.shared_from: a shared material has one source, "
+                                   f"not {sources} (matter {first_matter} says {first.shared_from or 'the applicant'})")
     cycle = _find_cycle({m.code: m.depends_on for m in matters})
     if cycle:
         raise CatalogError(f"matters.{cycle[0]}.depends_on: dependency cycle {' -> '.join(cycle)}")
@@ -158,23 +182,22 @@ def build_catalog(
         where = f"bundles.{bundle.code}"
         if not bundle.matters:
             raise CatalogError(f"{where}.matters: a bundle needs at least one matter")
-        _unique(f"{where}.matters", bundle.matters, key=lambda m: m.matter)
+        entries = _unique(f"{where}.matters", bundle.matters, key=lambda m: m.matter)
         if bundle.promised_days < 1:
             raise CatalogError(f"{where}.promised_days: must be at least 1 working day")
         if bundle.max_promised_materials < 0:
             raise CatalogError(f"{where}.max_promised_materials: cannot be negative")
         if all(m.optional for m in bundle.matters):
             raise CatalogError(f"{where}.matters: a bundle needs at least one required matter")
-        codes = set(bundle.matter_codes())
         for entry in bundle.matters:
             if entry.matter not in matter_map:
                 raise CatalogError(f"{where}.matters: unknown matter {entry.matter!r}")
             for dep in matter_map[entry.matter].depends_on:
-                if dep not in codes:
+                if dep not in entries:
                     raise CatalogError(
                         f"{where}.matters: {entry.matter} depends on {dep}, which is not in the bundle"
                     )
-                if bundle.is_optional(dep) and not entry.optional:
+                if entries[dep].optional and not entry.optional:
                     raise CatalogError(
                         f"{where}.matters: required matter {entry.matter} depends on "
                         f"optional matter {dep}"
@@ -182,19 +205,27 @@ def build_catalog(
     return Catalog(agency_map, matter_map, bundle_map)
 
 
+def catalog_of(agencies: list[Agency], matters: list[Matter], bundles: list[Bundle]) -> Catalog:
+    """A catalog already checked by build_catalog (a stored version): indexed by code, not checked again."""
+    return Catalog({a.code: a for a in agencies}, {m.code: m for m in matters}, {b.code: b for b in bundles})
+
+
 def dependency_order(matters: dict[str, tuple[str, ...]]) -> list[str]:
-    """Matter codes with every prerequisite before its dependents (stable otherwise)."""
+    """Matter codes with every prerequisite before its dependents (stable otherwise).
+
+    graphlib orders the graph; each round of ready matters keeps the order they were given in.
+    """
+    position = {code: index for index, code in enumerate(matters)}
+    sorter = TopologicalSorter({code: [d for d in deps if d in position] for code, deps in matters.items()})
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        raise CatalogError(f"dependency cycle among {', '.join(dict.fromkeys(exc.args[1]))}") from None
     order: list[str] = []
-    placed: set[str] = set()
-    pending = list(matters)
-    while pending:
-        ready = [c for c in pending if all(d in placed or d not in matters for d in matters[c])]
-        if not ready:
-            raise CatalogError(f"dependency cycle among {', '.join(pending)}")
-        for code in ready:
-            order.append(code)
-            placed.add(code)
-        pending = [c for c in pending if c not in placed]
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        order.extend(ready)
+        sorter.done(*ready)
     return order
 
 
@@ -209,27 +240,9 @@ def _unique(where: str, items, key=lambda item: item.code) -> dict:
 
 
 def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
-    """One dependency cycle as a path that returns to its start, or None."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for dep in graph.get(node, ()):
-            if state.get(dep) == 1:
-                return path[path.index(dep):] + [dep]
-            if dep in graph and dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
+    """One dependency cycle as a path along depends_on that returns to its start, or None (graphlib)."""
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        return list(reversed(exc.args[1]))  # graphlib walks from prerequisite to dependent
     return None

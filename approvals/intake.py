@@ -76,13 +76,13 @@ def assess(
                 raise BadInput(f"optional_matters: {code} needs {dep}, which is not selected")
     required = catalog.materials_of(chosen)
     provided = tuple(dict.fromkeys(provided))
-    known = set(catalog.material_names())
+    known, needed, given = catalog.material_names(), set(required), set(provided)
     for code in provided:
         if code not in known:
             raise BadInput(f"materials: unknown material {code!r}")
-        if code not in required:
+        if code not in needed:
             raise BadInput(f"materials: {code!r} is not needed for bundle {bundle.code}")
-    missing = tuple(code for code in required if code not in provided)
+    missing = tuple(code for code in required if code not in given)
     promised, notes = _check_promise(catalog, bundle, chosen, provided, missing, deficiency_promise, credit_blocked)
     commitments = _check_commitments(catalog, bundle, chosen, commitment_matters, credit_blocked)
     if promised:

@@ -34,11 +34,11 @@ def catalog_load(
 
     who = acting_operator(operator)
     text = catalogs.read_catalog_file(file)
-    catalogs.parse_catalog_text(text)  # bad input is refused before the database is touched
+    parsed = catalogs.parse_catalog_text(text)  # bad input is refused before the database is touched
     with unit_of_work() as uow:
         authorise(uow.session, who, Act.ADMINISTER)
         version, changed = catalogs.load_catalog(uow.session, text, source=str(file), actor=who,
-                                                 now=app_settings().current_time())
+                                                 now=app_settings().current_time(), parsed=parsed)
         uow.commit()
     say(f"catalog version {version.id} " + ("loaded" if changed else "unchanged (same as in force)"))
 

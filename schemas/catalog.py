@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field as PydField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from approvals.catalog import Agency, Bundle, BundleMatter, Catalog, Material, Matter, build_catalog
+from approvals.catalog import Agency, Bundle, BundleMatter, Catalog, Material, Matter, build_catalog, catalog_of
 from schemas.types import UTCDateTime
 
 CODE = r"^[A-Z][A-Z0-9_]*$"
@@ -63,37 +63,57 @@ class CatalogFile(_In):
     matters: list[MatterIn]
     bundles: list[BundleIn]
 
-    def to_domain(self) -> Catalog:
-        """Check the cross-references (approvals.catalog) and build the domain catalog."""
-        return build_catalog(
-            [Agency(a.code, a.name, a.endpoint) for a in self.agencies],
-            [
-                Matter(
-                    code=m.code,
-                    name=m.name,
-                    agency=m.agency,
-                    promised_days=m.promised_days,
-                    statutory_days=m.statutory_days,
-                    depends_on=tuple(m.depends_on),
-                    notification_commitment=m.notification_commitment,
-                    materials=tuple(Material(x.code, x.name, x.core, x.shared_from) for x in m.materials),
-                    promise_days=m.promise_days,
-                    grace_days=m.grace_days,
-                    verify_days=m.verify_days,
-                )
-                for m in self.matters
-            ],
-            [
-                Bundle(
-                    code=b.code,
-                    name=b.name,
-                    promised_days=b.promised_days,
-                    matters=tuple(BundleMatter(x.matter, x.optional) for x in b.matters),
-                    max_promised_materials=b.max_promised_materials,
-                )
-                for b in self.bundles
-            ],
-        )
+
+
+def catalog_from_document(document: dict, *, checked: bool = False) -> Catalog:
+    """The domain catalog from a document validated by CatalogFile (its `model_dump`, as stored).
+
+    `checked`: a stored version, checked whole when it was loaded: built as it is, without pydantic
+    or the cross-reference checks, so that reading the catalog in force costs a `submit` or a
+    `decide` little even with 10,000 materials. A key a stored document lacks (it predates the key)
+    takes the domain's default. Equal material entries become one object (a shared list of 80
+    materials in 800 matters is 80 objects).
+    """
+    materials: dict[tuple, Material] = {}
+
+    def material(entry: dict) -> Material:
+        key = (entry["code"], entry["name"], entry.get("core", True), entry.get("shared_from"))
+        found = materials.get(key)
+        if found is None:
+            found = materials[key] = Material(*key)
+        return found
+
+    return (catalog_of if checked else build_catalog)(
+        [Agency(a["code"], a["name"], a.get("endpoint")) for a in document["agencies"]],
+        [
+            Matter(
+                code=m["code"],
+                name=m["name"],
+                agency=m["agency"],
+                promised_days=m["promised_days"],
+                statutory_days=m["statutory_days"],
+                depends_on=tuple(m.get("depends_on", ())),
+                notification_commitment=m.get("notification_commitment", False),
+                materials=tuple(material(x) for x in m.get("materials", ())),
+                **_present(m, "promise_days", "grace_days", "verify_days"),
+            )
+            for m in document["matters"]
+        ],
+        [
+            Bundle(
+                code=b["code"],
+                name=b["name"],
+                promised_days=b["promised_days"],
+                matters=tuple(BundleMatter(x["matter"], x.get("optional", False)) for x in b["matters"]),
+                **_present(b, "max_promised_materials"),
+            )
+            for b in document["bundles"]
+        ],
+    )
+
+
+def _present(entry: dict, *keys: str) -> dict:
+    return {key: entry[key] for key in keys if key in entry}
 
 
 class CatalogVersion(SQLModel, table=True):

@@ -293,3 +293,52 @@ def test_dependency_order_refuses_a_cycle():
     with pytest.raises(CatalogError) as err:
         dependency_order({"a": ("b",), "b": ("a",), "c": ()})
     assert "a" in str(err.value) and "b" in str(err.value)
+
+
+# --- scale: linear checks, shared lists, stored versions --------------------------------------
+
+
+def test_shared_material_from_two_sources_names_both():
+    pulled = replace(LEASE, shared_from="property_registry")
+    message = catalog_error(matters_=with_matter(matter("sign", "urban", materials=[SIGN_DESIGN, pulled])))
+    assert "matters.sign.materials.lease.shared_from" in message
+    assert "property_registry" in message and "the applicant" in message
+
+
+def test_matters_sharing_one_long_material_list_build_and_index():
+    shared = [Material(f"m{i}", f"材料{i}", core=i % 2 == 0) for i in range(300)]
+    ms = [matter(f"x{i}", materials=shared, depends_on=[f"x{i - 1}"] if i else []) for i in range(300)]
+    catalog = build_catalog(agencies(), ms, [bundle("big", *(BundleMatter(f"x{i}") for i in range(300)))])
+    assert len(catalog.material_names()) == 300
+    assert catalog.matters["x7"].is_core("m2") and not catalog.matters["x7"].is_core("m3")
+    assert catalog.materials_of(["x0", "x299"]) == tuple(f"m{i}" for i in range(300))
+
+
+def test_a_long_dependency_chain_is_ordered_and_a_cycle_in_it_found():
+    chain = {f"s{i}": (f"s{i - 1}",) if i else () for i in range(2000)}
+    assert dependency_order(dict(reversed(chain.items()))) == list(chain)
+    ms = [matter(code, depends_on=deps) for code, deps in chain.items()]
+    ms[0] = matter("s0", depends_on=["s1999"])
+    message = catalog_error(matters_=ms, bundles_=[])
+    assert_is_cycle(message, set(chain), ms)
+
+
+def test_a_stored_document_builds_without_checks_and_takes_defaults_for_keys_it_lacks():
+    from schemas.catalog import catalog_from_document
+
+    document = {
+        "agencies": [{"code": "SAMR", "name": "市场监管局"}],
+        "matters": [{"code": "A", "name": "甲", "agency": "SAMR", "promised_days": 2, "statutory_days": 5,
+                     "materials": [{"code": "M", "name": "材料"}]},
+                    {"code": "B", "name": "乙", "agency": "SAMR", "promised_days": 2, "statutory_days": 5,
+                     "materials": [{"code": "M", "name": "材料"}]}],
+        "bundles": [{"code": "AB", "name": "甲乙", "promised_days": 3,
+                     "matters": [{"matter": "A"}, {"matter": "B", "optional": True}]}],
+    }
+    catalog = catalog_from_document(document, checked=True)
+    assert catalog.matters["A"].grace_days == 15 and catalog.bundles["AB"].max_promised_materials == 3
+    assert catalog.matters["A"].materials[0] is catalog.matters["B"].materials[0]  # one object per material
+    document["matters"][0]["agency"] = "NOBODY"  # a stored version is trusted: checked when it was loaded
+    assert catalog_from_document(document, checked=True).matters["A"].agency == "NOBODY"
+    with pytest.raises(CatalogError):
+        catalog_from_document(document)
