@@ -36,6 +36,10 @@ class Act(StrEnum):
     READ = "read"
     AUDIT = "audit"
     UNMASK = "unmask"
+    RATE = "record a rating"  # 好差评 at the window (online, the applicant rates with a token)
+    RECTIFY = "rectify"  # 回访, 整改: an agency's reviewers (its own items), the window (the hall's), supervisors
+    APPEAL = "appeal a rating"  # 申诉: the rated side
+    REVIEW_APPEAL = "review an appeal"  # 复核: uphold or void the rating
 
 
 ALLOWED: dict[Act, frozenset[Role]] = {
@@ -49,6 +53,10 @@ ALLOWED: dict[Act, frozenset[Role]] = {
     Act.READ: frozenset(Role),
     Act.AUDIT: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     Act.UNMASK: frozenset({Role.ADMIN}),
+    Act.RATE: frozenset({Role.WINDOW}),
+    Act.RECTIFY: frozenset({Role.REVIEWER, Role.WINDOW, Role.SUPERVISOR}),
+    Act.APPEAL: frozenset({Role.REVIEWER, Role.WINDOW}),
+    Act.REVIEW_APPEAL: frozenset({Role.SUPERVISOR}),
 }
 
 

@@ -42,7 +42,7 @@ def ledger(
         return
     print_table("supervision ledger", ["item", "case", "task", "matter", "missed due", "status", "assigned to",
                                   "opened", "escalated to", "closed"],
-           [[r.id, r.case_no, r.task_id, r.matter, r.missed_due, r.status, r.assigned_to, local_time(r.opened_at),
+           [[r.id, r.case_no, r.task_id, r.matter or f"好差评 rectification {r.rectification_id}", r.missed_due, r.status, r.assigned_to, local_time(r.opened_at),
              r.escalated_to, local_time(r.closed_at)] for r in rows])
 
 
@@ -115,7 +115,8 @@ def sweep(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
                f"cases: {report.cases_red} red, {report.cases_yellow} yellow; ledger: {report.ledger_opened} opened, "
                f"{report.ledger_escalated} escalated, {report.ledger_closed} closed; promises: "
                f"{report.promises_suspended} suspended, {report.promises_returned} returned, "
-               f"{report.verifications_overdue} verifications overdue")
+               f"{report.verifications_overdue} verifications overdue; rectifications: {report.rectifications_red} red, "
+               f"{report.rectifications_yellow} yellow")
 
 
 @app.command()

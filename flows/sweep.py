@@ -7,7 +7,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.runtime import flow_run
 
 from approvals.deadlines import Clock
-from services import commitments, outbox, sweep as sweeps
+from services import commitments, outbox, ratings, sweep as sweeps
 from services.db import UnitOfWork
 from services.settings import get_settings
 from services.workdays import calendar_for
@@ -15,27 +15,34 @@ from services.workdays import calendar_for
 FLOW_NAME = "onevisit-sweep"
 
 
-@task(name="sweep-lights-and-ledger")
-def sweep_lights_and_ledger(run_id: str) -> sweeps.SweepReport:
+def _in_one_transaction(run_id: str, step):
+    """Run one part of the sweep in a transaction of its own and link the run to the cases it changed."""
     settings = get_settings()
     with UnitOfWork(settings.url) as uow:
         clock = Clock(settings.current_time(), calendar_for(uow.session))
-        report = sweeps.sweep(uow.session, clock, escalate_after_days=settings.escalate_after_days, run_id=run_id)
+        report = step(uow.session, clock)
         sweeps.link_cases(uow.session, run_id, report.case_ids)
         uow.commit()
     return report
+
+
+@task(name="sweep-lights-and-ledger")
+def sweep_lights_and_ledger(run_id: str) -> sweeps.SweepReport:
+    escalate = get_settings().escalate_after_days
+    return _in_one_transaction(run_id, lambda session, clock: sweeps.sweep(
+        session, clock, escalate_after_days=escalate, run_id=run_id))
 
 
 @task(name="sweep-promises")
 def sweep_promises(run_id: str) -> commitments.PromiseSweep:
     """容缺 promises past due (suspend, then return) and 告知承诺 verifications past due (ledger)."""
-    settings = get_settings()
-    with UnitOfWork(settings.url) as uow:
-        clock = Clock(settings.current_time(), calendar_for(uow.session))
-        report = commitments.sweep_promises(uow.session, clock, run_id)
-        sweeps.link_cases(uow.session, run_id, report.case_ids)
-        uow.commit()
-    return report
+    return _in_one_transaction(run_id, lambda session, clock: commitments.sweep_promises(session, clock, run_id))
+
+
+@task(name="sweep-rectifications")
+def sweep_rectifications(run_id: str) -> ratings.RectificationSweep:
+    """好差评: bad ratings' call-back and fix clocks lit, late ones on the ledger (交办)."""
+    return _in_one_transaction(run_id, lambda session, clock: ratings.sweep_rectifications(session, clock, run_id))
 
 
 @task(name="find-silent-runs")
@@ -72,7 +79,9 @@ def sweep() -> sweeps.SweepReport:
         uow.commit()
     try:
         promises = sweep_promises(run_id)
+        rectifications = sweep_rectifications(run_id)  # before the ledger's 督查, which escalates its items too
         report = sweep_lights_and_ledger(run_id)
+        report.rectifications_yellow, report.rectifications_red = rectifications.yellow, rectifications.red
         report.promises_suspended, report.promises_returned = promises.suspended, promises.returned
         report.verifications_overdue = promises.verification_overdue
         find_silent_runs(run_id)

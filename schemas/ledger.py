@@ -1,4 +1,5 @@
-"""The supervision ledger (交办, 督查, 销号): one item per overdue review task."""
+"""The supervision ledger (交办, 督查, 销号): one item per overdue review task, late verification or late
+rectification of a bad rating."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ class LedgerItem(SQLModel, table=True):
     __tablename__ = "ledger_item"
     __table_args__ = (
         UniqueConstraint("task_id", "missed_due"),  # one item per missed deadline, however often swept
+        UniqueConstraint("rectification_id", "missed_due"),
         Index("ix_ledger_item_status_opened", "status", "opened_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="review_task.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="review_task.id", index=True)  # None: a rectification
+    rectification_id: int | None = Field(default=None, foreign_key="rectification.id", index=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
     agency: str
-    kind: str = "review"  # review: a task past its due date; verification: a 告知承诺 not verified in time
+    kind: str = "review"  # review: a task past its due date; verification: a 告知承诺 not verified in time;
+    # rectification: a bad rating not called back or not fixed in time (好差评)
     missed_due: date
     status: str  # assigned (交办) | supervised (督查) | closed (销号)
     assigned_to: str

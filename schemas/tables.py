@@ -9,6 +9,7 @@ from schemas.commitment import Commitment, CreditRecord
 from schemas.installation import Installation
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
+from schemas.rating import Rating, RatingItem, Rectification
 from schemas.review import ReviewTask
 from schemas.sharing import SharedMaterial
 from schemas.staff import EventChain, Mandate, Operator
@@ -28,6 +29,9 @@ __all__ = [
     "Installation",
     "Notification",
     "OutboxItem",
+    "Rating",
+    "RatingItem",
+    "Rectification",
     "ReviewTask",
     "EventChain",
     "Mandate",

@@ -166,12 +166,14 @@ class LedgerRow(BaseModel):
 
     id: int
     case_no: str
-    task_id: int
-    matter: str
+    task_id: int | None  # None: a rectification's item
+    matter: str | None
     agency: str
     missed_due: date
     status: str
     assigned_to: str
+    kind: str = "review"  # review | verification | rectification (好差评)
+    rectification_id: int | None = None
     opened_at: datetime
     escalated_to: str | None
     escalated_at: datetime | None

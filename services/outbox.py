@@ -192,10 +192,13 @@ def _notify(session: Session, notices: list[tuple], now: datetime, run_id: str) 
     results to the case's agent, the agent gets the notice."""
     sent = {row.key for row in _rows(session, select(NOTICES.c.key), NOTICES.c.key, [n[1] for n in notices])}
     rows, events = [], []
+    invite = _rating_invitation(now)
     for case, key, kind, message in notices:
         if key in sent:
             continue
         sent.add(key)
+        if kind in _RESULTS:
+            message = f"{message}; {invite(case.case_no)}"
         to = staff.recipient(session, case, now.date())
         rows.append({"key": key, "case_id": case.id, "recipient": to.agent or case.uscc, "kind": kind,
                      "message": f"{to.to}: {message}", "sent_at": now, "flow_run_id": run_id})
@@ -206,6 +209,24 @@ def _notify(session: Session, notices: list[tuple], now: datetime, run_id: str) 
     if rows:
         session.execute(insert(NOTICES), rows)
     record_many(session, events)
+
+
+_RESULTS = ("issued", "denied", "returned")  # the case has ended: the applicant may rate it (好差评)
+
+
+def _rating_invitation(now: datetime):
+    """The line a results notice ends with: the link to rate the case online, a signed single-use token."""
+    from services.ratings import issue_token, rating_key, rating_link
+
+    settings, keys = get_settings(), []
+
+    def invite(case_no: str) -> str:
+        if not keys:  # the key file is read once a batch, and only if a notice needs it
+            keys.append(rating_key(settings))
+        token = issue_token(keys[0], case_no, now.astimezone(settings.tz).date(), settings.rating_token_days)
+        return f"rate the service (好差评): {rating_link(settings.rating_url, token)}"
+
+    return invite
 
 
 def _already(item: WorkItem, detail: str) -> ItemOutcome:

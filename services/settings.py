@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     escalate_after_days: int = Field(2, ge=0, le=365)  # working days a ledger item stays assigned before 督查
     key_project_factor: float = Field(0.5, gt=0, le=1)  # 重点项目: promised limits × this, rounded up, ≥ 1 day
     stalled_after_days: int = Field(3, ge=1, le=365)  # working days nobody acted before a case is stalled
+    # 好差评: a bad rating is called back within N working days and fixed within M; an online rating's token
+    # is good for this many calendar days; the link the applicant gets is `rating_url`/TOKEN
+    rating_callback_days: int = Field(1, ge=1, le=60)
+    rating_fix_days: int = Field(15, ge=1, le=120)
+    rating_token_days: int = Field(90, ge=1, le=3650)
+    rating_url: str = "/rate"
     # Agencies' systems over HTTP (the endpoints themselves are in the catalog)
     sharing_services: dict[str, str] = {}  # 数据共享: service name (a material's shared_from) -> base URL
     notify_gateway_url: str | None = None  # notices go out through this gateway; None: kept as sent, locally

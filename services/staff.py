@@ -60,7 +60,7 @@ def add_operator(session: Session, operator_id: str, role: str, *, agency: str |
     elif agency:
         raise BadInput(f"--agency is for reviewers, not {role}")
     name = clean_name(name, "--name") if name else operator_id
-    return _add(session, Operator(id=operator_id, role=role, agency=agency, name=name, phone=_phone(phone),
+    return _add(session, Operator(id=operator_id, role=role, agency=agency, name=name, phone=phone_number(phone),
                                   created_at=now, created_by=by))
 
 
@@ -69,7 +69,7 @@ def add_agent(session: Session, agent_id: str, *, name: str, phone: str | None, 
     authorise(session, by, Act.ADMINISTER)
     _check_id(agent_id)
     name = clean_name(name, "--name")
-    return _add(session, Operator(id=agent_id, role=Role.AGENT.value, name=name, phone=_phone(phone),
+    return _add(session, Operator(id=agent_id, role=Role.AGENT.value, name=name, phone=phone_number(phone),
                                   created_at=now, created_by=by))
 
 
@@ -132,7 +132,8 @@ def _check_id(operator_id: str) -> None:
         raise BadInput(f"{operator_id!r} is not an operator id (letters, digits, '.', '_', '-'; at most 64)")
 
 
-def _phone(phone: str | None) -> str | None:
+def phone_number(phone: str | None) -> str | None:
+    """A phone number as given (--phone), trimmed; bad input when it is not one."""
     if phone is None:
         return None
     if not _PHONE.match(phone.strip()):

@@ -41,6 +41,8 @@ class SweepReport(BaseModel):
     promises_suspended: int = 0  # 容缺 promises past due: case suspended
     promises_returned: int = 0  # ... and past the grace period: case returned (退件)
     verifications_overdue: int = 0  # 告知承诺 not verified in time: ledger item for the agency
+    rectifications_yellow: int = 0  # 好差评: bad ratings whose call-back or fix is due soon
+    rectifications_red: int = 0  # ... or late: a ledger item for the agency (交办)
     case_ids: list[int] = []  # cases the sweep changed, to link its flow run to
 
 

@@ -31,11 +31,12 @@ def credit_records(read: Reader, uscc: str) -> list[CreditRow]:
 def ledger(read: Reader, *, open_only: bool) -> list[LedgerRow]:
     rows = read.rows(
         "SELECT l.*, c.case_no, t.matter FROM ledger_item l JOIN case_file c ON c.id = l.case_id "
-        "JOIN review_task t ON t.id = l.task_id" + (" WHERE l.status != 'closed'" if open_only else "")
+        "LEFT JOIN review_task t ON t.id = l.task_id" + (" WHERE l.status != 'closed'" if open_only else "")
         + " ORDER BY l.id"
     )
     return [
         LedgerRow(id=r["id"], case_no=r["case_no"], task_id=r["task_id"], matter=r["matter"], agency=r["agency"],
+                  kind=r["kind"], rectification_id=r["rectification_id"],
                   missed_due=day(r["missed_due"]), status=r["status"], assigned_to=r["assigned_to"],
                   opened_at=utc(r["opened_at"]), escalated_to=r["escalated_to"], escalated_at=utc(r["escalated_at"]),
                   closed_at=utc(r["closed_at"]), closed_by=r["closed_by"], closing_note=r["closing_note"])
