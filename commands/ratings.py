@@ -18,6 +18,7 @@ from commands.common import (
     print_json,
     print_table,
     reading,
+    say,
     unmasking,
     write,
 )
@@ -59,10 +60,10 @@ def rate(
     if as_json:
         print_json(result.__dict__)
         return
-    typer.echo(f"case {result.case_no} rated {result.channel}: {result.level} "
+    say(f"case {result.case_no} rated {result.channel}: {result.level} "
                + "; ".join(f"{a} {lvl}" for a, lvl in result.agencies.items()))
     if result.rectifications:
-        typer.echo("bad rating: rectification " + ", ".join(str(i) for i in result.rectifications) + " opened")
+        say("bad rating: rectification " + ", ".join(str(i) for i in result.rectifications) + " opened")
 
 
 def _rating_in(levels: list[int], matters: list[str], agencies: list[str], indicators: list[str],
@@ -100,7 +101,7 @@ def list_ratings(
 ) -> None:
     """Ratings (comments and phone numbers masked), or with --stats their figures per agency, window or
     month: count, distribution, satisfaction rate, call-back and fix on time, rank (this month by default)."""
-    from approvals.identifiers import mask_phone, mask_text
+    from approvals.identifiers import mask_phone
     from services.queries import ratings as queries
 
     first, last = (parse_day(start) if start else None), (parse_day(end) if end else None)
@@ -114,12 +115,11 @@ def list_ratings(
     if stats:
         _print_statistics(rows, by, as_json)
         return
-    if not show_all:
+    if not show_all:  # comments are masked on the way out, like every text; a phone is masked whatever its form
         for row in rows:
-            row["comment"] = mask_text(row["comment"]) if row["comment"] else row["comment"]
             row["rater_phone"] = mask_phone(row["rater_phone"])
     if as_json:
-        print_json(rows)
+        print_json(rows, unmasked=show_all)
         return
     print_table("ratings (好差评)", ["id", "case", "channel", "level", "agencies", "comment", "phone", "rated",
                                     "window", "rectification", "voided"],
@@ -179,7 +179,7 @@ def rectify(
     if as_json:
         print_json(result.__dict__)
         return
-    typer.echo(f"rectification {result.id} ({result.case_no}, {result.agency}): {result.status}"
+    say(f"rectification {result.id} ({result.case_no}, {result.agency}): {result.status}"
                + (f"; appeal {result.appeal}" if result.appeal else "")
                + ("; the rating is voided" if result.rating_voided else ""))
 
@@ -196,8 +196,6 @@ def list_rectifications(
 
     with reading(operator) as (read, _):
         rows = rectifications(read, open_only=open_only, agency=agency)
-    for row in rows:  # notes are free text: masked like every other
-        _mask_notes(row)
     if as_json:
         print_json(rows)
         return
@@ -205,14 +203,6 @@ def list_rectifications(
                                               "fix by", "light", "appeal", "closed"],
                 [[r["id"], r["case_no"], r["agency"], r["operator"], r["level"], r["status"], r["callback_due"],
                   r["fix_due"], r["light"], r["appeal"], local_time(r["closed_at"])] for r in rows])
-
-
-def _mask_notes(row: dict) -> None:
-    from approvals.identifiers import mask_text
-
-    for name in ("callback_note", "closing_note", "appeal_reason", "appeal_note"):
-        if row.get(name):
-            row[name] = mask_text(row[name])
 
 
 @app.command("rating-token")
@@ -232,7 +222,7 @@ def rating_token(
     today = settings.current_time().date()
     token = issue_token(rating_key(settings), case_no, today, settings.rating_token_days)
     link = rating_link(settings.rating_url, token)
-    if as_json:
-        print_json({"case_no": case_no, "token": token, "link": link})
+    if as_json:  # a token is no identifier: never masked
+        print_json({"case_no": case_no, "token": token, "link": link}, unmasked=True)
         return
-    typer.echo(link)
+    typer.echo(link)  # a token is no identifier: never masked
