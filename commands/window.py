@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, OperatorOpt, acting_operator, clock_of, print_json, say, write
+from commands.common import JsonOpt, OperatorOpt, acting_operator, app_settings, clock_of, print_json, say, write
 
 app = typer.Typer()
 
@@ -25,6 +25,10 @@ def submit(
     actor = acting_operator(operator)
     result = write(lambda session: cases.submit(session, application, actor=actor, clock=clock_of(session)),
                     retry_on_conflict=True)
+    if result.created and result.shared:  # fetched now, with no transaction open, or later by the flows
+        from services.shared_fetch import pull_now
+
+        pull_now(app_settings(), result.case_no)
     if as_json:
         print_json(result)
         return

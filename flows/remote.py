@@ -21,7 +21,7 @@ from sqlmodel import select
 from approvals.deadlines import Clock
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
-from services import outbox, remote, remote_http
+from services import agency_answers, outbox, remote, remote_http
 from services.db import UnitOfWork
 from services.remote import RemoteCall, TicketPoll
 from services.remote_http import Permanent
@@ -119,7 +119,7 @@ def poll_tickets(polls: list[TicketPoll], run_id: str) -> ChunkTally:
     for poll, result in zip(todo, results):
         with UnitOfWork(settings.url) as uow:
             clock = Clock(settings.current_time(), calendar_for(uow.session))
-            outcomes.append(remote.apply_decision(uow.session, poll, result, clock, run_id, final=final))
+            outcomes.append(agency_answers.apply_decision(uow.session, poll, result, clock, run_id, final=final))
             uow.commit()
     retry = [str(r) for r, o in zip(results, outcomes) if o == "retry"]
     if retry:

@@ -115,3 +115,4 @@ class SubmitResult(BaseModel):
     missing: list[str]
     created: bool
     notes: list[str] = []  # e.g. why a deadline cannot be computed
+    shared: list[str] = []  # materials queued to be fetched from data-sharing services (数据共享)

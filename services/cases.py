@@ -115,7 +115,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     if case.key_project:
         record(session, case, clock.now, "key_project", actor,
                f"green channel: promised limits shortened; responsible leader {case.leader}")
-    sharing.pull_at_intake(session, case, catalog, shared, clock)  # once-only: never asked of the applicant
+    sharing.queue_at_intake(session, case, catalog, shared, clock)  # once-only: never asked of the applicant
     for note in assessment.notes:
         record(session, case, clock.now, "promise_refused", "system", note)
     if assessment.missing:
@@ -125,7 +125,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     save(session, [case])
     notes = list(assessment.notes) + ([case.due_note] if case.due_note else [])
     return SubmitResult(case_no=case.case_no, status=case.status, missing=list(assessment.missing), created=True,
-                        notes=notes)
+                        notes=notes, shared=shared)
 
 
 def _check_identifiers(application: ApplicationIn, clock: Clock) -> None:

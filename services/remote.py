@@ -15,9 +15,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from approvals.catalog import Catalog
-from approvals.deadlines import Clock
-from approvals.errors import OnevisitError
-from approvals.review import Action, TaskStatus
+from approvals.review import TaskStatus
 from schemas.case import Case
 from schemas.orchestration import Notification, OutboxItem
 from schemas.review import ReviewTask
@@ -25,7 +23,7 @@ from schemas.sharing import SharedMaterial
 from services.catalog import catalog_version
 from services.outbox import WorkItem
 from services.records import lock_heads, record, record_many
-from services.remote_http import Permanent, RemoteDecision, SharedDocument, Transient
+from services.remote_http import Permanent, SharedDocument, Transient
 
 OUTBOX, TASKS, NOTICES = OutboxItem.__table__, ReviewTask.__table__, Notification.__table__
 REMOTE_KINDS = ("gateway_notice", "fetch_shared")  # always over HTTP; dispatch_review only to agencies with an endpoint
@@ -209,34 +207,6 @@ def case_ids(session: Session, task_ids: list[int]) -> list[int]:
     if not task_ids:
         return []
     return list(dict.fromkeys(session.exec(select(ReviewTask.case_id).where(ReviewTask.id.in_(task_ids)))))
-
-
-def apply_decision(session: Session, poll: TicketPoll, result, clock: Clock, run_id: str, *, final: bool) -> str:
-    """A polled answer: a decision goes through the same use case as a reviewer's ("approved",
-    "denied"); "pending" waits for the next poll; a fault is "retry" or, when final, "incident"."""
-    from services.cases import decide  # the use case a reviewer's click runs
-
-    task = session.get(ReviewTask, poll.task_id)
-    if task.status != TaskStatus.PENDING.value or task.remote_incident is not None:
-        return "already"
-    if isinstance(result, Transient | Permanent):
-        if not (isinstance(result, Permanent) or final):
-            return "retry"
-        task.remote_incident = f"polling ticket {poll.ticket} of {poll.agency}: {result}"[:2000]
-        record(session, session.get(Case, task.case_id), clock.now, "incident", "system",
-               f"task {task.id} {task.matter}: {task.remote_incident}", run_id)
-        return "incident"
-    decision: RemoteDecision = result
-    if decision.status == "pending":
-        return "pending"
-    action = Action.APPROVE if decision.status == "approved" else Action.DENY
-    reason = decision.reason or (None if action is Action.APPROVE else f"denied by {poll.agency}'s system")
-    try:
-        decide(session, task.id, action, operator=remote_operator(poll.agency), reason=reason, materials=(),
-               clock=clock, by_agency_system=True)
-    except OnevisitError:  # e.g. the case is suspended: the decision is pulled again next time
-        return "pending"
-    return decision.status
 
 
 # --- reopen ---------------------------------------------------------------------------------

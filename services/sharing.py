@@ -1,7 +1,9 @@
 """Once-only (数据共享交换): materials another agency already holds are pulled, not asked for.
 
-At intake each such material is fetched for the applicant's USCC with one short try; if the
-service does not answer, intake completes anyway and the fetch is queued for the flows.
+At intake each such material is written down as pending and queued for the flows, inside the submit
+transaction, with no network call. Right after that transaction commits, the window may try the fetches
+once (services/shared_fetch.py); what does not come back is fetched by the flows, with retries. The
+application is complete either way.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from approvals.catalog import Bundle, Catalog
 from approvals.deadlines import Clock
 from schemas.case import Case
 from schemas.sharing import SharedMaterial
-from services.records import enqueue, record
-from services.settings import get_settings
+from services.records import enqueue
 
 
 def to_pull(catalog: Catalog, bundle: Bundle, provided: Iterable[str], optional_matters: Iterable[str] | None) -> list[str]:
@@ -26,30 +27,15 @@ def to_pull(catalog: Catalog, bundle: Bundle, provided: Iterable[str], optional_
     return [m for m in catalog.materials_of(matters) if catalog.shared_source(m) and m not in given]
 
 
-def pull_at_intake(session: Session, case: Case, catalog: Catalog, materials: list[str], clock: Clock) -> None:
-    """Fetch each material now (one short try, no retry: a window clerk is waiting); queue what failed."""
-    if not materials:
-        return
-    from services import remote, remote_http  # httpx: only a submission that pulls pays for importing it
+def queue_at_intake(session: Session, case: Case, catalog: Catalog, materials: list[str], clock: Clock) -> None:
+    """Write each material down as pending and queue its fetch (in the submit transaction; no network)."""
+    for material in materials:
+        source = catalog.shared_source(material)
+        session.add(SharedMaterial(case_id=case.id, material=material, source=source, status="pending",
+                                   requested_at=clock.now))
+        enqueue(session, case, clock.now, fetch_key(case.id, material), "fetch_shared",
+                payload={"material": material, "source": source})
 
-    settings = get_settings()
-    with remote_http.client(timeout=min(settings.http_timeout_seconds, 2.0), concurrency=len(materials)) as http:
-        for material in materials:
-            source = catalog.shared_source(material)
-            row = SharedMaterial(case_id=case.id, material=material, source=source, status="pending",
-                                 requested_at=clock.now)
-            session.add(row)
-            session.flush()
-            url = settings.sharing_services.get(source)
-            try:
-                if url is None:
-                    raise remote_http.Permanent(f"no URL configured for data-sharing service {source!r}")
-                document = remote_http.fetch_document(http, url, case.uscc, material)
-            except (remote_http.Transient, remote_http.Permanent) as fault:
-                row.last_error = str(fault)[:2000]
-                record(session, case, clock.now, "shared_pending", "system",
-                       f"{material} from {source}: not fetched at intake ({fault}); fetched later")
-                enqueue(session, case, clock.now, f"share:case:{case.id}:{material}", "fetch_shared",
-                        payload={"material": material, "source": source})
-                continue
-            remote.fetched(session, case, material, document, clock.now, None)
+
+def fetch_key(case_id: int, material: str) -> str:
+    return f"share:case:{case_id}:{material}"
