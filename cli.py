@@ -9,15 +9,15 @@ import sys
 
 import typer
 
-from commands import calendar, catalog, credit, ratings, reading, review, staff, supervision, system, window
+from commands import calendar, catalog, credit, ratings, reading, review, staff, supervision, system, web, window
 
 app = typer.Typer(help="onevisit: one thing, one visit (一件事一次办) approvals.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
-for commands in (system.app, window.app, review.app, reading.app, supervision.app, ratings.app):  # `onevisit VERB`
+for commands in (system.app, window.app, review.app, reading.app, supervision.app, ratings.app, web.app):  # `onevisit VERB`
     app.add_typer(commands)
 for group in (catalog.app, credit.app, calendar.app, staff.operator_app, staff.agent_app, staff.mandate_app,
-              supervision.audit_app, system.simulate_app):  # `onevisit NOUN VERB`
+              supervision.audit_app, system.simulate_app, web.token_app):  # `onevisit NOUN VERB`
     app.add_typer(group)
 
 

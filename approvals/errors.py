@@ -21,3 +21,7 @@ class Refused(OnevisitError):
 
 class NotFound(Refused):
     """A case, task or record that the command names does not exist."""
+
+
+class Forbidden(Refused):
+    """The operator or token is not allowed to do this (HTTP 403); other refusals are conflicts (409)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from approvals.errors import BadInput, Refused
+from approvals.errors import BadInput, Forbidden
 
 
 class Role(StrEnum):
@@ -20,6 +20,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # supervision (督查督办)
     ADMIN = "admin"  # administrator: operators, agents, mandates, catalog, calendar, credit, reopen
     AGENT = "agent"  # agent (代办员), acting for applicants under their mandates
+    SYSTEM = "system"  # another system (the provincial platform, an agency's own review system) with a token
 
 
 STAFF_ROLES = (Role.WINDOW, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)  # `operator add --role`
@@ -69,24 +70,67 @@ class Scope(StrEnum):
     RECEIVE_RESULTS = "receive_results"  # supplement requests and results go to the agent
 
 
+class TokenScope(StrEnum):
+    """What a system's token lets it do (`token create --scope`)."""
+
+    SUBMIT = "submit"  # the provincial platform (一网通办) files online applications
+    SUPPLEMENT = "supplement"
+    READ = "read"
+    DECIDE = "decide"  # an agency's own review system posts its decisions (bound to that agency)
+
+
+TOKEN_ACTS: dict[TokenScope, Act] = {TokenScope.SUBMIT: Act.SUBMIT, TokenScope.SUPPLEMENT: Act.SUPPLEMENT,
+                                     TokenScope.READ: Act.READ, TokenScope.DECIDE: Act.DECIDE}
+
+
 @dataclass(frozen=True)
 class Actor:
     id: str
     role: Role
     agency: str | None = None
     enabled: bool = True
+    acts: frozenset[Act] | None = None  # a system's token: what its scopes allow (None: what the role allows)
 
 
 def check(actor: Actor, act: Act, *, agency: str | None = None) -> None:
     """Refuse `actor` doing `act` (on a task of `agency`, for decisions and verifications)."""
     if not actor.enabled:
-        raise Refused(f"operator {actor.id} is disabled")
-    if actor.role not in ALLOWED[act]:
+        raise Forbidden(f"operator {actor.id} is disabled" if actor.acts is None else f"{actor.id} is revoked")
+    if actor.acts is not None:
+        if act not in actor.acts:
+            raise Forbidden(f"{actor.id} may not {act.value}: its token has no such scope")
+    elif actor.role not in ALLOWED[act]:
         allowed = ", ".join(sorted(r.value for r in ALLOWED[act]))
-        raise Refused(f"operator {actor.id} ({actor.role.value}) may not {act.value}: only {allowed}")
+        raise Forbidden(f"operator {actor.id} ({actor.role.value}) may not {act.value}: only {allowed}")
     if act in (Act.DECIDE, Act.VERIFY) and agency is not None and actor.agency != agency:
-        raise Refused(f"operator {actor.id} reviews for {actor.agency}, not {agency}: "
-                      f"only {agency}'s reviewers {act.value} its tasks")
+        raise Forbidden(f"operator {actor.id} reviews for {actor.agency}, not {agency}: "
+                        f"only {agency}'s reviewers {act.value} its tasks")
+
+
+def bound_agency(actor: Actor) -> str | None:
+    """The one agency whose tasks `actor` may see: a reviewer's, or an agency-bound token's (None: any)."""
+    return actor.agency if actor.role in (Role.REVIEWER, Role.SYSTEM) else None
+
+
+def check_task_read(actor: Actor, agency: str) -> None:
+    """A reviewer (or an agency's system) reads its own agency's tasks only, whatever id it names."""
+    bound = bound_agency(actor)
+    if bound is not None and bound != agency:
+        raise Forbidden(f"{actor.id} reads {bound}'s tasks only, not {agency}'s")
+
+
+def parse_token_scopes(text: str, agency: str | None) -> frozenset[TokenScope]:
+    """`submit,read` as given to `token create`; deciding needs a token bound to one agency."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    known = [s.value for s in TokenScope]
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        raise BadInput(f"unknown scope {unknown[0]!r} (one of: {', '.join(known)})" if unknown
+                       else "--scope names at least one of: " + ", ".join(known))
+    scopes = frozenset(TokenScope(n) for n in names)
+    if TokenScope.DECIDE in scopes and not agency:
+        raise BadInput("a token that decides is bound to one agency: give --agency CODE")
+    return scopes
 
 
 @dataclass(frozen=True)

@@ -46,26 +46,13 @@ def catalog_load(
 @app.command("list")
 def catalog_list(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
     """Bundles, their matters and materials, as in force."""
-    from services.queries.catalog import catalog_document
+    from services.queries.catalog import catalog_view
 
     with reading(operator, agents=True) as (read, _):
-        version, document = catalog_document(read)
-    matters = {m["code"]: m for m in document["matters"]}
-    bundles = [
-        {
-            "code": b["code"],
-            "name": b["name"],
-            "promised_days": b["promised_days"],
-            "matters": [
-                {"matter": entry["matter"], "optional": entry["optional"]}
-                | {k: v for k, v in matters[entry["matter"]].items() if k != "code"}
-                for entry in b["matters"]
-            ],
-        }
-        for b in document["bundles"]
-    ]
+        view = catalog_view(read)
+    bundles = view["bundles"]
     if as_json:
-        print_json({"version": version, "agencies": document["agencies"], "bundles": bundles})
+        print_json(view)
         return
     for b in bundles:
         print_table(
@@ -78,4 +65,4 @@ def catalog_list(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None
                 for m in b["matters"]
             ],
         )
-    say(f"catalog version {version}; * = secondary material")
+    say(f"catalog version {view['version']}; * = secondary material")

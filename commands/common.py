@@ -94,19 +94,6 @@ def acting_operator(given: str | None) -> str:
     return operator
 
 
-def plain(value: Any, tz) -> Any:
-    """JSON-ready data: times as ISO 8601 in the jurisdiction's zone, dates as YYYY-MM-DD."""
-    if isinstance(value, dict):
-        return {k: plain(v, tz) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v, tz) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(tz).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def shown(value: Any, *, unmasked: bool = False) -> Any:
     """What may reach a screen or a pipe: every string made printable (approvals.text) and, unless an
     administrator asked `--unmasked`, with its identifiers masked (approvals.identifiers.mask_text)."""
@@ -128,6 +115,8 @@ def say(text: str, *, err: bool = False) -> None:
 
 
 def print_json(data: Any, *, unmasked: bool = False) -> None:
+    from schemas.views import plain
+
     if hasattr(data, "model_dump"):
         data = data.model_dump()
     elif isinstance(data, list):
@@ -157,33 +146,12 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
 
 def write(use_case, *, retry_on_conflict: bool = False):
-    """Run one use case in one transaction. A lost race on a unique key is retried once (when asked); a
-    transaction PostgreSQL broke off (deadlock, serialisation) is run again, up to three more times."""
-    import time
+    """Run one use case in one transaction (services.db.transact: retried on a lost race or a broken-off one)."""
+    from services.db import require_schema, transact
 
-    from sqlalchemy.exc import IntegrityError, OperationalError
-
-    conflicts = broken = 0
-    while True:
-        try:
-            with unit_of_work() as uow:
-                result = use_case(uow.session)
-                uow.commit()
-                return result
-        except IntegrityError:
-            conflicts += 1
-            if not retry_on_conflict or conflicts > 1:
-                raise
-        except OperationalError as exc:
-            broken += 1
-            if getattr(exc.orig, "sqlstate", None) not in _RUN_AGAIN or broken > _RUNS_AGAIN:
-                raise
-            time.sleep(0.05 * broken)
-
-
-# Deadlock, serialisation failure: PostgreSQL broke the transaction off and nothing of it was written.
-_RUN_AGAIN = {"40P01", "40001"}
-_RUNS_AGAIN = 3
+    url = app_settings().url
+    require_schema(url)
+    return transact(url, use_case, retry_on_conflict=retry_on_conflict)
 
 
 def run_flows(call):

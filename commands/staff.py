@@ -83,6 +83,18 @@ def operator_disable(operator_id: Annotated[str, typer.Argument(metavar="ID", he
     say(f"operator {operator_id} " + ("disabled" if changed else "was already disabled"))
 
 
+@operator_app.command("password")
+def operator_password(operator_id: Annotated[str, typer.Argument(metavar="ID", help="Whose password.")],
+                      operator: OperatorOpt = None) -> None:
+    """Set an operator's password for signing in on the web (administrators); asked twice, never an argument."""
+    from services import access
+
+    who = acting_operator(operator)
+    password = typer.prompt(f"new password for {operator_id}", hide_input=True, confirmation_prompt=True)
+    write(lambda s: access.set_password(s, operator_id, password, by=who, now=access.real_now()))
+    typer.echo(f"operator {operator_id}: password set")
+
+
 @agent_app.command("add")
 def agent_add(
     agent_id: Annotated[str, typer.Argument(metavar="ID", help="The agent's id (it acts under it).")],

@@ -25,6 +25,9 @@ class Operator(SQLModel, table=True):
     created_by: str
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled_by: str | None = None
+    password_hash: str | None = Field(default=None, max_length=256)  # argon2id; None: cannot sign in
+    failed_sign_ins: int = 0  # in a row; the fifth locks the account
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Mandate(SQLModel, table=True):

@@ -1,5 +1,6 @@
 """Every table, imported once so that SQLModel.metadata knows them all (Alembic, tests)."""
 
+from schemas.access import ApiToken, SignInAttempt, WebSession
 from schemas.calendar import CalendarOverride
 from schemas.case import Case, CaseEvent
 from schemas.catalog import CatalogVersion
@@ -15,6 +16,9 @@ from schemas.sharing import SharedMaterial
 from schemas.staff import EventChain, Mandate, Operator
 
 __all__ = [
+    "ApiToken",
+    "SignInAttempt",
+    "WebSession",
     "CalendarOverride",
     "ClockStop",
     "Commitment",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from typing import Any
+
 from pydantic import BaseModel, model_serializer
 
 
@@ -195,3 +197,18 @@ class CreditRow(BaseModel):
     repaired_at: datetime | None
     repaired_by: str | None
     repair_reason: str | None
+
+
+def plain(value: Any, tz) -> Any:
+    """JSON-ready data: times as ISO 8601 in the jurisdiction's zone, dates as YYYY-MM-DD."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, dict):
+        return {k: plain(v, tz) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v, tz) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(tz).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

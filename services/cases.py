@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from approvals import intake
 from approvals.commitments import CommitmentStatus
 from approvals.deadlines import Clock, StopKind
-from approvals.errors import BadInput, NotFound, Refused
+from approvals.errors import BadInput, Forbidden, NotFound, Refused
 from approvals.permissions import ALLOWED, Act, Actor, Role, Scope, shortened
 from approvals.identifiers import resident_id_problem, uscc_problem
 from approvals.text import clean_name
@@ -148,6 +148,8 @@ def _check_channel(session: Session, application: ApplicationIn, who: Actor, clo
     if application.key_project and who.role not in ALLOWED[Act.SET_KEY_PROJECT]:
         raise Refused(f"operator {who.id} ({who.role.value}) may not set key_project: only window clerks "
                       "and administrators")
+    if who.role is Role.SYSTEM and application.channel != "online":
+        raise Forbidden(f"{who.id} files online applications only (\"channel\": \"online\")")
     if who.role is Role.AGENT:
         if application.agent != who.id:
             raise Refused(f"agent {who.id} files only its own proxy applications "

@@ -154,6 +154,34 @@ class UnitOfWork:
         self.session.commit()
 
 
+def transact(url: str, use_case, *, retry_on_conflict: bool = False):
+    """Run one use case in one transaction and commit. A lost race on a unique key is retried once (when
+    asked); a transaction PostgreSQL broke off (deadlock, serialisation) is run again, up to three more times."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    conflicts = broken = 0
+    while True:
+        try:
+            with UnitOfWork(url) as uow:
+                result = use_case(uow.session)
+                uow.commit()
+                return result
+        except IntegrityError:
+            conflicts += 1
+            if not retry_on_conflict or conflicts > 1:
+                raise
+        except OperationalError as exc:
+            broken += 1
+            if getattr(exc.orig, "sqlstate", None) not in _RUN_AGAIN or broken > _RUNS_AGAIN:
+                raise
+            time.sleep(0.05 * broken)
+
+
+# Deadlock, serialisation failure: PostgreSQL broke the transaction off and nothing of it was written.
+_RUN_AGAIN = {"40P01", "40001"}
+_RUNS_AGAIN = 3
+
+
 def require_schema(url: str) -> None:
     """Refuse politely when `onevisit init` has not been run, without creating anything."""
     from services.queries.connection import reader

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     http_retry_delay_seconds: float = Field(1.0, ge=0, le=3600)  # doubled after each retry (backoff)
     http_concurrency: int = Field(32, ge=1, le=1000)  # requests in flight per chunk of calls (a thread and a client each)
 
+    # The web (onevisit web, serve --web)
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8000, ge=1, le=65_535)
+    session_idle_seconds: int = Field(1800, ge=1, le=604_800)  # a signed-in browser idle this long signs in again
+    sign_in_lock_seconds: int = Field(900, ge=1, le=604_800)  # five failed sign-ins in a row lock the account this long
+    web_max_body_bytes: int = Field(1_000_000, ge=1_024, le=100_000_000)  # larger requests: 413, before parsing
+
     @field_validator("now")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:

@@ -17,19 +17,19 @@ from approvals.errors import BadInput, NotFound, Refused
 from approvals.identifiers import uscc_problem
 from approvals.permissions import Act, Actor, Role, Scope
 from approvals.text import clean_name
+from schemas.access import WebSession
 from schemas.staff import Mandate, Operator
 from services.catalog import catalog_in_force
 from services.db import raw
+from services.queries import staff as queries_staff
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
 
 def actor(session: Session, operator_id: str) -> Actor:
-    row = raw(session).one("SELECT id, role, agency, enabled FROM operator WHERE id = %(id)s", id=operator_id)
-    if row is None:
-        raise Refused(f"unknown operator {operator_id!r} (an administrator adds it: onevisit operator add)")
-    return Actor(row["id"], Role(row["role"]), row["agency"], bool(row["enabled"]))
+    """The operator (or a system with its token) behind an action, read in the action's transaction."""
+    return queries_staff.operator(raw(session), operator_id)
 
 
 def authorise(session: Session, operator_id: str, act: Act, *, agency: str | None = None) -> Actor:
@@ -116,6 +116,9 @@ def disable_operator(session: Session, operator_id: str, *, by: str, now: dateti
     if not row.enabled:
         return False
     row.enabled, row.disabled_at, row.disabled_by = False, now, by
+    for signed_in in session.exec(select(WebSession).where(WebSession.operator_id == operator_id,
+                                                           WebSession.ended_at.is_(None))):
+        signed_in.ended_at = now  # signed out at once (and refused at its next request anyway)
     return True
 
 

@@ -16,3 +16,23 @@ def catalog_document(read: Reader) -> tuple[int, dict]:
 def calendar_overrides(read: Reader) -> list[dict]:
     return [{"day": day(r["day"]), "workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"]}
             for r in read.rows("SELECT day, workday, reason, set_by FROM calendar_override ORDER BY day")]
+
+
+def catalog_view(read: Reader) -> dict:
+    """The catalog in force as people read it: agencies, and each bundle with its matters spelt out."""
+    version, document = catalog_document(read)
+    matters = {m["code"]: m for m in document["matters"]}
+    bundles = [
+        {
+            "code": b["code"],
+            "name": b["name"],
+            "promised_days": b["promised_days"],
+            "matters": [
+                {"matter": entry["matter"], "optional": entry["optional"]}
+                | {k: v for k, v in matters[entry["matter"]].items() if k != "code"}
+                for entry in b["matters"]
+            ],
+        }
+        for b in document["bundles"]
+    ]
+    return {"version": version, "agencies": document["agencies"], "bundles": bundles}

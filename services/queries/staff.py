@@ -6,18 +6,38 @@ from datetime import date
 
 from approvals.errors import BadInput, Refused
 from approvals.identifiers import mask_phone
-from approvals.permissions import Act, Actor, Role, check
+from approvals.permissions import TOKEN_ACTS, Act, Actor, Role, TokenScope, check
 from services.queries.connection import Reader, day, from_json, utc
+
+
+TOKEN_PREFIX = "token:"  # a system acting with its token is `token:NAME` (an operator id never has a colon)
 
 
 def operator(read: Reader, operator_id: str | None) -> Actor:
     """The operator behind a command; reading too needs an enabled one."""
     if not operator_id:
         raise BadInput("--operator is required (or set ONEVISIT_OPERATOR)")
+    if operator_id.startswith(TOKEN_PREFIX):
+        return _system(read, operator_id)
     row = read.one("SELECT id, role, agency, enabled FROM operator WHERE id = %(i)s", i=operator_id)
     if row is None:
         raise Refused(f"unknown operator {operator_id!r} (an administrator adds it: onevisit operator add)")
     return Actor(row["id"], Role(row["role"]), row["agency"], bool(row["enabled"]))
+
+
+def _system(read: Reader, identity: str) -> Actor:
+    """A system acting with its token: its scopes say what it may do; a revoked token may do nothing."""
+    row = read.one("SELECT scopes, agency, revoked_at FROM api_token WHERE name = %(n)s",
+                   n=identity.removeprefix(TOKEN_PREFIX))
+    if row is None:
+        raise Refused(f"unknown token {identity!r}")
+    return system_actor(identity, row)
+
+
+def system_actor(identity: str, row: dict) -> Actor:
+    """A token's row (`scopes`, `agency`, `revoked_at`) as the actor it lets in."""
+    acts = frozenset(TOKEN_ACTS[TokenScope(s)] for s in from_json(row["scopes"]))
+    return Actor(identity, Role.SYSTEM, row["agency"], row["revoked_at"] is None, acts)
 
 
 def require(read: Reader, operator_id: str | None, act: Act = Act.READ) -> Actor:
@@ -45,3 +65,10 @@ def list_mandates(read: Reader, today: date, *, agent: str | None) -> list[dict]
          "revoked_by": r["revoked_by"], "revoke_reason": r["revoke_reason"]}
         for r in rows
     ]
+
+
+def list_tokens(read: Reader) -> list[dict]:
+    return [{"name": r["name"], "scopes": from_json(r["scopes"]), "agency": r["agency"],
+             "created_at": utc(r["created_at"]), "created_by": r["created_by"], "revoked_at": utc(r["revoked_at"]),
+             "revoked_by": r["revoked_by"]}
+            for r in read.rows("SELECT * FROM api_token ORDER BY name")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from approvals.calendar import WorkingCalendar
-from approvals.errors import BadInput
+from approvals.errors import BadInput, NotFound
 from approvals.review import OPEN_TASK, TaskStatus
 from schemas.views import (
     TaskRow,
@@ -36,11 +36,26 @@ def list_tasks(
     params = {f"s{i}": s for i, s in enumerate(statuses)}
     if agency:
         params["agency"] = agency
-    rows = []
-    for r in read.rows(sql, **params):
-        due, light, note = task_due(calendar, r, today)
-        rows.append(TaskRow(task_id=r["id"], case_no=r["case_no"], matter=r["matter"], agency=r["agency"],
-                            status=r["status"], due_date=due, light=light, due_note=note, clock=clock_label(r),
-                            assignee=r["assignee"], key_project=bool(r["key_project"])))
+    rows = [_task_row(calendar, today, r) for r in read.rows(sql, **params)]
     rows.sort(key=lambda r: (not r.key_project, LIGHT_ORDER[r.light], r.due_date or date.max, r.task_id))
     return rows
+
+
+def _task_row(calendar: WorkingCalendar, today: date, r: dict) -> TaskRow:
+    due, light, note = task_due(calendar, r, today)
+    return TaskRow(task_id=r["id"], case_no=r["case_no"], matter=r["matter"], agency=r["agency"],
+                   status=r["status"], due_date=due, light=light, due_note=note, clock=clock_label(r),
+                   assignee=r["assignee"], key_project=bool(r["key_project"]))
+
+
+def task_agency(read: Reader, task_id: int) -> str | None:
+    row = read.one("SELECT agency FROM review_task WHERE id = %(i)s", i=task_id) if 0 < task_id < 2**31 else None
+    return row["agency"] if row else None
+
+
+def one_task(read: Reader, calendar: WorkingCalendar, today: date, task_id: int) -> TaskRow:
+    row = read.one("SELECT t.*, c.case_no, c.key_project FROM review_task t JOIN case_file c ON c.id = t.case_id "
+                   "WHERE t.id = %(i)s", i=task_id) if 0 < task_id < 2**31 else None
+    if row is None:
+        raise NotFound(f"no review task {task_id}")
+    return _task_row(calendar, today, row)
