@@ -96,10 +96,18 @@ def _safe_url(url: str) -> str:
 def serve(
     pool: Annotated[str | None, typer.Option("--pool", help="Register the deployments on this process work pool "
                                              "(PREFECT_API_URL) and run a worker for it.")] = None,
+    web: Annotated[bool, typer.Option("--web", help="Also serve the web (API and pages) on ONEVISIT_WEB_HOST:"
+                                      "ONEVISIT_WEB_PORT, beside the flows.")] = False,
 ) -> None:
     """Run the flows continuously: on the embedded API a loop, on a Prefect server its deployments."""
     with read_only():
         pass
+    if web:
+        import threading
+
+        from commands.web import web_server
+
+        threading.Thread(target=web_server().run, name="onevisit-web", daemon=True).start()
     from flows.serving import serve_forever
 
     serve_forever(pool)

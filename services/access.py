@@ -65,6 +65,7 @@ class SignIn:
 
     session_id: str | None
     problem: str | None = None
+    locked: bool = False
 
 
 _WRONG = "wrong username or password"
@@ -84,14 +85,14 @@ def sign_in(session: Session, username: str, password: str, *, now: datetime, re
     if row.locked_until is not None and row.locked_until > now:
         _attempt(session, username, now, "refused", remote)
         return SignIn(None, f"account locked after {FAILURES_BEFORE_LOCK} failed sign-ins; try again after "
-                            f"{row.locked_until.astimezone(get_settings().tz):%H:%M}")
+                            f"{row.locked_until.astimezone(get_settings().tz):%H:%M}", locked=True)
     if not _hasher().verify(password, row.password_hash):
         row.failed_sign_ins += 1
         if row.failed_sign_ins >= FAILURES_BEFORE_LOCK:
             row.locked_until = now + timedelta(seconds=get_settings().sign_in_lock_seconds)
             row.failed_sign_ins = 0
             _attempt(session, username, now, "locked", remote)
-            return SignIn(None, f"account locked after {FAILURES_BEFORE_LOCK} failed sign-ins")
+            return SignIn(None, f"account locked after {FAILURES_BEFORE_LOCK} failed sign-ins", locked=True)
         _attempt(session, username, now, "failed", remote)
         return SignIn(None, _WRONG)
     row.failed_sign_ins, row.locked_until = 0, None

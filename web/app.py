@@ -14,6 +14,7 @@ def create_app(settings=None) -> FastAPI:
     from services.settings import get_settings
     from web import auth
     from web.api import router as api_router
+    from web.pages import include_pages
 
     settings = settings or get_settings()
     app = FastAPI(title="onevisit", summary="一件事一次办: one thing, one visit", version="1",
@@ -23,6 +24,7 @@ def create_app(settings=None) -> FastAPI:
     errors.install(app)
     app.include_router(auth.router)
     app.include_router(api_router, prefix="/api/v1")
+    include_pages(app)
     app.add_middleware(Guard, max_body=settings.web_max_body_bytes)
     return app
 

@@ -15,11 +15,9 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from approvals.permissions import Actor, Role
@@ -32,7 +30,6 @@ RENEW_AFTER_SECONDS = 60
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _POSTABLE = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")  # cross-site without asking
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter()
 
 
@@ -117,6 +114,19 @@ def signed_in(request: Request, read) -> Actor:
     return Actor(row["id"], Role(row["role"]), row["agency"], True)
 
 
+def session_operator_id(request: Request) -> str | None:
+    """The signed-in operator's id for a page (None sends the browser to the sign-in page)."""
+    from services.queries.connection import reader
+
+    if SESSION_COOKIE not in request.cookies:
+        return None
+    with reader(request.app.state.settings.url) as read:
+        try:
+            return signed_in(request, read).id
+        except NotSignedIn:
+            return None
+
+
 def set_session_cookie(response: Response, request: Request, value: str) -> None:
     response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="strict", secure=request.url.scheme == "https",
                         path="/", max_age=request.app.state.settings.session_idle_seconds)
@@ -130,7 +140,7 @@ def _remote(request: Request) -> str | None:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    return target if target and target.startswith("/") and not target.startswith("//") else "/hall"
 
 
 def _sign_in(request: Request, username: str, password: str):
@@ -143,18 +153,21 @@ def _sign_in(request: Request, username: str, password: str):
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
-def login_page(request: Request, next: str = "/"):
-    return templates.TemplateResponse(request, "login.html", {"csrf_token": csrf_token(request),
-                                                              "next": _safe_next(next), "error": None})
+def login_page(request: Request, next: str = "/hall"):
+    from web.pages.common import render
+
+    return render(request, "login.html", next=_safe_next(next), error=None)
 
 
 @router.post("/login", include_in_schema=False)
 def login(request: Request, username: str = Form(max_length=64), password: str = Form(max_length=1024),
-          next: str = Form("/")):
+          next: str = Form("/hall")):
+    from web.pages.common import render
+
     result = _sign_in(request, username, password)
     if result.session_id is None:
-        return templates.TemplateResponse(request, "login.html", {"csrf_token": csrf_token(request),
-                                          "next": _safe_next(next), "error": result.problem}, status_code=401)
+        return render(request, "login.html", status_code=401, next=_safe_next(next),
+                      error="locked" if result.locked else "wrong")
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, request, seal(request.app.state.keys, result.session_id, int(time.time())))
     response.delete_cookie(PRE_COOKIE, path="/")

@@ -12,7 +12,7 @@ from tests.web.conftest import PASSWORD, set_password
 
 def _form_token(client) -> str:
     page = client.get("/login")
-    assert page.status_code == 200 and "登录" in page.text
+    assert page.status_code == 200 and "登录" in page.text, page.text
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 

@@ -66,8 +66,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 def csrf_token(request: Request) -> str:
     """The token every form posts back (the sign-in's CSRF protection checks it)."""
-    token = getattr(request.state, "csrf_token", None)
-    return token or ""
+    from web.auth import csrf_token as bound_token
+
+    return bound_token(request)
 
 
 @contextmanager

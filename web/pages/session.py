@@ -8,8 +8,10 @@ from web.pages.common import HallOperator, SignInNeeded, catalog_names, reading
 
 
 def session_operator_id(request: Request) -> str | None:
-    """The operator id the sign-in's session cookie carries (None: not signed in)."""
-    return None  # wired to web.deps by the sign-in
+    """The operator id the sign-in's session cookie carries (None: not signed in, ended, idle, disabled)."""
+    from web.auth import session_operator_id as from_cookie
+
+    return from_cookie(request)
 
 
 def signed_in(request: Request) -> HallOperator:
