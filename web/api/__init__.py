@@ -10,9 +10,12 @@ from fastapi.responses import JSONResponse
 from schemas.views import plain
 
 
-def out(request: Request, data: Any, status: int = 200) -> JSONResponse:
-    """JSON as the CLI's `--json` prints it: times in the jurisdiction's zone, dates YYYY-MM-DD."""
-    return JSONResponse(plain(data, request.app.state.settings.tz), status_code=status)
+def out(request: Request, data: Any, status: int = 200, *, unmasked: bool = False) -> JSONResponse:
+    """JSON as the CLI's `--json` prints it: times in the jurisdiction's zone, dates YYYY-MM-DD, every string
+    printable and its identifiers masked unless an administrator asked `unmasked` (commands.common.shown)."""
+    from commands.common import shown
+
+    return JSONResponse(shown(plain(data, request.app.state.settings.tz), unmasked=unmasked), status_code=status)
 
 
 def page(request: Request, rows: list, limit: int, offset: int) -> JSONResponse:

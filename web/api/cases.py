@@ -75,7 +75,7 @@ def show(case_no: str, who: CurrentOperator, request: Request, unmasked: bool = 
         clock = read_clock(request, read)
         case = show_case(read, case_no, clock.calendar, clock.today, clock.now.tzinfo, unmasked=unmasked,
                          agent=who.id if who.role is Role.AGENT else None)
-    return out(request, case)
+    return out(request, case, unmasked=unmasked)
 
 
 @router.post("/{case_no}/supplements")

@@ -25,7 +25,7 @@ def operators(who: CurrentOperator, request: Request, unmasked: bool = False):
     if unmasked:
         check(who, Act.UNMASK)
     with reading(request) as read:
-        return out(request, list_operators(read, unmasked=unmasked))
+        return out(request, list_operators(read, unmasked=unmasked), unmasked=unmasked)
 
 
 @router.post("/agents", status_code=201)
