@@ -161,3 +161,14 @@ def test_rectification_steps_in_turn_by_the_rated_side_and_appeals_by_a_supervis
     [shown] = [x for x in run("rectifications", "--json").json() if x["id"] == item_id]
     assert PHONE not in str(shown) and shown["closed_by"] == "FIRE-reviewer-2"
     assert not ratings_of(run, case_no)[0]["voided"]
+
+    # online, only the case's level is bad: the hall answers, through the clerk who filed the case
+    hall = rate(run, "--token", token_for(run, case_no), "--level", "1", "--agency", "SAMR", "--level", "5",
+                "--agency", "FIRE", "--level", "4").json()
+    [hall_item] = hall["rectifications"]
+    [shown] = [x for x in run("rectifications", "--agency", "HALL", "--json").json() if x["id"] == hall_item]
+    assert (shown["agency"], shown["operator"], shown["channel"]) == ("HALL", "window-1", "online")
+    refused = run("rectify", hall_item, "--callback", "--note", "x", "--operator", "SAMR-reviewer")
+    assert refused.code == 1 and "reviews for SAMR" in refused.err
+    assert run("rectify", hall_item, "--callback", "--note", "回访", "--operator", "window-2").code == 0
+    assert run("rectify", hall_item, "--fixed", "--note", "整改", "--operator", "supervisor-1").code == 0
