@@ -6,13 +6,31 @@ Each noun's commands live in a module of `commands/`; this file assembles them a
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
 from commands import calendar, catalog, credit, ratings, reading, review, staff, supervision, system, web, window
 
 app = typer.Typer(help="onevisit: one thing, one visit (一件事一次办) approvals.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+                  pretty_exceptions_enable=False, rich_markup_mode="rich")
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"onevisit {version('onevisit')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """onevisit: one thing, one visit (一件事一次办) approvals."""
+
 
 for commands in (system.app, window.app, review.app, reading.app, supervision.app, ratings.app, web.app):  # `onevisit VERB`
     app.add_typer(commands)

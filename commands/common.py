@@ -128,21 +128,38 @@ def local_time(value: datetime | None) -> str:
     return value.astimezone(app_settings().tz).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    """A table, always masked; cells are plain text (a stored `[red]` or `[/]` is shown, never obeyed)."""
+LIGHT_STYLES = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
+
+
+def named(code: str | None, names: dict[str, str]) -> str | None:
+    """A catalog code with its Chinese name beside it, where people read: `SAMR 市场监督管理局`."""
+    return f"{code} {names[code]}" if code in names else code
+
+
+def console():
+    """Rich's console: colour on a terminal (`NO_COLOR` switches it off, `FORCE_COLOR` on where piped); piped
+    or captured, 200 columns wide, so case numbers are not squeezed into 80."""
+    import sys
+
     from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table, always masked; cells are plain text (a stored `[red]` or `[/]` is shown, never obeyed); a
+    `light` column is coloured (red, yellow, green)."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=Text(shown(title)), title_justify="left")
     for column in columns:
         table.add_column(Text(shown(column)))
+    lights = {i for i, column in enumerate(columns) if column == "light"}
     for row in rows:
-        table.add_row(*[Text("-" if v is None or v == "" else shown(str(v))) for v in row])
-    console = Console()
-    if not console.is_terminal:  # piped or captured: don't squeeze case numbers into 80 columns
-        console = Console(width=200)
-    console.print(table)
+        table.add_row(*[Text("-" if v is None or v == "" else shown(str(v)),
+                             style=LIGHT_STYLES.get(str(v), "") if i in lights else "") for i, v in enumerate(row)])
+    console().print(table)
 
 
 def write(use_case, *, retry_on_conflict: bool = False):
@@ -154,10 +171,26 @@ def write(use_case, *, retry_on_conflict: bool = False):
     return transact(url, use_case, retry_on_conflict=retry_on_conflict)
 
 
+@contextmanager
+def progress(what: str):
+    """A spinner on stderr with the time spent, while a long command works (on a terminal only); yields a
+    function that tells how far it got."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        yield lambda done: None
+        return
+    with err.status(f"{what}…") as status:
+        yield lambda done: status.update(f"{what}… {done}")
+
+
 def run_flows(call):
     """Run flows; a failed run is reported in one line (exit 1) and stays listed for `cases --stalled`."""
     from approvals.errors import OnevisitError, Refused
+    from flows.lifeline import tie_prefect_server
 
+    tie_prefect_server()  # the embedded Prefect server these runs start dies with this process
     try:
         return call()
     except OnevisitError:

@@ -12,6 +12,7 @@ from commands.common import (
     UnmaskedOpt,
     app_settings,
     local_time,
+    named,
     print_json,
     print_table,
     read_clock,
@@ -29,12 +30,14 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
     """One case: its reviews, certificates and timeline (an agent sees its own cases)."""
     from approvals.permissions import Role
     from services.queries.cases import show_case
+    from services.queries.catalog import catalog_names
 
     with reading(operator, agents=True) as (read, who):
         clock = read_clock(read)
         unmasked = unmasking(who, unmasked, as_json)
         case = show_case(read, case_no, clock.calendar, clock.today, clock.now.tzinfo,
                          unmasked=unmasked, agent=who.id if who.role is Role.AGENT else None)
+        names = {} if as_json else catalog_names(read)
     if as_json:
         print_json(case, unmasked=unmasked)
         return
@@ -47,13 +50,13 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
     if case.agent:
         say(f"filed and followed by agent {case.agent} (帮代办)")
     if case.missing:
-        say("missing: " + ", ".join(case.missing))
+        say("missing: " + ", ".join(named(m, names) for m in case.missing))
     if case.due_note:
         say(case.due_note)
     print_table("reviews (并联审批)", ["task", "matter", "agency", "status", "clock", "due", "light", "note"],
-           [[r.task_id, r.matter + (" (optional)" if r.optional else ""), r.agency, r.status, r.clock,
-             r.due_date or r.due_note, r.light,
-             "; ".join(x for x in (r.reason, ", ".join(r.requested_materials),
+           [[r.task_id, named(r.matter, names) + (" (optional)" if r.optional else ""), named(r.agency, names), r.status,
+             r.clock, r.due_date or r.due_note, r.light,
+             "; ".join(x for x in (r.reason, ", ".join(named(m, names) for m in r.requested_materials),
                                    f"assigned to {r.assignee}" if r.assignee else "") if x)]
             for r in case.reviews])
     if case.suspensions:
@@ -62,11 +65,12 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
                 for x in case.suspensions])
     if case.commitments:
         print_table("promises (承诺书)", ["id", "kind", "what", "due", "status", "note"],
-               [[p.id, p.kind, p.matter or ", ".join(p.materials or []), p.due_date, p.status, p.note]
+               [[p.id, p.kind, named(p.matter, names) or ", ".join(named(m, names) for m in p.materials or []),
+                 p.due_date, p.status, p.note]
                 for p in case.commitments])
     if case.certificates:
         print_table("certificates (一个窗口出件)", ["number", "matter", "status", "issued", "delivered", "revoked"],
-               [[c.number, c.matter, c.status, local_time(c.issued_at), local_time(c.delivered_at),
+               [[c.number, named(c.matter, names), c.status, local_time(c.issued_at), local_time(c.delivered_at),
                  f"{local_time(c.revoked_at)} by {c.revoked_by}: {c.revoke_reason}" if c.revoked_at else None]
                 for c in case.certificates])
     print_table("timeline", ["at", "kind", "actor", "detail"],
@@ -75,23 +79,36 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
 
 @app.command()
 def tasks(
-    agency: Annotated[str | None, typer.Option("--agency", help="Only this agency's tasks.")] = None,
+    agency: Annotated[str | None, typer.Option("--agency", help="Only this agency's tasks (a reviewer: its own).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every agency's tasks (a reviewer's default is its own).")] = False,
     status: Annotated[str | None, typer.Option("--status", help="Only tasks in this status (default: open).")] = None,
     operator: OperatorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A work queue: key projects first, then the reddest light, then the earliest due date."""
+    """A work queue: key projects first, then the reddest light, then the earliest due date.
+
+    A reviewer sees its own agency's queue unless it names another agency (or `--all`)."""
+    from approvals.errors import BadInput
+    from approvals.permissions import Role
+    from services.queries.catalog import catalog_names
     from services.queries.tasks import list_tasks
 
-    with reading(operator) as (read, _):
+    if every and agency:
+        raise BadInput("--agency and --all are alternatives: give one")
+    with reading(operator) as (read, who):
+        if agency is None and not every and who.role is Role.REVIEWER:
+            agency = who.agency
         clock = read_clock(read)
         rows = list_tasks(read, clock.calendar, clock.today, agency=agency, status=status)
+        names = {} if as_json else catalog_names(read)
     if as_json:
         print_json(rows)
         return
-    print_table(f"tasks{' of ' + agency if agency else ''}", ["task", "case", "matter", "agency", "status", "due", "light"],
-           [[r.task_id, r.case_no + (" ★" if r.key_project else ""), r.matter, r.agency, r.status, r.due_date, r.light]
-            for r in rows])
+    print_table(f"tasks{' of ' + named(agency, names) if agency else ''}",
+                ["task", "case", "matter", "agency", "status", "due", "light"],
+                [[r.task_id, r.case_no + (" ★" if r.key_project else ""), named(r.matter, names),
+                  named(r.agency, names), r.status, r.due_date or ("unknown" if r.due_note else None), r.light]
+                 for r in rows])
 
 
 @app.command("cases")
@@ -107,6 +124,7 @@ def cases_(
     from approvals.errors import BadInput, Refused
     from approvals.permissions import Role
     from services.queries import cases as case_queries
+    from services.queries.catalog import catalog_names
 
     if sum((stalled, overdue, status is not None)) > 1:
         raise BadInput("--status, --stalled and --overdue are alternatives: give one")
@@ -128,6 +146,7 @@ def cases_(
             rows = case_queries.overdue_cases(read, clock.calendar, clock.today, clock.now.tzinfo)
         else:
             rows = case_queries.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo)
+        names = {} if as_json else catalog_names(read)
     if as_json:
         print_json(rows)
         return
@@ -135,7 +154,7 @@ def cases_(
     print_table("stalled cases" if stalled else "overdue cases" if overdue else f"worklist of agent {agent}" if agent
            else "cases",
            columns + (["why"] if stalled or overdue else []),
-           [[r.case_no + (" ★" if r.key_project else ""), r.status, r.bundle, r.applicant, local_time(r.submitted_at), r.due_date, r.light, r.open_tasks,
+           [[r.case_no + (" ★" if r.key_project else ""), r.status, named(r.bundle, names), r.applicant, local_time(r.submitted_at), r.due_date or ("unknown" if r.open_tasks else None), r.light, r.open_tasks,
              r.certificates] + ([r.reason] if stalled or overdue else []) for r in rows])
 
 

@@ -16,6 +16,7 @@ from commands.common import (
     local_time,
     print_json,
     print_table,
+    progress,
     reading,
     run_flows,
     say,
@@ -86,7 +87,8 @@ def orchestrate(
             case_exists(read, case_no)
     from flows.serving import run_until_idle
 
-    reports = run_flows(lambda: run_until_idle(case_no))
+    with progress("orchestrating") as tell:
+        reports = run_flows(lambda: run_until_idle(case_no, progress=tell))
     if as_json:
         print_json(reports)
         return
@@ -107,7 +109,8 @@ def sweep(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
         pass
     from flows.sweep import sweep as sweep_flow
 
-    report = run_flows(sweep_flow)
+    with progress("sweeping"):
+        report = run_flows(sweep_flow)
     if as_json:
         print_json(report.model_dump(exclude={"case_ids"}))
         return
@@ -136,12 +139,13 @@ def reopen(
     if (reassign is None) != (to is None):
         raise BadInput("--reassign TASK_ID and --to OPERATOR go together")
     settings = app_settings()
-    result = write(lambda s: reopen_case(s, case_no, reason=reason, operator=who,
-                                           reassign=(reassign, to) if reassign is not None else None,
-                                           clock=clock_of(s), lease_seconds=settings.claim_lease_seconds))
-    from flows.serving import run_until_idle
+    with progress(f"reopening {case_no}") as tell:
+        result = write(lambda s: reopen_case(s, case_no, reason=reason, operator=who,
+                                               reassign=(reassign, to) if reassign is not None else None,
+                                               clock=clock_of(s), lease_seconds=settings.claim_lease_seconds))
+        from flows.serving import run_until_idle
 
-    reports = run_flows(lambda: run_until_idle(case_no, always=True))
+        reports = run_flows(lambda: run_until_idle(case_no, always=True, progress=tell))
     if as_json:
         print_json({**result.__dict__, "flow_runs": [r.model_dump() for r in reports]})
         return

@@ -108,8 +108,10 @@ def serve(
         from commands.web import web_server
 
         threading.Thread(target=web_server().run, name="onevisit-web", daemon=True).start()
+    from flows.lifeline import tie_prefect_server
     from flows.serving import serve_forever
 
+    tie_prefect_server()
     serve_forever(pool)
 
 
@@ -119,6 +121,9 @@ def demo(
     remote: Annotated[bool, typer.Option("--remote", help="Agencies review in their own (simulated) systems.")] = False,
 ) -> None:
     """Play a handful of cases across bundles on a fresh database, and show what happened."""
+    from flows.lifeline import tie_prefect_server
+
+    tie_prefect_server()
     if remote:
         from flows.demo_remote import run_remote_demo
 
@@ -137,7 +142,7 @@ def simulate_agencies(
     approve_rate: Annotated[float, typer.Option("--approve-rate", help="Share of reviews approved (0-1).")] = 1.0,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the failure and decision draws.")] = None,
     catalog_file: Annotated[Path | None, typer.Option("--catalog", help="Serve this catalog's agencies "
-                                                      "[the built-in catalog].")] = None,
+                                                      "(default: the built-in catalog).")] = None,
     write_catalog: Annotated[Path | None, typer.Option("--write-catalog", help="Write the catalog with every "
                                                        "agency pointed at this simulator, to load.")] = None,
 ) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from rich.table import Table
 from approvals.deadlines import Clock
 from approvals.identifiers import resident_id_check_char, uscc_check_char
 from approvals.review import Action
+from flows import lifeline
 from schemas.case import ApplicationIn
 from services import cases as use_cases
 from services.catalog import BUILTIN, builtin_catalog_text, catalog_in_force, load_catalog
@@ -132,7 +132,6 @@ def _wait_delivered(case_nos: list[str], timeout: float = 120) -> bool:
 
 def run_demo(keep: Path | None = None) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the tour prints its own story
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # slow or busy machines
     workdir = Path(tempfile.mkdtemp(prefix="onevisit-demo-"))
     path = keep or workdir / "demo.db"
     if path.exists():
@@ -151,7 +150,7 @@ def run_demo(keep: Path | None = None) -> None:
 
     console.print("\n[bold]Part 1 · served[/bold]: `onevisit serve` runs in the background and reacts to the window")
     log = open(workdir / "serve.log", "w")
-    served = subprocess.Popen([sys.executable, "-c", "import cli; cli.main(['serve'])"],
+    served = subprocess.Popen(lifeline.command("cli", "serve"),
                               env={**os.environ, "ONEVISIT_ORCHESTRATE_EVERY_SECONDS": "2",
                                    "PREFECT_LOGGING_LEVEL": "WARNING"},
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from flows.demo import _submit, _summary, console
+from flows.demo import _staff, _submit, _summary, console
 from services.catalog import builtin_catalog_text, load_catalog
 from services.db import UnitOfWork
 from services.migrate import upgrade
@@ -56,6 +56,7 @@ def run_remote_demo(keep: Path | None = None) -> None:
             load_catalog(uow.session, remote_catalog(builtin_catalog_text(), simulator.url), source="demo --remote",
                          actor="admin", now=settings.current_time())
             uow.commit()
+        _staff()
         console.rule("[bold]onevisit demo --remote[/bold] · agencies' own systems over HTTP")
         console.print(f"database: {path}\nsimulator: {simulator.url} (20 ms, 25 % faults: 5xx, reset, timeout, "
                       "malformed; 90 % approvals)")

@@ -10,6 +10,7 @@ work pool instead and runs a worker for it, and any number of machines can do ei
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 
 from flows.orchestrate import (FLOW_NAME, LoopInput, OrchestrateInput, OrchestrateReport, long_lived_heap_parked,
@@ -34,7 +35,8 @@ def awaited_decisions(case_no: str | None = None) -> int:
         return len(remote.open_tickets(uow.session, 1, case_no))
 
 
-def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool = False) -> list[OrchestrateReport]:
+def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool = False,
+                   progress: Callable[[str], None] = lambda done: None) -> list[OrchestrateReport]:
     """One flow run per batch, while work is queued (nothing queued: no run at all, unless `always`).
 
     When the queue is empty and agencies' systems hold open tickets, their decisions are pulled once
@@ -47,12 +49,14 @@ def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool
         if queued_work() or (always and not reports):
             report = orchestrate(OrchestrateInput(case_no=case_no))
             reports.append(report)
+            progress(f"{len(reports)} flow runs, {sum(r.done for r in reports)} items done")
             polled = polled and report.claimed == 0
             if report.claimed:
                 continue
         if polled or not awaited_decisions(case_no):
             break
         polled = True
+        progress("pulling agencies' decisions")
         poll_agencies(PollInput(case_no=case_no))
     return reports
 
@@ -138,10 +142,10 @@ def serve_forever(work_pool: str | None = None) -> None:
         register_on_pool(work_pool)
         print(f"deployments registered on work pool {work_pool!r}; starting a worker (Ctrl+C stops)", flush=True)
         import subprocess
-        import sys
 
-        raise SystemExit(subprocess.call([sys.executable, "-m", "prefect", "worker", "start", "--pool", work_pool,
-                                          "--type", "process"]))
+        from flows.lifeline import command
+
+        raise SystemExit(subprocess.call(command("prefect", "worker", "start", "--pool", work_pool, "--type", "process")))
     if PREFECT_API_URL.value():
         from prefect import serve
 

@@ -77,11 +77,6 @@ def reopen(
     if undelivered is not None:
         requeued += _enqueue_missing(session, case, clock, f"deliver:case:{case.id}", "deliver_results", None)
 
-    released = 0
-    for item in session.exec(select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),
-                                                      OutboxItem.claimed_by.is_not(None))):
-        item.claimed_by = item.claimed_at = None
-        released += 1
     stale = clock.now - timedelta(seconds=lease_seconds)
     crashed = []
     for run in session.exec(
@@ -90,10 +85,22 @@ def reopen(
     ):
         run.state, run.ended_at, run.message = "CRASHED", clock.now, f"stopped reporting; found by reopen ({operator})"
         crashed.append(run.id)
+    released = 0
+    for item in session.exec(select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),
+                                                      OutboxItem.claimed_by.is_not(None))):
+        if _alive(session, item.claimed_by) and item.claimed_at >= stale:
+            continue  # a live run is carrying it out: freed now, it would be done twice
+        item.claimed_by = item.claimed_at = None
+        released += 1
     if requeued or released or crashed:
         record(session, case, clock.now, "requeued", "system",
                f"{requeued} queued again, {released} claims freed, crashed runs: {', '.join(crashed) or 'none'}")
     return ReopenResult(case.case_no, case.status, requeued, released, crashed)
+
+
+def _alive(session: Session, run_id: str) -> bool:
+    run = session.get(FlowRunRecord, run_id)
+    return run is not None and run.state == "RUNNING"
 
 
 def _enqueue_missing(session: Session, case: Case, clock: Clock, key: str, kind: str, task_id: int | None) -> int:
