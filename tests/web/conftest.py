@@ -26,11 +26,15 @@ class Served:
         """A client; signed in as `operator` when given (its `X-CSRF-Token` header set for writes)."""
         client = httpx.Client(base_url=self.url, timeout=30)
         if operator is not None:
-            set_password(self.database.url, operator)
-            answer = httpx.post(f"{self.url}/api/v1/session", json={"username": operator, "password": password})
-            assert answer.status_code == 200, answer.text
-            client.cookies.update(answer.cookies)
-            client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+            key = (self.url, operator, password)
+            if key not in _SESSIONS:  # an argon2 check costs a noticeable fraction of a second: sign in once
+                set_password(self.database.url, operator)
+                answer = httpx.post(f"{self.url}/api/v1/session", json={"username": operator, "password": password})
+                assert answer.status_code == 200, answer.text
+                _SESSIONS[key] = (dict(answer.cookies), answer.json()["csrf_token"])
+            cookies, csrf = _SESSIONS[key]
+            client.cookies.update(cookies)
+            client.headers["X-CSRF-Token"] = csrf
         return client
 
     def token(self, token: str) -> httpx.Client:
@@ -38,6 +42,7 @@ class Served:
 
 
 _PASSWORDS_SET: set[tuple[str, str]] = set()
+_SESSIONS: dict[tuple[str, str, str], tuple[dict, str]] = {}  # signed in once a test session (tests sign out only their own operators)
 
 
 def set_password(url: str, operator: str) -> None:
