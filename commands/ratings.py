@@ -214,14 +214,12 @@ def rating_token(
     """The link to rate the case online (signed, single use), to print on the receipt (window clerks)."""
     from approvals.permissions import Act
     from services.queries.cases import case_exists
-    from services.ratings import issue_token, rating_key, rating_link
+    from services.ratings import link_for
 
     settings = app_settings()
     with reading(operator, Act.RATE) as (read, _):
         case_exists(read, case_no)
-    today = settings.current_time().date()
-    token = issue_token(rating_key(settings), case_no, today, settings.rating_token_days)
-    link = rating_link(settings.rating_url, token)
+    token, link = link_for(settings, case_no, settings.current_time().date())
     if as_json:  # a token is no identifier: never masked
         print_json({"case_no": case_no, "token": token, "link": link}, unmasked=True)
         return

@@ -216,15 +216,15 @@ _RESULTS = ("issued", "denied", "returned")  # the case has ended: the applicant
 
 def _rating_invitation(now: datetime):
     """The line a results notice ends with: the link to rate the case online, a signed single-use token."""
-    from services.ratings import issue_token, rating_key, rating_link
+    from services.ratings import link_for, rating_key
 
     settings, keys = get_settings(), []
 
     def invite(case_no: str) -> str:
         if not keys:  # the key file is read once a batch, and only if a notice needs it
             keys.append(rating_key(settings))
-        token = issue_token(keys[0], case_no, now.astimezone(settings.tz).date(), settings.rating_token_days)
-        return f"rate the service (好差评): {rating_link(settings.rating_url, token)}"
+        _, link = link_for(settings, case_no, now.astimezone(settings.tz).date(), keys[0])
+        return f"rate the service (好差评): {link}"
 
     return invite
 

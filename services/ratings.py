@@ -65,6 +65,12 @@ def rating_link(base: str, token: str) -> str:
     return f"{base.rstrip('/')}/{token}"
 
 
+def link_for(settings: Settings, case_no: str, today: date, key: bytes | None = None) -> tuple[str, str]:
+    """(token, link) for the case's online rating, as the receipt and the results notice carry it."""
+    token = issue_token(key or rating_key(settings), case_no, today, settings.rating_token_days)
+    return token, rating_link(settings.rating_url, token)
+
+
 # --- rate -------------------------------------------------------------------------------------
 
 

@@ -184,9 +184,11 @@ def rectifications(read: Reader, *, open_only: bool = False, agency: str | None 
 
 
 def _rectification_rows(read: Reader, where: str, **params) -> list[dict]:
-    rows = read.rows("SELECT x.*, c.case_no, r.level, r.channel FROM rectification x "
+    # the level the item answers for: its agency's in the rating (the hall's: the rating's own)
+    rows = read.rows("SELECT x.*, c.case_no, COALESCE(i.level, r.level) AS level, r.channel FROM rectification x "
                      "JOIN case_file c ON c.id = x.case_id JOIN rating r ON r.id = x.rating_id "
-                     f"WHERE {where} ORDER BY x.id", **params)
+                     "LEFT JOIN rating_item i ON i.rating_id = x.rating_id AND i.agency = x.agency "
+                     f"AND i.matter IS NULL WHERE {where} ORDER BY x.id", **params)
     times = ("opened_at", "called_back_at", "closed_at", "appealed_at", "appeal_decided_at")
     return [{**{k: v for k, v in r.items() if k not in times + ("callback_due", "fix_due")},
              **{k: utc(r[k]) for k in times}, "callback_due": day(r["callback_due"]), "fix_due": day(r["fix_due"])}

@@ -139,6 +139,7 @@ def test_rectification_steps_in_turn_by_the_rated_side_and_appeals_by_a_supervis
     [item] = [x for x in run("rectifications", "--agency", "FIRE", "--json").json() if x["id"] == item_id]
     assert (item["case_no"], item["agency"], item["operator"], item["status"]) == (case_no, "FIRE", "FIRE-reviewer",
                                                                                    "open")
+    assert item["level"] == 1  # FIRE's level, not the case's 4
 
     def step(*args, operator="FIRE-reviewer-2"):
         return run("rectify", item_id, *args, "--json", "--operator", operator)
