@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
 
@@ -34,6 +35,14 @@ class Material:
     shared_from: str | None = None  # 数据共享: a data-sharing service that holds it; never asked of the applicant
 
 
+REFORM_MODES = {  # 证照分离改革: how each licence on the list is reformed
+    "cancel_approval": "直接取消审批",
+    "approval_to_filing": "审批改为备案",
+    "notification_commitment": "实行告知承诺",
+    "optimise_service": "优化审批服务",
+}
+
+
 @dataclass(frozen=True)
 class Matter:
     """One administrative permit or filing (事项), owned by one agency."""
@@ -49,6 +58,8 @@ class Matter:
     promise_days: int | None = None  # 容缺: working days to supply a promised material [the bundle's limit]
     grace_days: int = 15  # after a broken promise, before the case is returned (退件)
     verify_days: int = 30  # 告知承诺: working days after issuance to verify the promise
+    fee_yuan: Decimal = Decimal(0)  # 收费: 0 is free (不收费)
+    reform_mode: str | None = None  # 证照分离 mode (REFORM_MODES); None: not a licence on that list
 
     def is_core(self, material: str) -> bool:
         return material in self._core
@@ -157,6 +168,12 @@ def build_catalog(
                 f"{where}.promised_days: {matter.promised_days} exceeds "
                 f"statutory_days {matter.statutory_days}"
             )
+        if matter.reform_mode is not None and matter.reform_mode not in REFORM_MODES:
+            raise CatalogError(f"{where}.reform_mode: {matter.reform_mode!r} is not one of {', '.join(REFORM_MODES)}")
+        if matter.reform_mode == "notification_commitment" and not matter.notification_commitment:
+            raise CatalogError(f"{where}.reform_mode: 实行告知承诺 needs notification_commitment: true")
+        if matter.fee_yuan < 0:
+            raise CatalogError(f"{where}.fee_yuan: cannot be negative")
         _unique(f"{where}.materials", matter.materials)
         for dep in matter.depends_on:
             if dep not in matter_map:

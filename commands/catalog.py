@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,7 @@ def catalog_load(
 @app.command("list")
 def catalog_list(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
     """Bundles, their matters and materials, as in force."""
+    from approvals.catalog import REFORM_MODES
     from services.queries.catalog import catalog_view
 
     with reading(operator, agents=True) as (read, _):
@@ -57,12 +59,18 @@ def catalog_list(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None
     for b in bundles:
         print_table(
             f"{b['code']} {b['name']} · promised {b['promised_days']} working days",
-            ["matter", "name", "agency", "days (promised/statutory)", "after", "materials"],
+            ["matter", "name", "agency", "days (promised/statutory)", "after", "fee", "证照分离", "materials"],
             [
                 [m["matter"] + (" (optional)" if m["optional"] else ""), m["name"], m["agency"],
-                 f"{m['promised_days']}/{m['statutory_days']}", ", ".join(m["depends_on"]),
+                 f"{m['promised_days']}/{m['statutory_days']}", ", ".join(m["depends_on"]), _fee(m.get("fee_yuan")),
+                 REFORM_MODES.get(m.get("reform_mode") or "", "—") + (" · 可告知承诺" if m["notification_commitment"] else ""),
                  ", ".join(x["code"] + ("" if x["core"] else "*") for x in m["materials"])]
                 for m in b["matters"]
             ],
         )
     say(f"catalog version {view['version']}; * = secondary material")
+
+
+def _fee(fee: str | None) -> str:
+    """免费 or the amount in yuan (a stored document keeps it as a decimal string)."""
+    return f"{fee} 元" if fee and Decimal(fee) else "免费"

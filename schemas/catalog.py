@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field as PydField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from approvals.catalog import Agency, Bundle, BundleMatter, Catalog, Material, Matter, build_catalog, catalog_of
+from approvals.catalog import (
+    REFORM_MODES,
+    Agency,
+    Bundle,
+    BundleMatter,
+    Catalog,
+    Material,
+    Matter,
+    build_catalog,
+    catalog_of,
+)
 from schemas.types import UTCDateTime
 
 CODE = r"^[A-Z][A-Z0-9_]*$"
@@ -43,6 +55,8 @@ class MatterIn(_In):
     promise_days: int | None = PydField(default=None, ge=1)
     grace_days: int = PydField(default=15, ge=1)
     verify_days: int = PydField(default=30, ge=1)
+    fee_yuan: Decimal = PydField(default=Decimal(0), ge=0, decimal_places=2)  # 0: free
+    reform_mode: Literal[tuple(REFORM_MODES)] | None = None  # 证照分离 mode  # type: ignore[valid-type]
 
 
 class BundleMatterIn(_In):
@@ -95,6 +109,8 @@ def catalog_from_document(document: dict, *, checked: bool = False) -> Catalog:
                 depends_on=tuple(m.get("depends_on", ())),
                 notification_commitment=m.get("notification_commitment", False),
                 materials=tuple(material(x) for x in m.get("materials", ())),
+                fee_yuan=Decimal(m.get("fee_yuan", 0)),
+                reform_mode=m.get("reform_mode"),
                 **_present(m, "promise_days", "grace_days", "verify_days"),
             )
             for m in document["matters"]
