@@ -14,6 +14,8 @@ from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
 
 from approvals.errors import BadInput
+from approvals.permissions import AGENCY_ROLES
+from approvals.signoff import Step
 
 
 class CatalogError(BadInput):
@@ -60,6 +62,9 @@ class Matter:
     verify_days: int = 30  # 告知承诺: working days after issuance to verify the promise
     fee_yuan: Decimal = Decimal(0)  # 收费: 0 is free (不收费)
     reform_mode: str | None = None  # 证照分离 mode (REFORM_MODES); None: not a licence on that list
+    promisable: tuple[str, ...] = ()  # 告知承诺: materials the applicant's signed promise stands in for
+    on_the_spot: bool = False  # 当场办结: approved at the window when the case is accepted
+    steps: tuple[Step, ...] = ()  # sign-off chain (初审 → 审核 → 签发); none: one reviewer decides
 
     def is_core(self, material: str) -> bool:
         return material in self._core
@@ -84,6 +89,7 @@ class Bundle:
     promised_days: int
     matters: tuple[BundleMatter, ...]
     max_promised_materials: int = 3  # 容缺: secondary materials one case may promise
+    single: bool = False  # 事项单办: one matter applied for alone (Catalog.single_matter), not a published bundle
 
     def matter_codes(self) -> tuple[str, ...]:
         return tuple(m.matter for m in self.matters)
@@ -108,6 +114,18 @@ class Catalog:
         except KeyError:
             known = ", ".join(sorted(self.bundles)) or "none"
             raise BadInput(f"unknown bundle {code!r} (known: {known})") from None
+
+    def single_matter(self, code: str) -> Bundle:
+        """事项单办: one matter applied for alone, as a bundle of that matter (its code and limits); its
+        prerequisites are taken as already held."""
+        matter = self.matters.get(code)
+        if matter is None:
+            raise BadInput(f"unknown matter {code!r}")
+        return Bundle(code, matter.name, matter.promised_days, (BundleMatter(code),), single=True)
+
+    def bundle_of(self, code: str, single: bool) -> Bundle:
+        """A case's bundle: a published one, or its one matter's (事项单办)."""
+        return self.single_matter(code) if single else self.bundles[code]
 
     def material_names(self) -> dict[str, str]:
         """Every material's name by code (read only: built once per catalog)."""
@@ -175,6 +193,7 @@ def build_catalog(
         if matter.fee_yuan < 0:
             raise CatalogError(f"{where}.fee_yuan: cannot be negative")
         _unique(f"{where}.materials", matter.materials)
+        _check_promisable_and_steps(where, matter)
         for dep in matter.depends_on:
             if dep not in matter_map:
                 raise CatalogError(f"{where}.depends_on: unknown matter {dep!r}")
@@ -225,6 +244,23 @@ def build_catalog(
 def catalog_of(agencies: list[Agency], matters: list[Matter], bundles: list[Bundle]) -> Catalog:
     """A catalog already checked by build_catalog (a stored version): indexed by code, not checked again."""
     return Catalog({a.code: a for a in agencies}, {m.code: m for m in matters}, {b.code: b for b in bundles})
+
+
+def _check_promisable_and_steps(where: str, matter: Matter) -> None:
+    own = {mat.code for mat in matter.materials}
+    for code in matter.promisable:
+        if code not in own:
+            raise CatalogError(f"{where}.promisable: {code!r} is not one of the matter's materials")
+    if matter.promisable and not matter.notification_commitment:
+        raise CatalogError(f"{where}.promisable: only a matter that allows 告知承诺 (notification_commitment) "
+                           "lets a promise stand in for materials")
+    names = [step.name for step in matter.steps]
+    if len(set(names)) != len(names):
+        raise CatalogError(f"{where}.steps: step names repeat: {', '.join(names)}")
+    for step in matter.steps:
+        if step.role not in AGENCY_ROLES:
+            raise CatalogError(f"{where}.steps.{step.name}.role: {step.role.value!r} does not sign for an agency "
+                               "(reviewer or head)")
 
 
 def dependency_order(matters: dict[str, tuple[str, ...]]) -> list[str]:

@@ -17,13 +17,15 @@ from approvals.errors import BadInput, Forbidden
 class Role(StrEnum):
     WINDOW = "window"  # window clerk (窗口受理人员)
     REVIEWER = "reviewer"  # an agency's reviewer (审批人员), bound to one agency
+    HEAD = "head"  # an agency's head (负责人), bound to one agency: signs off (签发), approves extensions
     SUPERVISOR = "supervisor"  # supervision (督查督办)
     ADMIN = "admin"  # administrator: operators, agents, mandates, catalog, calendar, credit, reopen
     AGENT = "agent"  # agent (代办员), acting for applicants under their mandates
     SYSTEM = "system"  # another system (the provincial platform, an agency's own review system) with a token
 
 
-STAFF_ROLES = (Role.WINDOW, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)  # `operator add --role`
+STAFF_ROLES = (Role.WINDOW, Role.REVIEWER, Role.HEAD, Role.SUPERVISOR, Role.ADMIN)
+AGENCY_ROLES = frozenset({Role.REVIEWER, Role.HEAD})  # bound to one agency (`operator add --agency`)
 
 
 class Act(StrEnum):
@@ -32,6 +34,11 @@ class Act(StrEnum):
     SET_KEY_PROJECT = "set key project"
     DECIDE = "decide"
     VERIFY = "verify"
+    REFUSE = "refuse"  # 不予受理 at intake
+    WITHDRAW = "withdraw"  # 撤回, recorded for the applicant
+    COLLECT = "collect"  # results picked up at the window
+    ASK_EXTENSION = "ask for an extension"  # 延期
+    APPROVE_EXTENSION = "approve an extension"
     SWEEP = "sweep"  # acting on the supervision ledger by hand
     ADMINISTER = "administer"  # operators, agents, mandates, catalog, calendar, credit repair, reopen, orchestrate
     READ = "read"
@@ -47,7 +54,12 @@ ALLOWED: dict[Act, frozenset[Role]] = {
     Act.SUBMIT: frozenset({Role.WINDOW, Role.AGENT}),
     Act.SUPPLEMENT: frozenset({Role.WINDOW, Role.AGENT}),
     Act.SET_KEY_PROJECT: frozenset({Role.WINDOW, Role.ADMIN}),
-    Act.DECIDE: frozenset({Role.REVIEWER}),
+    Act.DECIDE: frozenset({Role.REVIEWER, Role.HEAD}),  # a head only signs its step of a sign-off chain
+    Act.REFUSE: frozenset({Role.WINDOW}),
+    Act.WITHDRAW: frozenset({Role.WINDOW, Role.AGENT}),
+    Act.COLLECT: frozenset({Role.WINDOW, Role.AGENT}),
+    Act.ASK_EXTENSION: frozenset({Role.REVIEWER}),
+    Act.APPROVE_EXTENSION: frozenset({Role.SUPERVISOR, Role.HEAD}),
     Act.VERIFY: frozenset({Role.REVIEWER}),
     Act.SWEEP: frozenset({Role.SUPERVISOR, Role.ADMIN}),
     Act.ADMINISTER: frozenset({Role.ADMIN}),
@@ -102,14 +114,14 @@ def check(actor: Actor, act: Act, *, agency: str | None = None) -> None:
     elif actor.role not in ALLOWED[act]:
         allowed = ", ".join(sorted(r.value for r in ALLOWED[act]))
         raise Forbidden(f"operator {actor.id} ({actor.role.value}) may not {act.value}: only {allowed}")
-    if act in (Act.DECIDE, Act.VERIFY) and agency is not None and actor.agency != agency:
+    if act in _OWN_AGENCY and actor.role is not Role.SUPERVISOR and agency is not None and actor.agency != agency:
         raise Forbidden(f"operator {actor.id} reviews for {actor.agency}, not {agency}: "
                         f"only {agency}'s reviewers {act.value} its tasks")
 
 
 def bound_agency(actor: Actor) -> str | None:
     """The one agency whose tasks `actor` may see: a reviewer's, or an agency-bound token's (None: any)."""
-    return actor.agency if actor.role in (Role.REVIEWER, Role.SYSTEM) else None
+    return actor.agency if actor.role in (Role.REVIEWER, Role.HEAD, Role.SYSTEM) else None
 
 
 def check_task_read(actor: Actor, agency: str) -> None:
@@ -131,6 +143,9 @@ def parse_token_scopes(text: str, agency: str | None) -> frozenset[TokenScope]:
     if TokenScope.DECIDE in scopes and not agency:
         raise BadInput("a token that decides is bound to one agency: give --agency CODE")
     return scopes
+
+
+_OWN_AGENCY = (Act.DECIDE, Act.VERIFY, Act.ASK_EXTENSION, Act.APPROVE_EXTENSION)
 
 
 @dataclass(frozen=True)

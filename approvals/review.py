@@ -21,6 +21,8 @@ class CaseStatus(StrEnum):
     AWAITING_MATERIALS = "awaiting_materials"  # 容缺: all approved, results withheld until the promise is kept
     SUSPENDED = "suspended"  # 容缺: the promise is past due; the grace period runs
     RETURNED = "returned"  # 退件: the grace period passed too; nothing issued
+    REFUSED = "refused"  # 不予受理: refused at intake, with the reason and the legal notice
+    WITHDRAWN = "withdrawn"  # 撤回: the applicant withdrew before issuance (or never answered a correction)
 
 
 class TaskStatus(StrEnum):
@@ -41,7 +43,8 @@ class Action(StrEnum):
 
 
 OPEN_TASK = frozenset({TaskStatus.WAITING, TaskStatus.PENDING, TaskStatus.SUPPLEMENT_REQUESTED})
-FINISHED_CASE = frozenset({CaseStatus.ISSUED, CaseStatus.PARTIALLY_ISSUED, CaseStatus.DENIED, CaseStatus.RETURNED})
+FINISHED_CASE = frozenset({CaseStatus.ISSUED, CaseStatus.PARTIALLY_ISSUED, CaseStatus.DENIED, CaseStatus.RETURNED,
+                           CaseStatus.REFUSED, CaseStatus.WITHDRAWN})
 _FAILED = frozenset({TaskStatus.DENIED, TaskStatus.CANCELLED})
 
 

@@ -34,6 +34,7 @@ mandate_app = typer.Typer(name="mandate", help="Mandates (委托书): what an ap
 class StaffRole(str, Enum):
     window = "window"
     reviewer = "reviewer"
+    head = "head"
     supervisor = "supervisor"
     admin = "admin"
 
@@ -41,7 +42,7 @@ class StaffRole(str, Enum):
 @operator_app.command("add")
 def operator_add(
     operator_id: Annotated[str, typer.Argument(metavar="ID", help="The new operator's id.")],
-    role: Annotated[StaffRole, typer.Option("--role", help="window, reviewer, supervisor or admin.")],
+    role: Annotated[StaffRole, typer.Option("--role", help="window, reviewer, head (an agency's head), supervisor or admin.")],
     agency: Annotated[str | None, typer.Option("--agency", help="A reviewer's agency code.")] = None,
     name: Annotated[str, typer.Option("--name", help="The person's name.")] = "",
     phone: Annotated[str | None, typer.Option("--phone", help="A phone number (shown masked).")] = None,

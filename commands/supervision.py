@@ -119,7 +119,7 @@ def sweep(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
                f"{report.ledger_escalated} escalated, {report.ledger_closed} closed; promises: "
                f"{report.promises_suspended} suspended, {report.promises_returned} returned, "
                f"{report.verifications_overdue} verifications overdue; rectifications: {report.rectifications_red} red, "
-               f"{report.rectifications_yellow} yellow")
+               f"{report.rectifications_yellow} yellow; {report.corrections_withdrawn} unanswered corrections withdrawn")
 
 
 @app.command()

@@ -98,3 +98,42 @@ def key_project(
         return
     say(f"{result.case_no}: key project, leader {result.leader}; {result.shortened} promised limits shortened"
                if result.changed else f"{result.case_no} is already a key project (leader {result.leader})")
+
+
+@app.command()
+def refuse(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, as written on the notice.")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """不予受理: refuse a case not yet accepted, with the reason and the legal notice (window clerks)."""
+    from services import endings
+
+    who = acting_operator(operator)
+    result = write(lambda s: endings.refuse(s, case_no, reason=reason, operator=who, clock=clock_of(s)))
+    _print_ending(result, as_json)
+
+
+@app.command()
+def withdraw(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="What the applicant said.")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """撤回: the applicant withdraws the case at any stage before issuance; open tasks are cancelled."""
+    from services import endings
+
+    who = acting_operator(operator)
+    result = write(lambda s: endings.withdraw(s, case_no, reason=reason, operator=who, clock=clock_of(s)))
+    _print_ending(result, as_json)
+
+
+def _print_ending(result, as_json: bool) -> None:
+    if as_json:
+        print_json(result.__dict__)
+        return
+    typer.echo(f"{result.case_no} {result.status}: {result.reason}"
+               + (f"; tasks cancelled: {', '.join(map(str, result.cancelled))}" if result.cancelled else ""))
+    typer.echo(result.notice)

@@ -7,7 +7,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.runtime import flow_run
 
 from approvals.deadlines import Clock
-from services import commitments, outbox, ratings, sweep as sweeps
+from services import commitments, endings, outbox, ratings, sweep as sweeps
 from services.db import UnitOfWork
 from services.settings import get_settings
 from services.workdays import calendar_for
@@ -45,6 +45,19 @@ def sweep_rectifications(run_id: str) -> ratings.RectificationSweep:
     return _in_one_transaction(run_id, lambda session, clock: ratings.sweep_rectifications(session, clock, run_id))
 
 
+@task(name="sweep-corrections")
+def sweep_corrections(run_id: str) -> endings.LapseSweep:
+    """Correction requests (补正) unanswered for ONEVISIT_CORRECTION_LAPSE_DAYS working days: withdrawn."""
+    settings = get_settings()
+    with UnitOfWork(settings.url) as uow:
+        clock = Clock(settings.current_time(), calendar_for(uow.session))
+        report = endings.sweep_unanswered_corrections(uow.session, clock, after_days=settings.correction_lapse_days,
+                                                      run_id=run_id)
+        sweeps.link_cases(uow.session, run_id, report.case_ids)
+        uow.commit()
+    return report
+
+
 @task(name="find-silent-runs")
 def find_silent_runs(run_id: str) -> list[str]:
     """Runs still RUNNING past the claim lease: ask Prefect how they ended; silence means crashed."""
@@ -80,10 +93,12 @@ def sweep() -> sweeps.SweepReport:
     try:
         promises = sweep_promises(run_id)
         rectifications = sweep_rectifications(run_id)  # before the ledger's 督查, which escalates its items too
+        lapsed = sweep_corrections(run_id)
         report = sweep_lights_and_ledger(run_id)
         report.rectifications_yellow, report.rectifications_red = rectifications.yellow, rectifications.red
         report.promises_suspended, report.promises_returned = promises.suspended, promises.returned
         report.verifications_overdue = promises.verification_overdue
+        report.corrections_withdrawn = lapsed.withdrawn
         find_silent_runs(run_id)
     except Exception as exc:
         with UnitOfWork(settings.url) as uow:

@@ -36,12 +36,21 @@ class ApplicantIn(BaseModel):
     legal_representative: LegalRepresentativeIn
 
 
+class DeliveryIn(BaseModel):
+    """How the results leave (出件): picked up at the window, posted, or sent electronically."""
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["pickup", "post", "electronic"] = "pickup"
+    address: Line | None = PydField(default=None, min_length=1, max_length=300)  # post: where to; electronic: e-mail
+
+
 class ApplicationIn(BaseModel):
-    """One application for one bundle, as filed at the window (JSON file)."""
+    """One application for one bundle, or for one matter alone (事项单办), as filed at the window (JSON file)."""
 
     model_config = ConfigDict(extra="forbid")
     request_id: Line | None = PydField(default=None, min_length=1, max_length=128)
-    bundle: Line
+    bundle: Line | None = None
+    matter: Line | None = None  # 事项单办: one matter without a bundle (instead of `bundle`)
     channel: Literal["window", "online", "proxy"] = "window"
     applicant: ApplicantIn
     materials: list[str] = []
@@ -51,6 +60,7 @@ class ApplicationIn(BaseModel):
     agent: str | None = PydField(default=None, min_length=1, max_length=64)  # channel "proxy": who files it
     key_project: bool = False  # 重点项目: green channel (window clerks and administrators)
     leader: Name | None = PydField(default=None, min_length=1, max_length=100)  # a key project's responsible leader
+    delivery: DeliveryIn = DeliveryIn()  # 出件: pick-up at the window unless said otherwise
 
 
 class Case(SQLModel, table=True):
@@ -89,6 +99,12 @@ class Case(SQLModel, table=True):
     suspended_from: str | None = None  # the status a suspension (broken 容缺 promise) interrupted
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_acted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # by a person or agency
+    single_matter: bool = False  # 事项单办: `bundle` holds the one matter's code
+    end_reason: str | None = None  # 不予受理 or 撤回: why the case ended without a decision
+    delivery_mode: str = Field(default="pickup", max_length=16)  # 出件: pickup | post | electronic
+    delivery_address: str | None = Field(default=None, max_length=300)
+    visits: int = 0  # times the applicant (or its agent) came to the hall for this case
+    collected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # results picked up at the window
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -21,6 +21,8 @@ from approvals.catalog import (
     build_catalog,
     catalog_of,
 )
+from approvals.permissions import Role
+from approvals.signoff import Step
 from schemas.types import UTCDateTime
 
 CODE = r"^[A-Z][A-Z0-9_]*$"
@@ -43,6 +45,11 @@ class MaterialIn(_In):
     shared_from: str | None = PydField(default=None, pattern=r"^[a-z][a-z0-9_]*$")  # a data-sharing service
 
 
+class StepIn(_In):
+    name: str = PydField(min_length=1)  # 初审, 审核, 签发
+    role: Role = Role.REVIEWER  # who signs it: reviewer or head (of the matter's agency)
+
+
 class MatterIn(_In):
     code: str = PydField(pattern=CODE)
     name: str = PydField(min_length=1)
@@ -57,6 +64,9 @@ class MatterIn(_In):
     verify_days: int = PydField(default=30, ge=1)
     fee_yuan: Decimal = PydField(default=Decimal(0), ge=0, decimal_places=2)  # 0: free
     reform_mode: Literal[tuple(REFORM_MODES)] | None = None  # 证照分离 mode  # type: ignore[valid-type]
+    promisable: list[str] = []  # 告知承诺: materials a signed promise stands in for
+    on_the_spot: bool = False  # 当场办结: approved at the window on acceptance
+    steps: list[StepIn] = []  # sign-off chain, in order; none: one reviewer decides
 
 
 class BundleMatterIn(_In):
@@ -112,6 +122,9 @@ def catalog_from_document(document: dict, *, checked: bool = False) -> Catalog:
                 fee_yuan=Decimal(m.get("fee_yuan", 0)),
                 reform_mode=m.get("reform_mode"),
                 **_present(m, "promise_days", "grace_days", "verify_days"),
+                promisable=tuple(m.get("promisable", ())),
+                on_the_spot=m.get("on_the_spot", False),
+                steps=tuple(Step(x["name"], Role(x.get("role", Role.REVIEWER.value))) for x in m.get("steps", ())),
             )
             for m in document["matters"]
         ],

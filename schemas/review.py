@@ -42,4 +42,41 @@ class ReviewTask(SQLModel, table=True):
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     remote_ticket: str | None = Field(default=None, max_length=200)  # the agency system's id for this review
     remote_incident: str | None = None  # polling for the decision failed for good: why (reopen clears it)
+    step: int = 0  # sign-off steps (初审 → 审核 → 签发) signed so far; the decision is the last one
+    extended_days: int = 0  # 延期: working days added to both limits by an approved extension
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SignOff(SQLModel, table=True):
+    """One signed step of a task's sign-off chain (初审, 审核, ...): who signed it, and when."""
+
+    __tablename__ = "sign_off"
+    __table_args__ = (UniqueConstraint("task_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="review_task.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    step: int  # 0 for the first step
+    name: str  # the step's name in the catalog (初审)
+    operator: str
+    action: str  # approve | deny
+    signed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Extension(SQLModel, table=True):
+    """延期: a task's statutory extension, asked by its reviewer and approved by a supervisor or the
+    agency's head; once per task (a unique task)."""
+
+    __tablename__ = "extension"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="review_task.id", unique=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    days: int
+    reason: str
+    status: str = Field(index=True)  # requested | approved | refused
+    requested_by: str
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str | None = None  # why it was refused

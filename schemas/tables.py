@@ -11,7 +11,7 @@ from schemas.installation import Installation
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
 from schemas.rating import Rating, RatingItem, Rectification
-from schemas.review import ReviewTask
+from schemas.review import Extension, ReviewTask, SignOff
 from schemas.sharing import SharedMaterial
 from schemas.staff import EventChain, Mandate, Operator
 
@@ -37,6 +37,8 @@ __all__ = [
     "RatingItem",
     "Rectification",
     "ReviewTask",
+    "Extension",
+    "SignOff",
     "EventChain",
     "Mandate",
     "Operator",

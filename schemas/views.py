@@ -30,6 +30,28 @@ class ReviewPublic(BaseModel):
     decided_at: datetime | None
     remote_ticket: str | None = None  # the agency's own system's id for this review
     incident: str | None = None  # polling its decision failed for good: why
+    sign_offs: list[SignOffPublic] = []  # the steps of its sign-off chain signed so far (初审, 审核, ...)
+    next_step: str | None = None  # the chain's step to sign next, while the task is open
+    extension: ExtensionPublic | None = None  # 延期: asked, approved or refused
+
+
+class SignOffPublic(BaseModel):
+    step: int  # 1 for the first
+    name: str
+    operator: str
+    action: str
+    signed_at: datetime
+
+
+class ExtensionPublic(BaseModel):
+    days: int
+    reason: str
+    status: str  # requested | approved | refused
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
 
 
 class SharedMaterialPublic(BaseModel):
@@ -119,6 +141,12 @@ class CasePublic(BaseModel):
     certificates: list[CertificatePublic]
     suspensions: list[SuspensionPublic] = []
     shared_materials: list[SharedMaterialPublic] = []
+    single_matter: bool = False  # 事项单办: `bundle` is the one matter applied for
+    end_reason: str | None = None  # refused (不予受理) or withdrawn (撤回): why
+    delivery_mode: str = "pickup"  # 出件: pickup | post | electronic
+    delivery_address: str | None = None
+    visits: int = 0  # times the applicant came to the hall for this case
+    collected_at: datetime | None = None  # results picked up at the window
     events: list[EventPublic]
 
 

@@ -30,7 +30,7 @@ from approvals.review import (
     initial_status,
     settle,
 )
-from schemas.case import ApplicationIn, Case, SubmitResult
+from schemas.case import ApplicationIn, Case, DeliveryIn, SubmitResult
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from schemas.staff import Operator
@@ -174,6 +174,9 @@ def _promised(days: int, key_project: bool) -> int:
 
 def _digest(application: ApplicationIn) -> str:
     body = application.model_dump(mode="json")
+    for key, unset in (("matter", None), ("delivery", DeliveryIn().model_dump(mode="json"))):
+        if body[key] == unset:  # keys added later: an application without them digests as it always did
+            del body[key]
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

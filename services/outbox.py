@@ -167,6 +167,10 @@ _MESSAGES = {
                  "the grace period",
     "returned": "case {case_no} is returned (退件): the promised {materials} never arrived",
     "revoked": "certificate {number} ({matter}) is revoked: {reason}",
+    "refused": "不予受理通知书 case {case_no} ({date}): {reason}. {notice}",
+    "withdrawn": "case {case_no} is withdrawn (撤回, {date}): {reason}. {notice}",
+    "extended": "case {case_no}: the time limit of {matter} is extended by {days} working days to {due_date} "
+                "(延期, 行政许可法 §42): {reason}",
 }
 
 

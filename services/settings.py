@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     rating_fix_days: int = Field(15, ge=1, le=120)
     rating_token_days: int = Field(90, ge=1, le=3650)
     rating_url: str = "/rate"
+    # a correction request (补正) unanswered this many working days: the sweep closes the case as withdrawn
+    correction_lapse_days: int = Field(10, ge=1, le=365)
     # Agencies' systems over HTTP (the endpoints themselves are in the catalog)
     sharing_services: dict[str, str] = {}  # 数据共享: service name (a material's shared_from) -> base URL
     notify_gateway_url: str | None = None  # notices go out through this gateway; None: kept as sent, locally

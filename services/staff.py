@@ -44,21 +44,21 @@ def authorise(session: Session, operator_id: str, act: Act, *, agency: str | Non
 
 def add_operator(session: Session, operator_id: str, role: str, *, agency: str | None, name: str,
                  phone: str | None, by: str, now: datetime, bootstrap: bool = False) -> Operator:
-    """An administrator adds a window clerk, a reviewer of one agency, a supervisor or an administrator."""
+    """An administrator adds a window clerk, a reviewer or the head of one agency, a supervisor or an administrator."""
     if not bootstrap:
         authorise(session, by, Act.ADMINISTER)
     _check_id(operator_id)
     roles = {r.value for r in permissions.STAFF_ROLES}
     if role not in roles:
         raise BadInput(f"unknown role {role!r} (one of: {', '.join(sorted(roles))}; agents: onevisit agent add)")
-    if role == Role.REVIEWER.value:
+    if Role(role) in permissions.AGENCY_ROLES:
         if not agency:
-            raise BadInput("a reviewer reviews for one agency: give --agency CODE")
+            raise BadInput(f"a {role} works for one agency: give --agency CODE")
         _, catalog = catalog_in_force(session)
         if agency not in catalog.agencies:
             raise BadInput(f"unknown agency {agency!r} (known: {', '.join(sorted(catalog.agencies))})")
     elif agency:
-        raise BadInput(f"--agency is for reviewers, not {role}")
+        raise BadInput(f"--agency is for reviewers and heads, not {role}")
     name = clean_name(name, "--name") if name else operator_id
     return _add(session, Operator(id=operator_id, role=role, agency=agency, name=name, phone=phone_number(phone),
                                   created_at=now, created_by=by))

@@ -43,6 +43,7 @@ class SweepReport(BaseModel):
     verifications_overdue: int = 0  # 告知承诺 not verified in time: ledger item for the agency
     rectifications_yellow: int = 0  # 好差评: bad ratings whose call-back or fix is due soon
     rectifications_red: int = 0  # ... or late: a ledger item for the agency (交办)
+    corrections_withdrawn: int = 0  # 补正 unanswered too long: case closed as withdrawn (撤回)
     case_ids: list[int] = []  # cases the sweep changed, to link its flow run to
 
 

@@ -14,9 +14,11 @@ from schemas.views import (
     CertificatePublic,
     CommitmentPublic,
     EventPublic,
+    ExtensionPublic,
     ReviewPublic,
     RunRow,
     SharedMaterialPublic,
+    SignOffPublic,
     SuspensionPublic,
 )
 from services.queries.clocks import LIGHT_ORDER, case_due, clock_label, task_due
@@ -31,7 +33,11 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
         raise NotFound(f"no case {case_no}" + (f" filed by agent {agent}" if agent is not None else ""))
     hide = (lambda text: text) if unmasked else mask_text
     document = from_json(read.one("SELECT document FROM catalog_version WHERE id = %(v)s", v=case["catalog_version"])["document"])
-    bundle_name = next((b["name"] for b in document["bundles"] if b["code"] == case["bundle"]), case["bundle"])
+    named = document["matters"] if case["single_matter"] else document["bundles"]  # 事项单办: the matter's name
+    bundle_name = next((b["name"] for b in named if b["code"] == case["bundle"]), case["bundle"])
+    steps = {m["code"]: [x["name"] for x in m.get("steps", [])] for m in document["matters"]}
+    signed = read.rows("SELECT * FROM sign_off WHERE case_id = %(c)s ORDER BY task_id, step", c=case["id"])
+    extensions = {x["task_id"]: x for x in read.rows("SELECT * FROM extension WHERE case_id = %(c)s", c=case["id"])}
     tasks = read.rows("SELECT * FROM review_task WHERE case_id = %(c)s ORDER BY id", c=case["id"])
     certificates = read.rows("SELECT * FROM certificate WHERE case_id = %(c)s ORDER BY id", c=case["id"])
     events = read.rows("SELECT * FROM case_event WHERE case_id = %(c)s ORDER BY id", c=case["id"])
@@ -76,6 +82,10 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
                 decided_at=utc(t["decided_at"]),
                 remote_ticket=t["remote_ticket"],
                 incident=t["remote_incident"],
+                sign_offs=[SignOffPublic(step=x["step"] + 1, name=x["name"], operator=x["operator"], action=x["action"],
+                                         signed_at=utc(x["signed_at"])) for x in signed if x["task_id"] == t["id"]],
+                next_step=_next_step(steps.get(t["matter"], []), t),
+                extension=_extension(extensions.get(t["id"])),
             )
             for t in tasks
         ],
@@ -98,12 +108,31 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
                                  reference=m["reference"], digest=m["digest"], fetched_at=utc(m["fetched_at"]))
             for m in read.rows("SELECT * FROM shared_material WHERE case_id = %(c)s ORDER BY id", c=case["id"])
         ],
+        single_matter=bool(case["single_matter"]),
+        end_reason=hide(case["end_reason"]) if case["end_reason"] else None,
+        delivery_mode=case["delivery_mode"],
+        delivery_address=hide(case["delivery_address"]) if case["delivery_address"] else None,
+        visits=case["visits"],
+        collected_at=utc(case["collected_at"]),
         events=[
             EventPublic(at=utc(e["at"]), kind=e["kind"], actor=e["actor"], detail=hide(e["detail"]),
                         flow_run_id=e["flow_run_id"])
             for e in events
         ],
     )
+
+
+def _next_step(steps: list[str], task: dict) -> str | None:
+    open_ = task["status"] in {s.value for s in OPEN_TASK} and task["status"] != "waiting"
+    return steps[task["step"]] if open_ and steps and task["step"] < len(steps) else None
+
+
+def _extension(row: dict | None) -> ExtensionPublic | None:
+    if row is None:
+        return None
+    return ExtensionPublic(days=row["days"], reason=row["reason"], status=row["status"],
+                           requested_by=row["requested_by"], requested_at=utc(row["requested_at"]),
+                           decided_by=row["decided_by"], decided_at=utc(row["decided_at"]), note=row["note"])
 
 
 def _commitment(row: dict) -> CommitmentPublic:

@@ -1,0 +1,113 @@
+"""Ending a case without a decision: refusal at intake (不予受理), withdrawal (撤回), and the sweep's
+withdrawal of a correction request left unanswered.
+
+Whatever was running stops: open tasks are cancelled, their clocks and ledger items closed, promises
+void, outward work for the case that is still queued dropped, and the applicant gets the notice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from approvals.calendar import CalendarUnknown
+from approvals.deadlines import Clock
+from approvals.endings import NOTICE, STATUS, Ending, check_ending
+from approvals.errors import Refused
+from approvals.permissions import Act, Role, Scope
+from approvals.review import OPEN_TASK, CaseStatus, TaskStatus
+from schemas.case import Case
+from schemas.orchestration import OutboxItem
+from services import commitments, staff
+from services.clocks import close_ledger, resume_clock
+from services.records import enqueue_notice, lock_case, lock_case_by_id, record, tasks_of
+
+_EVENT = {Ending.REFUSAL: "refused", Ending.WITHDRAWAL: "withdrawn", Ending.LAPSE: "withdrawn"}
+
+
+@dataclass(frozen=True)
+class EndResult:
+    case_no: str
+    status: str
+    reason: str
+    cancelled: list[int]  # tasks cancelled
+    notice: str  # the legal wording on the notice
+
+
+def refuse(session: Session, case_no: str, *, reason: str | None, operator: str, clock: Clock) -> EndResult:
+    """不予受理: the window refuses a case it has not accepted, in writing, with the reason (§32)."""
+    staff.authorise(session, operator, Act.REFUSE)
+    case = lock_case(session, case_no)
+    return _end(session, case, Ending.REFUSAL, reason, operator, clock)
+
+
+def withdraw(session: Session, case_no: str, *, reason: str | None, operator: str, clock: Clock) -> EndResult:
+    """撤回: the applicant withdraws at any stage before issuance (an agent, under a mandate to submit)."""
+    who = staff.authorise(session, operator, Act.WITHDRAW)
+    case = lock_case(session, case_no)
+    if who.role is Role.AGENT:
+        if case.agent != who.id:
+            raise Refused(f"agent {who.id} did not file case {case.case_no}")
+        staff.require_mandate(session, who.id, case.uscc, Scope.SUBMIT, clock.today, case.case_no)
+    return _end(session, case, Ending.WITHDRAWAL, reason, operator, clock)
+
+
+def _end(session: Session, case: Case, ending: Ending, reason: str | None, actor: str, clock: Clock) -> EndResult:
+    reason = check_ending(CaseStatus(case.status), ending, reason)
+    cancelled = []
+    for task in tasks_of(session, case.id):
+        if task.status in {s.value for s in OPEN_TASK}:
+            resume_clock(session, case, task, actor, clock)
+            task.status, task.light, task.remote_incident, task.updated_at = (TaskStatus.CANCELLED.value, None, None,
+                                                                              clock.now)
+            close_ledger(session, task, actor, clock, f"case {ending.value}")
+            record(session, case, clock.now, "cancelled", actor, f"task {task.id} {task.matter}: case {ending.value}")
+            cancelled.append(task.id)
+    commitments.void_open(session, case, clock, f"case {STATUS[ending].value}")
+    dropped = session.execute(  # dispatches not sent yet, incidents parked: nobody should carry them out now
+        update(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),
+                                 OutboxItem.kind != "notify")
+        .values(done_at=clock.now, claimed_by=None, claimed_at=None)
+    ).rowcount
+    case.status, case.end_reason, case.light, case.suspended_from = STATUS[ending].value, reason, None, None
+    case.finished_at = case.updated_at = case.last_acted_at = clock.now
+    record(session, case, clock.now, _EVENT[ending], actor, reason
+           + (f"; {dropped} queued item(s) dropped" if dropped else ""))
+    notice = NOTICE[ending]
+    enqueue_notice(session, case, clock.now, STATUS[ending].value,
+                   {"reason": reason, "notice": notice, "date": clock.today.isoformat(), "matters": case.matters})
+    return EndResult(case.case_no, case.status, reason, cancelled, notice)
+
+
+class LapseSweep(BaseModel):
+    withdrawn: int = 0
+    case_ids: list[int] = []
+
+
+def sweep_unanswered_corrections(session: Session, clock: Clock, *, after_days: int,
+                                 run_id: str | None = None) -> LapseSweep:
+    """A correction request (补正) nobody answered within `after_days` working days: from the day after
+    the last of them, the case is closed as withdrawn, with notice. The applicant's last act (submission
+    or a partial supplement) starts the count."""
+    report = LapseSweep()
+    try:
+        quiet_since = clock.calendar.subtract_working_days(clock.today, after_days)
+    except CalendarUnknown:  # cannot count back from today: close nothing, guess nothing
+        return report
+    cutoff = datetime.combine(quiet_since, time(), clock.now.tzinfo)  # acted before that day: the days are up
+    ids = session.exec(select(Case.id).where(Case.status == CaseStatus.CORRECTION_REQUIRED.value,
+                                             Case.last_acted_at < cutoff).order_by(Case.id)).all()
+    for case_id in ids:
+        case = lock_case_by_id(session, case_id)
+        session.refresh(case)  # read again under the lock: materials may have arrived meanwhile
+        if case.status != CaseStatus.CORRECTION_REQUIRED.value or case.last_acted_at >= cutoff:
+            continue
+        _end(session, case, Ending.LAPSE, f"correction unanswered for {after_days} working days "
+             f"(last act {case.last_acted_at.astimezone(clock.now.tzinfo).date()})", "system", clock)
+        report.withdrawn += 1
+        report.case_ids.append(case.id)
+    return report
