@@ -72,7 +72,7 @@ def assess(
     chosen = select_matters(bundle, optional_matters)
     for code in chosen:
         for dep in catalog.matters[code].depends_on:
-            if dep not in chosen:
+            if dep not in chosen and not bundle.single:  # 事项单办: the prerequisite is already held
                 raise BadInput(f"optional_matters: {code} needs {dep}, which is not selected")
     required = catalog.materials_of(chosen)
     provided = tuple(dict.fromkeys(provided))
@@ -92,7 +92,7 @@ def assess(
             matter=code,
             agency=catalog.matters[code].agency,
             optional=bundle.is_optional(code),
-            depends_on=catalog.matters[code].depends_on,
+            depends_on=tuple(d for d in catalog.matters[code].depends_on if d in chosen),
             promised_days=catalog.matters[code].promised_days,
             statutory_days=catalog.matters[code].statutory_days,
         )

@@ -134,6 +134,6 @@ def _print_ending(result, as_json: bool) -> None:
     if as_json:
         print_json(result.__dict__)
         return
-    typer.echo(f"{result.case_no} {result.status}: {result.reason}"
+    say(f"{result.case_no} {result.status}: {result.reason}"
                + (f"; tasks cancelled: {', '.join(map(str, result.cancelled))}" if result.cancelled else ""))
-    typer.echo(result.notice)
+    say(result.notice)

@@ -74,7 +74,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
             return SubmitResult(case_no=existing.case_no, status=existing.status, missing=missing, created=False)
 
     version, catalog = catalog_in_force(session)
-    bundle = catalog.bundle(application.bundle)
+    bundle = catalog.single_matter(application.matter) if application.matter else catalog.bundle(application.bundle)
     promises = application.deficiency_promise or application.commitment_matters
     shared = sharing.to_pull(catalog, bundle, application.materials, application.optional_matters)  # 数据共享
     assessment = intake.assess(
@@ -98,6 +98,10 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         key_project=application.key_project,
         leader=application.leader,
         legal_rep_phone=legal.phone,
+        single_matter=bundle.single,
+        delivery_mode=application.delivery.mode,
+        delivery_address=application.delivery.address,
+        visits=1 if application.channel == "window" else 0,  # the applicant came to the window to file it
         status=assessment.status.value,
         promised_days=_promised(bundle.promised_days, application.key_project),
         matters=[p.matter for p in assessment.matters],
@@ -110,7 +114,8 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     )], match="case_no")[0]  # a plain row (services.rows), written back once the application is settled
     case.case_no = f"OV{clock.today:%Y%m%d}{case.id:06d}"
     new_chain(session, case.id)
-    record(session, case, clock.now, "submitted", actor, f"bundle {bundle.code} via {case.channel}"
+    record(session, case, clock.now, "submitted", actor, f"{'matter' if bundle.single else 'bundle'} {bundle.code} "
+           f"via {case.channel}, results by {case.delivery_mode}"
            + (f" (agent {case.agent})" if case.agent else ""))
     if case.key_project:
         record(session, case, clock.now, "key_project", actor,
@@ -139,7 +144,14 @@ def _check_identifiers(application: ApplicationIn, clock: Clock) -> None:
 
 
 def _check_channel(session: Session, application: ApplicationIn, who: Actor, clock: Clock) -> None:
-    """帮代办: a proxy application is filed by its own agent, under a mandate from the applicant."""
+    """帮代办: a proxy application is filed by its own agent, under a mandate from the applicant. Also what
+    the application's keys must say together: a bundle or one matter, an address to post results to."""
+    if (application.bundle is None) == (application.matter is None):
+        raise BadInput('an application names its "bundle", or one "matter" applied for alone (事项单办), not both')
+    if application.matter is not None and application.optional_matters:
+        raise BadInput("optional_matters: a single matter (事项单办) has no optional matters")
+    if application.delivery.mode == "post" and application.delivery.address is None:
+        raise BadInput('delivery: results by post need "address"')
     if (application.channel == "proxy") != (application.agent is not None):
         raise BadInput('a proxy application names its agent, and only a proxy one: "channel": "proxy", "agent": "ID"')
     if application.key_project != (application.leader is not None):
@@ -197,6 +209,7 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
     Under 容缺 the clock starts when the promise is signed, which is now.
     """
     catalog = catalog_version(session, case.catalog_version)
+    bundle = catalog.bundle_of(case.bundle, case.single_matter)
     case.status = CaseStatus.IN_REVIEW.value
     case.accepted_at = clock.now
     refresh_case_due(case, clock)
@@ -208,9 +221,10 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
     rows = []
     for code in case.matters:  # plain rows: building a table model costs more than inserting it
         matter = catalog.matters[code]
-        status = initial_status(matter.depends_on)
+        depends_on = [d for d in matter.depends_on if d in case.matters]  # 事项单办: prerequisites already held
+        status = initial_status(depends_on)
         row = {"case_id": case.id, "matter": code, "agency": matter.agency,
-               "optional": catalog.bundles[case.bundle].is_optional(code), "depends_on": list(matter.depends_on),
+               "optional": bundle.is_optional(code), "depends_on": depends_on,
                "status": status.value, "promised_days": _promised(matter.promised_days, case.key_project),
                "statutory_days": matter.statutory_days, "requested_materials": [], "supplement_days": 0,
                "special_days": 0, "started_on": None, "due_date": None, "due_note": None, "light": None,
@@ -521,7 +535,7 @@ def mark_key_project(session: Session, case_no: str, leader: str, *, actor: str,
         raise Refused(f"case {case.case_no} is {case.status}: too late for the green channel")
     catalog = catalog_version(session, case.catalog_version)
     case.key_project, case.leader, case.updated_at = True, leader, clock.now
-    case.promised_days = _promised(catalog.bundles[case.bundle].promised_days, True)
+    case.promised_days = _promised(catalog.bundle_of(case.bundle, case.single_matter).promised_days, True)
     refresh_case_due(case, clock)
     count = 0
     for task in tasks_of(session, case.id):

@@ -49,7 +49,7 @@ def sign_at_acceptance(session: Session, case: Case, catalog: Catalog, promised:
                        clock: Clock) -> None:
     """The promises signed when the case is accepted: one 容缺 promise for the promised materials, one
     告知承诺 per matter to be decided on the applicant's word (its verification date is set at issuance)."""
-    bundle = catalog.bundles[case.bundle]
+    bundle = catalog.bundle_of(case.bundle, case.single_matter)
     if promised:
         days = intake.promise_days(catalog, bundle, promised, case.matters)
         needing = [catalog.matters[m] for m in case.matters
