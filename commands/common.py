@@ -163,7 +163,7 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
 
 def write(use_case, *, retry_on_conflict: bool = False):
-    """Run one use case in one transaction (services.db.transact: retried on a lost race or a broken-off one)."""
+    """Run one use case in one transaction (services.db.transact: its retry policy)."""
     from services.db import require_schema, transact
 
     url = app_settings().url

@@ -56,11 +56,6 @@ def _read_application(file: Path):
         raise BadInput(f"{file}: {where}: {error['msg']}") from None
 
 
-# Deadlock, serialisation failure: PostgreSQL broke the transaction off and nothing of it was written.
-_RUN_AGAIN = {"40P01", "40001"}
-_RUNS_AGAIN = 3
-
-
 @app.command()
 def supplement(
     case_no: Annotated[str, typer.Argument(help="The case number.")],

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlmodel import Session
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_incrementing
 
 from approvals.errors import BadInput
+
+T = TypeVar("T")
 
 
 def engine_for(url: str, *, write: bool = True) -> Engine:
@@ -134,6 +139,36 @@ def _forget_reader(session, transaction) -> None:
         session.info.pop("reader", None)
 
 
+def transact(url: str, use_case: Callable[[Session], T], *, retry_on_conflict: bool = False) -> T:
+    """Run one use case in one unit of work and commit it. Run again only what the database refused as a
+    whole: a transaction PostgreSQL broke off (deadlock 40P01, serialisation failure 40001: nothing of it was
+    written) up to three more times with a short growing pause, and, when asked, a race lost on a unique key
+    once (e.g. two windows filing the same request_id: the second run finds the first's case)."""
+    for attempt in Retrying(retry=retry_if_exception(_run_again(retry_on_conflict)), stop=stop_after_attempt(4),
+                            wait=wait_incrementing(start=0.05, increment=0.05), reraise=True):
+        with attempt:
+            with UnitOfWork(url) as uow:
+                result = use_case(uow.session)
+                uow.commit()
+    return result
+
+
+def _run_again(retry_on_conflict: bool) -> Callable[[BaseException], bool]:
+    conflicts = 0
+
+    def should(error: BaseException) -> bool:
+        nonlocal conflicts
+        if isinstance(error, IntegrityError):
+            conflicts += 1
+            return retry_on_conflict and conflicts == 1
+        return isinstance(error, OperationalError) and getattr(error.orig, "sqlstate", None) in _BROKEN_OFF
+
+    return should
+
+
+_BROKEN_OFF = {"40P01", "40001"}  # deadlock, serialisation failure
+
+
 class UnitOfWork:
     """`with UnitOfWork(url) as uow: ...; uow.commit()`; leaving without commit rolls back."""
 
@@ -154,32 +189,6 @@ class UnitOfWork:
         self.session.commit()
 
 
-def transact(url: str, use_case, *, retry_on_conflict: bool = False):
-    """Run one use case in one transaction and commit. A lost race on a unique key is retried once (when
-    asked); a transaction PostgreSQL broke off (deadlock, serialisation) is run again, up to three more times."""
-    from sqlalchemy.exc import IntegrityError, OperationalError
-
-    conflicts = broken = 0
-    while True:
-        try:
-            with UnitOfWork(url) as uow:
-                result = use_case(uow.session)
-                uow.commit()
-                return result
-        except IntegrityError:
-            conflicts += 1
-            if not retry_on_conflict or conflicts > 1:
-                raise
-        except OperationalError as exc:
-            broken += 1
-            if getattr(exc.orig, "sqlstate", None) not in _RUN_AGAIN or broken > _RUNS_AGAIN:
-                raise
-            time.sleep(0.05 * broken)
-
-
-# Deadlock, serialisation failure: PostgreSQL broke the transaction off and nothing of it was written.
-_RUN_AGAIN = {"40P01", "40001"}
-_RUNS_AGAIN = 3
 
 
 def require_schema(url: str) -> None:
