@@ -8,9 +8,12 @@ output; newline is kept in long text (reasons, notes), tab is shown as a space.
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 import unicodedata
 from approvals.errors import BadInput
+from approvals.identifiers import mask_text
 
 # C0 (but newline), DEL, C1, and the Unicode controls that reorder or hide text (bidi overrides, isolates)
 _UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -46,3 +49,17 @@ def clean_text(text: str, field: str, *, long: bool = False) -> str:
     if problem:
         raise BadInput(f"{field} {problem}")
     return text
+
+
+def shown(value: Any, *, unmasked: bool = False) -> Any:
+    """What may reach a screen, a pipe or an HTTP client: every string made printable and, unless an
+    administrator asked for it unmasked, with its identifiers masked (approvals.identifiers.mask_text).
+    The CLI (commands.common) and the API (web.api) both print through this."""
+    if isinstance(value, str):
+        return printable(value) if unmasked else mask_text(printable(value))
+    if isinstance(value, dict):
+        return {k: shown(v, unmasked=unmasked) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown(v, unmasked=unmasked) for v in value]
+    return value
+

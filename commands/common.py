@@ -95,18 +95,10 @@ def acting_operator(given: str | None) -> str:
 
 
 def shown(value: Any, *, unmasked: bool = False) -> Any:
-    """What may reach a screen or a pipe: every string made printable (approvals.text) and, unless an
-    administrator asked `--unmasked`, with its identifiers masked (approvals.identifiers.mask_text)."""
-    from approvals.identifiers import mask_text
-    from approvals.text import printable
+    """Printable and masked (approvals.text.shown)."""
+    from approvals.text import shown as safe
 
-    if isinstance(value, str):
-        return printable(value) if unmasked else mask_text(printable(value))
-    if isinstance(value, dict):
-        return {k: shown(v, unmasked=unmasked) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [shown(v, unmasked=unmasked) for v in value]
-    return value
+    return safe(value, unmasked=unmasked)
 
 
 def say(text: str, *, err: bool = False) -> None:

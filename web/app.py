@@ -12,7 +12,6 @@ from web.auth import PRE_COOKIE, Keys, csrf_protected
 
 def create_app(settings=None) -> FastAPI:
     from services.settings import get_settings
-    from web import auth
     from web.api import router as api_router
     from web.pages import include_pages
 
@@ -22,7 +21,6 @@ def create_app(settings=None) -> FastAPI:
     app.state.settings = settings
     app.state.keys = Keys.of(settings)
     errors.install(app)
-    app.include_router(auth.router)
     app.include_router(api_router, prefix="/api/v1")
     include_pages(app)
     app.add_middleware(Guard, max_body=settings.web_max_body_bytes)

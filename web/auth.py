@@ -1,4 +1,5 @@
-"""Sign-in for people: the session cookie (signed), CSRF tokens, and the sign-in and sign-out routes.
+"""Sign-in for people: the session cookie (signed), CSRF tokens, the sign-in use case and the API's session
+routes (the sign-in page and its form are web/pages/signin.py).
 
 The cookie holds `session-id.last-seen.mac`: HMAC-SHA256 under a key derived from the installation's
 secret, so it cannot be forged or have its time moved. Each request checks the session row (signing out
@@ -16,8 +17,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from approvals.permissions import Actor, Role
@@ -29,9 +30,6 @@ CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
 RENEW_AFTER_SECONDS = 60
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _POSTABLE = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")  # cross-site without asking
-
-router = APIRouter()
-
 
 @dataclass(frozen=True)
 class Keys:
@@ -139,11 +137,11 @@ def _remote(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/hall"
 
 
-def _sign_in(request: Request, username: str, password: str):
+def sign_in(request: Request, username: str, password: str):
     from services import access
     from services.db import transact
 
@@ -152,37 +150,7 @@ def _sign_in(request: Request, username: str, password: str):
                                                   remote=_remote(request)))
 
 
-@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
-def login_page(request: Request, next: str = "/hall"):
-    from web.pages.common import render
-
-    return render(request, "login.html", next=_safe_next(next), error=None)
-
-
-@router.post("/login", include_in_schema=False)
-def login(request: Request, username: str = Form(max_length=64), password: str = Form(max_length=1024),
-          next: str = Form("/hall")):
-    from web.pages.common import render
-
-    result = _sign_in(request, username, password)
-    if result.session_id is None:
-        return render(request, "login.html", status_code=401, next=_safe_next(next),
-                      error="locked" if result.locked else "wrong")
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    set_session_cookie(response, request, seal(request.app.state.keys, result.session_id, int(time.time())))
-    response.delete_cookie(PRE_COOKIE, path="/")
-    return response
-
-
-@router.post("/logout", include_in_schema=False)
-def logout(request: Request):
-    _end_session(request)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
-
-
-def _end_session(request: Request) -> None:
+def end_session(request: Request) -> None:
     from services import access
     from services.db import transact
 
@@ -203,7 +171,7 @@ api_router = APIRouter(prefix="/session", tags=["session"])
 def api_sign_in(body: SignInIn, request: Request, response: Response) -> dict:
     """Sign in (scripts and single-page clients): sets the session cookie; send `csrf_token` back as the
     `X-CSRF-Token` header on every write."""
-    result = _sign_in(request, body.username, body.password)
+    result = sign_in(request, body.username, body.password)
     if result.session_id is None:
         raise NotSignedIn(result.problem)
     sealed = seal(request.app.state.keys, result.session_id, int(time.time()))
@@ -214,6 +182,6 @@ def api_sign_in(body: SignInIn, request: Request, response: Response) -> dict:
 
 @api_router.delete("")
 def api_sign_out(request: Request, response: Response) -> dict:
-    _end_session(request)
+    end_session(request)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"signed_out": True}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from approvals.errors import Forbidden, NotFound
 from approvals.permissions import Act, Role, bound_agency, check
 from schemas.inputs import KeyProjectIn, SubmitIn, SupplementIn, VerifyIn
-from web.api import out, page
+from web.api.responses import out, page
 from web.deps import CurrentOperator, read_clock, reading, write
 
 router = APIRouter(prefix="/applications", tags=["applications"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Request
 
 from approvals.permissions import Act, check
-from web.api import out
+from web.api.responses import out
 from web.deps import CurrentOperator, reading
 
 router = APIRouter(tags=["catalog and calendar"])

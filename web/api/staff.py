@@ -8,7 +8,7 @@ from approvals.errors import Forbidden
 from approvals.permissions import Act, Role, check
 from schemas.inputs import AgentIn, MandateIn, RevokeIn
 from services.settings import Settings
-from web.api import out
+from web.api.responses import out
 from web.deps import CurrentOperator, read_clock, reading, settings_of, write
 
 router = APIRouter(tags=["operators, agents, mandates"])

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from approvals.errors import Forbidden
 from approvals.permissions import Act, Actor, Role, check
-from web.api import out
+from web.api.responses import out
 from web.deps import CurrentOperator, read_clock, reading, settings_of
 
 router = APIRouter(tags=["supervision"])

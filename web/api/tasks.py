@@ -10,7 +10,7 @@ from approvals.errors import Forbidden, NotFound
 from approvals.permissions import Act, Role, bound_agency, check, check_task_read
 from approvals.review import Action
 from schemas.inputs import AgencyDecisionIn, DecisionIn
-from web.api import out, page
+from web.api.responses import out, page
 from web.deps import CurrentOperator, read_clock, reading, write
 
 router = APIRouter(tags=["review tasks"])

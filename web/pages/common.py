@@ -19,6 +19,7 @@ from markupsafe import Markup
 from approvals.calendar import CalendarUnknown, WorkingCalendar
 from approvals.deadlines import Clock
 from web import labels
+from web.auth import csrf_token as bound_token
 from web.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -66,8 +67,6 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 def csrf_token(request: Request) -> str:
     """The token every form posts back (the sign-in's CSRF protection checks it)."""
-    from web.auth import csrf_token as bound_token
-
     return bound_token(request)
 
 
