@@ -77,3 +77,28 @@ def verify(
         say(f"{result.case_no} {result.matter}: verification failed; certificate {result.revoked} revoked")
     else:
         say(f"{result.case_no} {result.matter}: verified")
+
+
+@app.command()
+def extend(
+    task_id: Annotated[int, typer.Argument(help="The review task.")],
+    decision: Annotated[bool | None, typer.Option("--approve/--refuse", help="Decide an extension asked for "
+                                                  "(supervisors, the agency's head); without: ask for one.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (asking, or refusing).")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """延期: a reviewer asks for +10 working days once; a supervisor or the agency's head approves or refuses."""
+    from services import extensions
+
+    who = acting_operator(operator)
+    if decision is None:
+        result = write(lambda s: extensions.ask(s, task_id, reason=reason, operator=who, clock=clock_of(s)))
+    else:
+        result = write(lambda s: extensions.decide(s, task_id, approve=decision, note=reason, operator=who,
+                                                   clock=clock_of(s)))
+    if as_json:
+        print_json(result.__dict__)
+        return
+    say(f"task {result.task_id} {result.matter} (case {result.case_no}): extension of {result.days} working days "
+        f"{result.status}; due {result.due_date or 'unknown'}")
