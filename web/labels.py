@@ -62,7 +62,7 @@ COMMITMENT_STATUS = {
 
 DELIVERY = {"pickup": N_("Picked up at the window"), "post": N_("By post"), "electronic": N_("Electronic licence")}
 
-CERTIFICATE_STATUS = {"issued": N_("Issued"), "revoked": N_("Revoked")}
+CERTIFICATE_STATUS = {"issued": N_("In force"), "revoked": N_("Revoked")}
 
 MANDATE_STATUS = {"valid": N_("Valid"), "expired": N_("Expired"), "revoked": N_("Revoked")}
 

@@ -144,6 +144,7 @@ def desk(browser, hall):
 
     def open_desk(operator: str, *, language: str | None = None):
         context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
         if language:
@@ -168,3 +169,60 @@ def sign_in(page, hall: Hall, operator: str) -> None:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+# --- what every page is checked for -----------------------------------------------------------
+
+LATEST = SCREENSHOTS / "latest"  # every page of the last run; docs/screenshots/ keeps the README's few
+SERIOUS = {"serious", "critical"}
+_VISIBLE_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, text = node.textContent.trim();
+    if (!text) continue;
+    const el = node.parentElement;
+    if (el.closest('[lang="en"], .code, script, style')) continue;  // the engine's own words, codes
+    out.push(text);
+  }
+  return out;
+}"""
+
+
+def english_messages() -> list[str]:
+    """The catalog's English messages with a word in them, placeholders dropped: what must not show in Chinese."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from web.i18n import po_path
+
+    found = []
+    for message in read_po(po_path("en").open("rb"), locale="en"):
+        parts = [p.strip(" :.,()") for p in re.split(r"%\(\w+\)s", message.id or "")]
+        found += [p for p in parts if re.search(r"[A-Za-z]{2,}", p)]
+    return sorted(set(found), key=len, reverse=True)
+
+
+def untranslated(page) -> list[str]:
+    import re
+
+    texts = page.evaluate(_VISIBLE_TEXT)
+    messages = english_messages()
+    return [t for t in texts for m in messages if re.search(r"(?<![\w-])" + re.escape(m) + r"(?![\w-])", t)]
+
+
+def inspect(page, name: str, *, chinese: bool = True) -> None:
+    """Save the page's screenshot, run axe-core on it (no serious or critical violation), and in Chinese
+    check that no English message of the catalog shows through."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    LATEST.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(LATEST / f"{name}.png"))
+    results = Axe().run(page)
+    serious = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+               for v in results.response["violations"] if v["impact"] in SERIOUS]
+    assert not serious, f"{name}: {serious}"
+    if chinese:
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        assert untranslated(page) == [], f"{name}: untranslated text"

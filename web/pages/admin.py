@@ -72,6 +72,20 @@ async def disable_operator(operator_id: str, request: Request, operator: HallOpe
         session, operator_id, by=operator.id, now=clock.now))
 
 
+@router.post("/passwords")
+async def set_password(request: Request, operator: HallOperator = Depends(administrator)):
+    """A new password for an operator or agent (typed twice; the sign-in keeps only its hash)."""
+    from services import access
+
+    def use_case(session, clock, form):
+        password = form.get("password") or ""
+        if password != (form.get("again") or ""):
+            raise BadInput("the two passwords differ")
+        return access.set_password(session, form.get("who") or "", password, by=operator.id, now=clock.now)
+
+    return await _act(request, operator, use_case)
+
+
 @router.post("/agents")
 async def add_agent(request: Request, operator: HallOperator = Depends(administrator)):
     from services import staff

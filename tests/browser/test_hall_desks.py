@@ -1,0 +1,134 @@
+"""The other desks in a browser: a reviewer is kept out of another agency's task (403 page); an administrator
+registers an agent, sets its password and records its mandate, and the agent files under it; the
+administration pages; the hall in English when the operator picks it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tests.browser.conftest import PASSWORD, inspect, screenshot
+from tests.browser.test_hall_path import file_restaurant
+from tests.conftest import new_resident_id, new_uscc
+
+ALL_MATERIALS = ["ID_LEGAL_REP", "ARTICLES", "LEASE", "SHAREHOLDER_ID", "OFFICER_APPOINTMENT", "FLOOR_PLAN",
+                 "FOOD_SAFETY_RULES", "FOOD_EQUIPMENT_LIST", "FIRE_ACCEPTANCE", "FIRE_SAFETY_RULES", "SIGN_DESIGN",
+                 "OWNER_CONSENT", "SIGN_STRUCTURE"]
+
+
+def _filed(hall) -> tuple[str, dict[str, int]]:
+    """A restaurant case filed straight through the use case (not the subject here): its number and task ids."""
+    from schemas.case import ApplicationIn
+    from services import cases
+    from services.records import task_rows
+
+    application = ApplicationIn(bundle="RESTAURANT", applicant={
+        "name": "川味小厨餐饮有限公司", "uscc": new_uscc(),
+        "legal_representative": {"name": "王川", "id_number": new_resident_id()}},
+        materials=ALL_MATERIALS, optional_matters=["SIGNBOARD"])
+
+    def file(session, clock):
+        result = cases.submit(session, application, actor="window-1", clock=clock)
+        from services.records import lock_case
+
+        return result.case_no, {t.matter: t.id for t in task_rows(session, lock_case(session, result.case_no).id)}
+
+    return hall.act(file)
+
+
+def test_a_reviewer_cannot_open_another_agencys_task(desk, hall):
+    case_no, tasks = _filed(hall)
+    fire = desk("FIRE-reviewer")
+    response = fire.goto(f"{hall.base}/hall/review/tasks/{tasks['BIZ_LICENCE']}")
+    assert response.status == 403
+    assert "该任务属于其他部门" in fire.inner_text("main")
+    inspect(fire, "forbidden")
+    posted = fire.request.post(f"{hall.base}/hall/review/tasks/{tasks['BIZ_LICENCE']}",
+                               form={"action": "approve", "csrf_token": fire.locator("input[name=csrf_token]").first.get_attribute("value")})
+    assert posted.status == 403
+    samr = desk("SAMR-reviewer")
+    samr.goto(f"{hall.base}/hall/review/tasks/{tasks['BIZ_LICENCE']}")
+    assert "审批中" in samr.locator("section.card").first.inner_text()  # nothing was decided by the 403
+
+
+def test_an_administrator_enrols_an_agent_who_files_under_the_mandate(desk, hall):
+    uscc = new_uscc()
+    agent_id = f"AG-{uscc[-6:]}"
+    admin = desk("admin")
+    assert admin.url.endswith("/hall/admin")
+    admin.fill("#ag-id", agent_id)
+    admin.fill("#ag-name", "代办员刘")
+    admin.click("form[action='/hall/admin/agents'] button")
+    admin.wait_for_load_state()
+    admin.select_option("#pw-who", agent_id)
+    admin.fill("#pw-new", PASSWORD)
+    admin.fill("#pw-again", PASSWORD)
+    admin.click("form[action='/hall/admin/passwords'] button")
+    admin.wait_for_load_state()
+    admin.select_option("#md-agent", agent_id)
+    admin.fill("#md-uscc", uscc)
+    admin.uncheck("#md-sign_commitment")
+    admin.fill("#md-until", (date(2026, 3, 2) + timedelta(days=90)).isoformat())
+    admin.click("form[action='/hall/admin/mandates'] button")
+    admin.wait_for_load_state()
+    assert "已完成" in admin.inner_text("main")
+    assert uscc in admin.locator("section", has_text="委托书").first.inner_text()
+    inspect(admin, "admin-staff")
+
+    agent = desk(agent_id)
+    assert agent.url.endswith("/hall/agent")
+    inspect(agent, "agent-worklist")
+    agent.click("a:has-text('凭委托书代为申请')")
+    case_no = file_restaurant(agent, applicant="粤味茶餐厅有限公司", uscc=uscc, materials=ALL_MATERIALS)
+    assert agent.url.endswith(f"/hall/cases/{case_no}/receipt")
+    agent.goto(f"{hall.base}/hall/agent")
+    assert case_no in agent.inner_text("main")
+    screenshot(agent, "agent-worklist")
+
+    stranger = new_uscc()  # no mandate from this applicant: refused, shown on the form, nothing filed
+    agent.goto(f"{hall.base}/hall/window")
+    agent.click("a[href='/hall/window/apply/RESTAURANT']")
+    agent.fill("#applicant_name", "无委托餐饮有限公司")
+    agent.fill("#uscc", stranger)
+    agent.fill("#legal_rep_name", "赵六")
+    agent.fill("#legal_rep_id", new_resident_id())
+    for code in ALL_MATERIALS:
+        agent.check(f"#mat-{code}")
+    agent.click("button[type=submit]:has-text('提交申请')")
+    agent.wait_for_load_state()
+    assert "/hall/window/apply/RESTAURANT" in agent.url
+    assert "按规定不能办理" in agent.inner_text("main")
+    assert agent.input_value("#uscc") == stranger  # the form keeps what was typed
+    inspect(agent, "agent-refused")
+
+
+def test_the_administration_pages(desk, hall):
+    case_no, _tasks = _filed(hall)
+    admin = desk("admin")
+    for path, name in [("/hall/admin/calendar?year=2026", "admin-calendar"), ("/hall/admin/catalog", "admin-catalog"),
+                       ("/hall/admin/audit", "admin-audit"), ("/hall/admin/reopen", "admin-reopen"),
+                       (f"/hall/admin/cases/{case_no}/runs", "admin-runs"), (f"/hall/cases/{case_no}", "case"),
+                       ("/hall/cases", "cases")]:
+        response = admin.goto(hall.base + path)
+        assert response.status == 200, path
+        inspect(admin, name)
+    admin.goto(hall.base + "/hall/admin/audit")
+    assert "办件过程记录完整" in admin.inner_text("main")
+    admin.goto(hall.base + "/hall/admin/calendar?year=2026")
+    assert "调休上班日" in admin.inner_text("main")
+
+
+def test_the_hall_in_english_when_the_operator_picks_it(desk, hall):
+    clerk = desk("window-1")
+    assert "综合受理窗口" in clerk.inner_text("main")
+    clerk.click("button:has-text('English')")
+    clerk.wait_for_load_state()
+    assert clerk.url.endswith("/hall/window")
+    assert clerk.locator("html").get_attribute("lang") == "en"
+    assert "One-window intake" in clerk.inner_text("main")
+    assert "开办餐饮店" in clerk.inner_text("main")  # the catalog's names stay as the catalog has them
+    inspect(clerk, "window-en", chinese=False)
+    clerk.click("a[href='/hall/window/apply/RESTAURANT']")
+    assert "Material checklist" in clerk.inner_text("main")
+    clerk.click("button:has-text('中文')")
+    clerk.wait_for_load_state()
+    assert "材料清单" in clerk.inner_text("main")

@@ -1,0 +1,110 @@
+"""The restaurant bundle through the hall in a browser: the clerk files it with a material missing and gets
+the one-time correction notice, supplies it and gets the receipt; three agencies' reviewers decide (one asks
+for a material, the clerk supplies it); the clerk hands every result over together. Every page is checked
+for accessibility (axe-core) and for English showing through the Chinese."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import inspect, screenshot
+from tests.conftest import new_resident_id, new_uscc
+
+ALL_BUT_FIRE_ACCEPTANCE = ["ID_LEGAL_REP", "ARTICLES", "LEASE", "SHAREHOLDER_ID", "OFFICER_APPOINTMENT", "FLOOR_PLAN",
+                           "FOOD_SAFETY_RULES", "FOOD_EQUIPMENT_LIST", "FIRE_SAFETY_RULES", "SIGN_DESIGN",
+                           "OWNER_CONSENT", "SIGN_STRUCTURE"]
+
+
+def file_restaurant(page, *, applicant: str, uscc: str, materials: list[str]) -> str:
+    """Fill the merged form of 开办餐饮店 (with the signboard, without tobacco) and file it; the case number."""
+    page.click("a[href='/hall/window/apply/RESTAURANT']")
+    page.fill("#applicant_name", applicant)
+    page.fill("#uscc", uscc)
+    page.fill("#legal_rep_name", "李湘")
+    page.fill("#legal_rep_id", new_resident_id())
+    page.uncheck("#opt-TOBACCO_RETAIL")
+    for code in materials:
+        page.check(f"#mat-{code}")
+    inspect(page, "window-form")
+    page.click("button[type=submit]:has-text('提交申请')")
+    page.wait_for_load_state()
+    return re.search(r"/hall/cases/(OV\d+)/", page.url).group(1)
+
+
+def open_task(page, case_no: str, matter_name: str) -> None:
+    page.goto(page.url.split("/hall")[0] + "/hall/review")
+    page.locator("tr", has_text=case_no).filter(has_text=matter_name).locator("a").first.click()
+    page.wait_for_load_state()
+
+
+def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
+    clerk = desk("window-1")
+    assert clerk.url.endswith("/hall/window")
+    inspect(clerk, "window")
+    screenshot(clerk, "window")
+
+    case_no = file_restaurant(clerk, applicant="湘味小馆餐饮有限公司", uscc=new_uscc(),
+                              materials=ALL_BUT_FIRE_ACCEPTANCE)
+    assert clerk.url.endswith(f"/hall/cases/{case_no}/correction-notice")
+    notice = clerk.locator("article.notice")
+    assert "补正材料一次性告知书" in notice.inner_text()
+    assert "建设工程消防验收或备案凭证" in notice.inner_text()  # the one material missing, by its name
+    inspect(clerk, "correction-notice")
+
+    clerk.goto(f"{hall.base}/hall/cases/{case_no}")
+    inspect(clerk, "case-correction")
+    clerk.click("button:has-text('登记收取的材料')")
+    clerk.wait_for_load_state()
+    assert clerk.url.endswith(f"/hall/cases/{case_no}/receipt")
+    receipt = clerk.locator("article.notice").inner_text()
+    assert "受理回执" in receipt and case_no in receipt and "营业执照（设立登记）" in receipt
+    inspect(clerk, "receipt")
+    screenshot(clerk, "receipt")
+
+    samr = desk("SAMR-reviewer")
+    assert samr.url.endswith("/hall/review")
+    inspect(samr, "review-queue")
+    open_task(samr, case_no, "营业执照（设立登记）")
+    inspect(samr, "review-task")
+    screenshot(samr, "review-task")
+    samr.click("button[value=approve]")
+    samr.wait_for_load_state()
+    assert "已通过" in samr.locator("section.card").first.inner_text()
+
+    open_task(samr, case_no, "食品经营许可")
+    samr.click("button[value=approve]")
+    samr.wait_for_load_state()
+
+    fire = desk("FIRE-reviewer")
+    open_task(fire, case_no, "消防安全检查")
+    fire.check("#ask-FLOOR_PLAN")
+    fire.click("button[value=supplement]")
+    fire.wait_for_load_state()
+    assert "补齐补正中" in fire.locator("section.card").first.inner_text()
+    inspect(fire, "review-task-supplement")
+
+    clerk.goto(f"{hall.base}/hall/cases/{case_no}")
+    assert "补齐补正" in clerk.inner_text("main")
+    clerk.click("button:has-text('登记收取的材料')")
+    clerk.wait_for_load_state()
+
+    open_task(fire, case_no, "消防安全检查")
+    fire.click("button[value=approve]")
+    fire.wait_for_load_state()
+
+    city = desk("CITY_MGMT-reviewer")
+    open_task(city, case_no, "户外招牌设置")
+    city.click("button[value=approve]")
+    city.wait_for_load_state()
+
+    clerk.goto(f"{hall.base}/hall/window")
+    clerk.click(f"a[href='/hall/cases/{case_no}/handover']")
+    clerk.wait_for_load_state()
+    handed = clerk.locator("article.notice").inner_text()
+    for matter in ("营业执照（设立登记）", "食品经营许可", "公众聚集场所投入使用营业前消防安全检查", "户外招牌设置"):
+        assert matter in handed
+    assert "已办结" in handed
+    inspect(clerk, "handover")
+
+    samr.goto(f"{hall.base}/hall/review")
+    screenshot(samr, "review-queue")
