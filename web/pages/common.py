@@ -119,6 +119,14 @@ def names_of(document: dict) -> Names:
     )
 
 
+def catalog_of(read):
+    """The catalog in force, as the rules see it (built from its stored, checked document)."""
+    from schemas.catalog import catalog_from_document
+    from services.queries.catalog import catalog_document
+
+    return catalog_from_document(catalog_document(read)[1], checked=True)
+
+
 def catalog_names(read) -> Names:
     from services.queries.catalog import catalog_document
 

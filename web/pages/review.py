@@ -13,6 +13,7 @@ from web.pages.common import (
     PageError,
     acting,
     catalog_names,
+    catalog_of,
     problem_of,
     reading,
     remaining_days,
@@ -60,10 +61,7 @@ def _task_page(request, operator, task_id, *, error=None, status=200):
     _reviewer(operator)
     case, task, names, left, case_left = _task_case(request, operator, task_id)
     with reading(request) as (read, _clock):
-        from schemas.catalog import CatalogFile
-        from services.queries.catalog import catalog_document
-
-        catalog = CatalogFile.model_validate(catalog_document(read)[1]).to_domain()
+        catalog = catalog_of(read)
     matter = catalog.matters.get(task.matter)
     materials = [m.code for m in matter.materials] if matter else []
     return render(request, "review_task.html", status_code=status, operator=operator, case=case, task=task,

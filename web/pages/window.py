@@ -17,6 +17,7 @@ from web.pages.common import (
     PageError,
     acting,
     catalog_names,
+    catalog_of,
     problem_of,
     reading,
     render,
@@ -39,13 +40,6 @@ class MaterialLine:
     shared_from: str | None
 
 
-def _catalog(read):
-    from schemas.catalog import CatalogFile
-    from services.queries.catalog import catalog_document
-
-    return CatalogFile.model_validate(catalog_document(read)[1]).to_domain()
-
-
 def checklist(catalog, bundle) -> list[MaterialLine]:
     lines: dict[str, MaterialLine] = {}
     for code in bundle.matter_codes():
@@ -66,7 +60,7 @@ def window(request: Request, operator: HallOperator = Depends(signed_in)):
     from services.queries.cases import list_cases
 
     with reading(request) as (read, clock):
-        catalog = _catalog(read)
+        catalog = catalog_of(read)
         names = catalog_names(read)
         waiting = [c for status in ("correction_required", "awaiting_materials", "in_review")
                    for c in list_cases(read, clock.calendar, clock.today, status=status, tz=request.app.state.settings.tz)
@@ -82,7 +76,7 @@ def window(request: Request, operator: HallOperator = Depends(signed_in)):
 def application_form(bundle_code: str, request: Request, operator: HallOperator = Depends(signed_in)):
     _filer(operator)
     with reading(request) as (read, _clock):
-        catalog = _catalog(read)
+        catalog = catalog_of(read)
         names = catalog_names(read)
     return _form(request, operator, catalog, names, bundle_code, values={}, error=None)
 
@@ -105,7 +99,7 @@ async def file_application(bundle_code: str, request: Request, operator: HallOpe
     form = await request.form()
     values = {key: form.getlist(key) if key in _LISTS else form.get(key) for key in form}
     with reading(request) as (read, _clock):
-        catalog = _catalog(read)
+        catalog = catalog_of(read)
         names = catalog_names(read)
     bundle = catalog.bundles.get(bundle_code)
     if bundle is None:
