@@ -213,8 +213,8 @@ def untranslated(page) -> list[str]:
 
 
 def inspect(page, name: str, *, chinese: bool = True) -> None:
-    """Save the page's screenshot, run axe-core on it (no serious or critical violation), and in Chinese
-    check that no English message of the catalog shows through."""
+    """Save the page's screenshot, run axe-core on it (no serious or critical violation), check it fits
+    1366 pixels across, and in Chinese check that no English message of the catalog shows through."""
     from axe_playwright_python.sync_playwright import Axe
 
     LATEST.mkdir(parents=True, exist_ok=True)
@@ -223,6 +223,7 @@ def inspect(page, name: str, *, chinese: bool = True) -> None:
     serious = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
                for v in results.response["violations"] if v["impact"] in SERIOUS]
     assert not serious, f"{name}: {serious}"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name}: wider than 1366"
     if chinese:
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         assert untranslated(page) == [], f"{name}: untranslated text"

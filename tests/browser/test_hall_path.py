@@ -60,6 +60,9 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
     assert "受理回执" in receipt and case_no in receipt and "营业执照（设立登记）" in receipt
     inspect(clerk, "receipt")
     screenshot(clerk, "receipt")
+    clerk.emulate_media(media="print")  # printed on A4: the notice alone, without the hall's navigation
+    assert clerk.locator("header.top").is_hidden() and clerk.locator("article.notice").is_visible()
+    clerk.emulate_media(media="screen")
 
     samr = desk("SAMR-reviewer")
     assert samr.url.endswith("/hall/review")
