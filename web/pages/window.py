@@ -87,6 +87,7 @@ def _form(request, operator, catalog, names, bundle_code, *, values: dict, error
         raise PageError(404, N_("No such bundle"))
     return render(request, "apply.html", status_code=status, operator=operator, bundle=bundle, catalog=catalog,
                   names=names, lines=checklist(catalog, bundle), values=values, error=error,
+                  delivery=_takes_delivery(),
                   request_id=values.get("request_id") or f"hall-{uuid.uuid4().hex}")
 
 
@@ -106,6 +107,8 @@ async def file_application(bundle_code: str, request: Request, operator: HallOpe
         raise PageError(404, N_("No such bundle"))
     optional = [m.matter for m in bundle.matters if m.optional]
     key_project = bool(form.get("key_project"))
+    delivery = {"delivery": {"mode": form.get("delivery_mode") or "pickup",
+                             "address": (form.get("delivery_address") or "").strip() or None}} if _takes_delivery() else {}
     try:
         application = ApplicationIn(
             request_id=form.get("request_id") or None,
@@ -122,6 +125,7 @@ async def file_application(bundle_code: str, request: Request, operator: HallOpe
             commitment_matters=form.getlist("commitment"),
             key_project=key_project,
             leader=(form.get("leader") or "").strip() or None if key_project else None,
+            **delivery,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -137,6 +141,13 @@ async def file_application(bundle_code: str, request: Request, operator: HallOpe
                      status=problem["status"])
     page = "correction-notice" if result.status == "correction_required" else "receipt"
     return RedirectResponse(f"/hall/cases/{result.case_no}/{page}", status_code=303)
+
+
+def _takes_delivery() -> bool:
+    """Whether applications say how their results leave (出件: pick-up, post, electronic)."""
+    from schemas.case import ApplicationIn
+
+    return "delivery" in ApplicationIn.model_fields
 
 
 _LISTS = {"materials", "optional_matters", "promise", "commitment"}
