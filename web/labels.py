@@ -124,9 +124,17 @@ EVENT = {
     "incident": N_("Incident"),
 }
 
+RATING_LEVEL = {  # 好差评: the two lowest are a bad rating (差评)
+    5: N_("Very satisfied"),
+    4: N_("Satisfied"),
+    3: N_("Fairly satisfied"),
+    2: N_("Dissatisfied"),
+    1: N_("Very dissatisfied"),
+}
+
 ALL = {
     "case_status": CASE_STATUS, "task_status": TASK_STATUS, "light": LIGHT, "clock": CLOCK, "role": ROLE,
     "channel": CHANNEL, "ledger_status": LEDGER_STATUS, "commitment_kind": COMMITMENT_KIND,
     "commitment_status": COMMITMENT_STATUS, "certificate_status": CERTIFICATE_STATUS,
-    "mandate_status": MANDATE_STATUS, "delivery": DELIVERY, "scope": SCOPE, "run_state": RUN_STATE, "event": EVENT,
+    "mandate_status": MANDATE_STATUS, "delivery": DELIVERY, "rating_level": RATING_LEVEL, "scope": SCOPE, "run_state": RUN_STATE, "event": EVENT,
 }

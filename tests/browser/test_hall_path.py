@@ -111,3 +111,11 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
 
     samr.goto(f"{hall.base}/hall/review")
     screenshot(samr, "review-queue")
+
+    from services.ratings import RatingIn, rate  # 好差评 given at the window: the case page shows it
+
+    hall.act(lambda session, clock: rate(session, case_no, RatingIn(level=4, comment="办事快"), clock=clock,
+                                         callback_days=1, fix_days=15, operator="window-1"))
+    clerk.goto(f"{hall.base}/hall/cases/{case_no}")
+    assert "满意" in clerk.locator("section", has_text="好差评").first.inner_text()
+    inspect(clerk, "case-issued")

@@ -36,12 +36,24 @@ def load_case(request: Request, operator: HallOperator, case_no: str):
     return case, names, left, case_left
 
 
+def case_ratings(request: Request, case_no: str) -> list[dict]:
+    """The case's 好差评, comments masked as everywhere else."""
+    from approvals.identifiers import mask_text
+    from services.queries.ratings import ratings
+
+    with reading(request) as (read, _clock):
+        found = ratings(read, case_no=case_no, tz=request.app.state.settings.tz)
+    return [{**r, "comment": mask_text(r["comment"]) if r["comment"] else None} for r in found]
+
+
 def _page(request, operator, case_no, template, *, error=None, status=200, **extra):
     try:
         case, names, left, case_left = load_case(request, operator, case_no)
     except OnevisitError as exc:
         problem = problem_of(exc)
         raise PageError(problem["status"], problem["title"], problem["detail"]) from None
+    if template == "case.html":
+        extra["ratings"] = case_ratings(request, case_no)
     awaited = sorted({m for r in case.reviews if r.status == "supplement_requested" for m in r.requested_materials}
                      | {m for p in case.commitments if p.kind == "deficiency" and p.status == "open"
                         for m in (p.materials or [])})
