@@ -161,9 +161,9 @@ def sign_in(page, hall: Hall, operator: str) -> None:
     page.goto(hall.base + "/login?next=/hall")
     page.fill("input[name=username]", operator)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form[action='/login'] button[type=submit]")
     page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
+    assert "/login" not in page.url, page.inner_text("body")[:2000]
 
 
 def screenshot(page, name: str) -> None:
