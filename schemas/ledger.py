@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+import schemas.rating  # noqa: F401  (the `rectification` table its foreign key names, known wherever this one is)
 from schemas.types import UTCDateTime
 
 
