@@ -34,6 +34,7 @@ def test_a_red_task_is_supervised_and_crossed_off_after_the_decision(desk, hall)
     samr.goto(f"{hall.base}/hall/review/tasks/{tasks['BIZ_LICENCE']}")
     samr.click("button[value=approve]")
     samr.wait_for_load_state()
+    assert "已通过" in samr.locator("section.card").first.inner_text()
 
     supervisor.goto(f"{hall.base}/hall/supervision")
     item = supervisor.locator("section", has_text="督办台账").first.locator("tr", has_text=case_no)
