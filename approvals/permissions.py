@@ -73,6 +73,17 @@ ALLOWED: dict[Act, frozenset[Role]] = {
 }
 
 
+# Who the engine's own acts are recorded as (the flows, the sweep, init, the demo, the test staff's maker):
+# never a person's id, so nobody's act looks like the engine's on a timeline. `@` is never in an id.
+RESERVED_IDS = frozenset({"system", "init", "demo", "tests", "engine", "onevisit", "prefect", "root",
+                          "anonymous", "nobody", "unknown"})
+
+
+def is_reserved(operator_id: str) -> bool:
+    """Whether an id is the engine's: one of RESERVED_IDS in any case, or any id with `@` or `:` in it."""
+    return operator_id.lower() in RESERVED_IDS or "@" in operator_id or ":" in operator_id
+
+
 class Scope(StrEnum):
     """What a mandate lets an agent do for the applicant."""
 

@@ -17,17 +17,38 @@ OperatorOpt = Annotated[str | None, typer.Option("--operator", help="Who acts (o
 UnmaskedOpt = Annotated[bool, typer.Option("--unmasked", help="Show identifiers in full (administrators, --json).")]
 
 
-def app_settings():
+def app_settings(*, test_clock_checked: bool = True):
+    """The settings; a set test clock (ONEVISIT_NOW) only if the database is a test one (services.test_clock),
+    checked once per settings read. `init` checks it itself (the database may not be there yet)."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from approvals.errors import BadInput
     from services.settings import get_settings
 
     try:
-        return get_settings()
+        settings = get_settings()
+    except SettingsError as exc:  # a value that is not even JSON (ONEVISIT_SHARING_SERVICES='{oops')
+        import re
+
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"ONEVISIT_{field.group(1).upper()}" if field else "settings"
+        raise BadInput(f"{name}: not valid JSON ({str(exc).splitlines()[0]})") from None
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise BadInput(f"ONEVISIT_{str(error['loc'][0]).upper()}: {error['msg']}") from None
+        where = str(error["loc"][0]).upper() if error["loc"] else "SETTINGS"
+        raise BadInput(f"ONEVISIT_{where}: {error['msg'].splitlines()[0]}") from None
+    if settings.now is not None and test_clock_checked and _CHECKED.get("settings") is not settings:
+        from services.queries.connection import reader
+        from services.test_clock import require_honoured
+
+        with reader(settings.url) as read:
+            require_honoured(settings, read)
+        _CHECKED["settings"] = settings
+    return settings
+
+
+_CHECKED: dict = {}  # the settings object whose test clock was found honoured
 
 
 def clock_of(session):

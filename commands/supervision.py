@@ -132,7 +132,7 @@ def reopen(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-run a stalled case's orchestration from its persisted state (idempotent)."""
-    from approvals.errors import BadInput
+    from approvals.errors import BadInput, Refused
     from services.reopen import reopen as reopen_case
 
     who = acting_operator(operator)
@@ -143,13 +143,18 @@ def reopen(
         result = write(lambda s: reopen_case(s, case_no, reason=reason, operator=who,
                                                reassign=(reassign, to) if reassign is not None else None,
                                                clock=clock_of(s), lease_seconds=settings.claim_lease_seconds))
-        from flows.serving import run_until_idle
+        try:  # the reopening is written: a flow run that cannot start now leaves it queued for serve or orchestrate
+            from flows.serving import run_until_idle
 
-        reports = run_flows(lambda: run_until_idle(case_no, always=True, progress=tell))
+            reports, unrun = run_flows(lambda: run_until_idle(case_no, always=True, progress=tell)), None
+        except Refused as exc:
+            reports, unrun = [], str(exc)
     if as_json:
-        print_json({**result.__dict__, "flow_runs": [r.model_dump() for r in reports]})
+        print_json({**result.__dict__, "flow_runs": [r.model_dump() for r in reports], "not_run": unrun})
         return
     say(f"{result.case_no} reopened: {result.status}; {result.requeued} queued again, {result.released} "
                f"claims freed" + (f", crashed runs: {', '.join(result.crashed_runs)}" if result.crashed_runs else ""))
+    if unrun:
+        say(f"note: the work stays queued for `onevisit serve` or `onevisit orchestrate`: {unrun}", err=True)
     for r in reports:
         say(f"flow run {r.flow_run_id}: {r.done} done, {r.already_done} already done, {r.failed} failed")

@@ -27,9 +27,11 @@ def init(
     from services.db import UnitOfWork
     from services.installation import ensure_installation, secret_key
     from services.migrate import upgrade
-    from services.staff import ensure_admin
+    from services.staff import admin_absent, ensure_admin
 
-    settings = app_settings()
+    settings = app_settings(test_clock_checked=False)
+    if settings.now is not None:
+        _test_clock_at_init(settings, test_clock)
     secret_key(settings)  # made now, beside the database's settings, not on some later first use
     upgrade(settings.url)
     with UnitOfWork(settings.url) as uow:
@@ -38,6 +40,9 @@ def init(
         uow.commit()
         if made_admin:
             say(f"administrator {admin} created")
+        elif admin_absent(uow.session, admin):
+            say(f"note: the database has operators: nobody created (an administrator adds {admin}: "
+                "onevisit operator add)", err=True)
     if test_clock and not installation.test_clock:
         say("note: this database was made without --test-clock; it keeps ignoring ONEVISIT_NOW", err=True)
     with UnitOfWork(settings.url) as uow:
@@ -52,6 +57,21 @@ def init(
             uow.commit()
             say(f"loaded the built-in catalog (version {version.id})")
     say(f"database ready: {_safe_url(settings.url)}")
+
+
+def _test_clock_at_init(settings, test_clock: bool) -> None:
+    """A set ONEVISIT_NOW: fine for a database being made with --test-clock, or one made so; refused otherwise."""
+    from approvals.errors import BadInput, Refused
+    from services.queries.connection import reader
+    from services.test_clock import REFUSAL, require_honoured
+
+    try:
+        with reader(settings.url) as read:
+            require_honoured(settings, read)
+            return
+    except Refused:  # no database yet: it is being made now
+        if not test_clock:
+            raise BadInput(REFUSAL + " (or make the database with --test-clock)") from None
 
 
 @app.command()
@@ -119,10 +139,15 @@ def serve(
 def demo(
     keep: Annotated[Path | None, typer.Option("--database", help="Keep the demo database at this SQLite path.")] = None,
     remote: Annotated[bool, typer.Option("--remote", help="Agencies review in their own (simulated) systems.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file at --database if there is one.")] = False,
 ) -> None:
-    """Play a handful of cases across bundles on a fresh database, and show what happened."""
+    """Play a handful of cases across bundles on a new database of its own, and show what happened."""
+    from approvals.errors import BadInput
     from flows.lifeline import tie_prefect_server
 
+    if keep is not None and (keep.exists() or keep.is_symlink()) and not force:
+        raise BadInput(f"--database {keep} exists: the demo writes only to a new database of its own "
+                       "(--force replaces the file)")
     tie_prefect_server()
     if remote:
         from flows.demo_remote import run_remote_demo

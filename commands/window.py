@@ -44,10 +44,9 @@ def _read_application(file: Path):
     from approvals.errors import BadInput
     from schemas.case import ApplicationIn
 
-    try:
-        raw = file.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    from services.files import read_text_file
+
+    raw = read_text_file(file, "application", app_settings().max_file_bytes)
     try:
         return ApplicationIn.model_validate_json(raw)
     except ValidationError as exc:

@@ -29,6 +29,7 @@ from schemas.case import ApplicationIn
 from services import cases as use_cases
 from services.catalog import BUILTIN, builtin_catalog_text, catalog_in_force, load_catalog
 from services.db import UnitOfWork
+from services.installation import ensure_installation
 from services.migrate import upgrade
 from services.queries.cases import list_runs, show_case
 from services.queries.connection import calendar, reader
@@ -142,6 +143,7 @@ def run_demo(keep: Path | None = None) -> None:
     settings = get_settings()
     upgrade(settings.url)
     with UnitOfWork(settings.url) as uow:
+        ensure_installation(uow.session, settings.current_time(), test_clock=True)  # a demo moves its clock
         load_catalog(uow.session, builtin_catalog_text(), source=BUILTIN, actor="demo", now=settings.current_time())
         uow.commit()
     _staff()

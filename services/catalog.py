@@ -43,10 +43,11 @@ def parse_catalog_text(text: str) -> tuple[dict, Catalog]:
 
 
 def read_catalog_file(path: Path) -> str:
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read catalog {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+    """A catalog file: a regular file under the size limit (services.files)."""
+    from services.files import read_text_file
+    from services.settings import get_settings
+
+    return read_text_file(path, "catalog", get_settings().max_file_bytes)
 
 
 def load_catalog(session: Session, text: str, *, source: str, actor: str, now,

@@ -74,16 +74,23 @@ def add_agent(session: Session, agent_id: str, *, name: str, phone: str | None, 
 
 
 def ensure_admin(session: Session, admin_id: str, now: datetime) -> bool:
-    """`init`: the first administrator. True when it was created now."""
+    """`init`: the first administrator, on a database with no operator yet (later administrators are added by
+    an administrator: `init --admin` on a staffed database creates nobody). True when it was created now."""
     _check_id(admin_id)
     existing = session.get(Operator, admin_id)
     if existing is not None:
         if existing.role != Role.ADMIN.value:
             raise Refused(f"operator {admin_id} exists and is a {existing.role}, not an administrator")
         return False
+    if session.exec(select(Operator.id).limit(1)).first() is not None:
+        return False
     add_operator(session, admin_id, Role.ADMIN.value, agency=None, name="administrator", phone=None, by="init",
                  now=now, bootstrap=True)
     return True
+
+
+def admin_absent(session: Session, admin_id: str) -> bool:
+    return session.get(Operator, admin_id) is None
 
 
 def staff_the_hall(session: Session, now: datetime, *, windows: tuple[str, ...] = ("window-1",),
@@ -133,6 +140,8 @@ def _add(session: Session, row: Operator) -> Operator:
 def _check_id(operator_id: str) -> None:
     if not _ID.match(operator_id or ""):
         raise BadInput(f"{operator_id!r} is not an operator id (letters, digits, '.', '_', '-'; at most 64)")
+    if permissions.is_reserved(operator_id):
+        raise BadInput(f"{operator_id!r} is reserved for the engine's own acts (system, init...): choose another id")
 
 
 def phone_number(phone: str | None) -> str | None:

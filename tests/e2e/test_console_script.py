@@ -76,7 +76,7 @@ def test_decide_without_operator(env):
 def test_init_creates_a_new_sqlite_database_and_is_idempotent(tmp_path):
     path = tmp_path / "nested" / "fresh.db"
     url = f"sqlite:///{path}"
-    first = console("init", url=url)
+    first = console("init", "--test-clock", url=url)  # console() sets the test clock
     assert first.returncode == 0, first.stderr
     assert path.exists()
     assert "Traceback" not in first.stderr

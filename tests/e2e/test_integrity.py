@@ -103,3 +103,124 @@ def test_identifiers_in_any_free_text_are_masked_for_all_but_an_administrators_u
     assert "+86 139****5678" in outputs[0].out
     full = run("show", case_no, "--json", "--unmasked", "--operator", "admin").json()
     assert resident_id in full["leader"] and phones[0] in full["applicant"]
+
+
+# --- 1. nothing destroys data by default --------------------------------------------------------
+
+
+def test_demo_refuses_an_existing_database_file(run, tmp_path):
+    precious = tmp_path / "hall.db"
+    precious.write_bytes(b"SQLite format 3\x00 twenty-one cases")
+    result = run("demo", "--database", precious)
+    assert_one_line(result, 2, str(precious), "--force")
+    assert precious.read_bytes() == b"SQLite format 3\x00 twenty-one cases"
+
+
+# --- 2. time only moves forward ------------------------------------------------------------------
+
+
+@pytest.fixture
+def production(run, monkeypatch, tmp_path):
+    """A database made by `init` without --test-clock, as a hall would make it."""
+    monkeypatch.delenv("ONEVISIT_NOW", raising=False)
+    monkeypatch.setenv("ONEVISIT_DATABASE_URL", f"sqlite:///{tmp_path / 'hall.db'}")
+    made = run("init")
+    assert made.code == 0, made.err
+    monkeypatch.setenv("ONEVISIT_OPERATOR", "admin")
+    return tmp_path / "hall.db"
+
+
+@pytest.mark.parametrize("args", [["cases"], ["show", "OV1"], ["operator", "add", "w-9", "--role", "window"],
+                                  ["info"], ["init"], ["sweep"]])
+def test_the_test_clock_is_refused_on_a_database_not_made_for_it(run, production, monkeypatch, args):
+    before = production.read_bytes()
+    result = run(*args, now="1900-01-01T09:00:00+08:00")
+    assert_one_line(result, 2, "ONEVISIT_NOW", "--test-clock")
+    assert production.read_bytes() == before
+    monkeypatch.delenv("ONEVISIT_NOW")
+    assert run("operator", "add", "w-9", "--role", "window").code == 0  # without the clock it works
+
+
+def test_init_with_the_test_clock_set_needs_the_flag(run, monkeypatch, tmp_path):
+    monkeypatch.setenv("ONEVISIT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
+    assert_one_line(run("init", "--no-catalog"), 2, "ONEVISIT_NOW")
+    assert not (tmp_path / "new.db").exists()
+    made = run("init", "--no-catalog", "--test-clock")
+    assert made.code == 0, made.err
+    assert run("info", "--json").json()["test_clock"] is True
+
+
+# --- 3. administrators are made by administrators; 7. reserved ids ------------------------------
+
+
+def test_init_on_a_staffed_database_creates_nobody(run, production):
+    result = run("init", "--admin", "mallory")
+    assert result.code == 0 and "nobody created" in result.err
+    assert "mallory" not in run("operator", "list").out
+    assert run("operator", "disable", "admin", "--operator", "mallory").code == 1
+
+
+@pytest.mark.parametrize("reserved", ["system", "SYSTEM", "init", "tests", "SAMR@system", "flow:run"])
+def test_reserved_ids_are_refused_for_people(env, run, reserved):
+    with nothing_written(env.url):
+        added = run("operator", "add", reserved, "--role", "window", "--operator", "admin")
+        agent = run("agent", "add", reserved, "--name", "代办员", "--operator", "admin")
+    assert_one_line(added, 2, reserved)
+    assert_one_line(agent, 2, reserved)
+
+
+def test_a_second_administrator_only_by_an_administrator(env, run):
+    name = f"admin-{uuid.uuid4().hex[:6]}"
+    with nothing_written(env.url):
+        refused = run("operator", "add", name, "--role", "admin", "--operator", "window-1")
+    assert refused.code == 1
+    assert run("operator", "add", name, "--role", "admin", "--operator", "admin").code == 0
+
+
+# --- 8. bounded input -----------------------------------------------------------------------------
+
+
+def test_oversized_and_special_files_are_refused_before_reading(env, run, tmp_path, monkeypatch):
+    import os
+
+    big = tmp_path / "big.json"
+    big.write_bytes(b'{"bundle": "RESTAURANT", "pad": "' + b"x" * 2_000_000 + b'"}')
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    for path, what in ((big, "over the limit"), (pipe, "not a regular file"), ("/dev/zero", "not a regular file")):
+        with nothing_written(env.url):
+            assert_one_line(run("submit", path), 2, what)
+        assert_one_line(run("catalog", "load", path, "--operator", "admin"), 2, what)
+    monkeypatch.setenv("ONEVISIT_MAX_FILE_BYTES", "4096")
+    assert_one_line(run("submit", tmp_path / "big.json"), 2, "4,096")
+
+
+@pytest.mark.parametrize("name, value", [("ONEVISIT_SHARING_SERVICES", "{not json"),
+                                         ("ONEVISIT_BATCH_SIZE", "many"), ("ONEVISIT_NOW", "yesterday")])
+def test_every_settings_error_is_one_line(env, run, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    for args in (["cases"], ["submit", "nothing.json"], ["orchestrate", "--operator", "admin"]):
+        assert_one_line(run(*args), 2, name)
+
+
+def test_reopen_without_prefect_says_what_it_wrote_and_exits_0(env, run, application):
+    """In a process of its own: Prefect's client, once made in this one, keeps the embedded server."""
+    import os
+    import socket
+    import subprocess
+
+    from tests.e2e.test_console_script import MONDAY, ONEVISIT
+
+    case_no = submit(run, application("RESTAURANT"))["case_no"]
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = subprocess.run([str(ONEVISIT), "reopen", case_no, "--reason", "重新派发", "--operator", "admin"],
+                          env={**os.environ, "ONEVISIT_DATABASE_URL": env.url, "ONEVISIT_NOW": MONDAY,
+                               "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"{case_no} reopened" in done.stdout and "stays queued" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert any(e["kind"] == "reopened" for e in show(run, case_no)["events"])
