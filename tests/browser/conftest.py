@@ -1,5 +1,6 @@
 """Browser tests of the service hall: `onevisit web`'s app served by uvicorn on loopback, over a real SQLite
-file, driven in Debian's chromium (/usr/bin/chromium) by Playwright; screenshots go to docs/screenshots/.
+file, driven in Debian's chromium (/usr/bin/chromium) by Playwright; screenshots of every
+page visited go to docs/screenshots/latest/.
 
 The server runs in a child process with its own clock (ONEVISIT_NOW): moving the clock restarts it.
 """
@@ -166,14 +167,9 @@ def sign_in(page, hall: Hall, operator: str) -> None:
     assert "/login" not in page.url, page.inner_text("body")[:2000]
 
 
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
 # --- what every page is checked for -----------------------------------------------------------
 
-LATEST = SCREENSHOTS / "latest"  # every page of the last run; docs/screenshots/ keeps the README's few
+LATEST = SCREENSHOTS / "latest"  # every page of the last run (not committed); docs/screenshots/ keeps the README's
 SERIOUS = {"serious", "critical"}
 _VISIBLE_TEXT = """() => {
   const out = [];
@@ -218,6 +214,7 @@ def inspect(page, name: str, *, chinese: bool = True) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     LATEST.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(LATEST / f"{name}.png"))
     results = Axe().run(page)
     serious = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"

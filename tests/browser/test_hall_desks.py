@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.browser.conftest import PASSWORD, inspect, screenshot
+from tests.browser.conftest import PASSWORD, inspect
 from tests.browser.test_hall_path import file_restaurant
 from tests.conftest import new_resident_id, new_uscc
 
@@ -82,7 +82,6 @@ def test_an_administrator_enrols_an_agent_who_files_under_the_mandate(desk, hall
     assert agent.url.endswith(f"/hall/cases/{case_no}/receipt")
     agent.goto(f"{hall.base}/hall/agent")
     assert case_no in agent.inner_text("main")
-    screenshot(agent, "agent-worklist")
 
     stranger = new_uscc()  # no mandate from this applicant: refused, shown on the form, nothing filed
     agent.goto(f"{hall.base}/hall/window")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import inspect, screenshot
+from tests.browser.conftest import inspect
 from tests.conftest import new_resident_id, new_uscc
 
 ALL_BUT_FIRE_ACCEPTANCE = ["ID_LEGAL_REP", "ARTICLES", "LEASE", "SHAREHOLDER_ID", "OFFICER_APPOINTMENT", "FLOOR_PLAN",
@@ -41,7 +41,6 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
     clerk = desk("window-1")
     assert clerk.url.endswith("/hall/window")
     inspect(clerk, "window")
-    screenshot(clerk, "window")
 
     case_no = file_restaurant(clerk, applicant="湘味小馆餐饮有限公司", uscc=new_uscc(),
                               materials=ALL_BUT_FIRE_ACCEPTANCE)
@@ -59,7 +58,6 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
     receipt = clerk.locator("article.notice").inner_text()
     assert "受理回执" in receipt and case_no in receipt and "营业执照（设立登记）" in receipt
     inspect(clerk, "receipt")
-    screenshot(clerk, "receipt")
     clerk.emulate_media(media="print")  # printed on A4: the notice alone, without the hall's navigation
     assert clerk.locator("header.top").is_hidden() and clerk.locator("article.notice").is_visible()
     clerk.emulate_media(media="screen")
@@ -69,7 +67,6 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
     inspect(samr, "review-queue")
     open_task(samr, case_no, "营业执照（设立登记）")
     inspect(samr, "review-task")
-    screenshot(samr, "review-task")
     samr.click("button[value=approve]")
     samr.wait_for_load_state()
     assert "已通过" in samr.locator("section.card").first.inner_text()
@@ -108,9 +105,6 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
         assert matter in handed
     assert "已办结" in handed
     inspect(clerk, "handover")
-
-    samr.goto(f"{hall.base}/hall/review")
-    screenshot(samr, "review-queue")
 
     from services.ratings import RatingIn, rate  # 好差评 given at the window: the case page shows it
 

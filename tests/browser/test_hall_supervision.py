@@ -4,7 +4,7 @@ crossed off (销号)."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import inspect, screenshot
+from tests.browser.conftest import inspect
 from tests.browser.test_hall_desks import _filed
 
 TWO_WEEKS_LATER = "2026-03-16T09:00:00+08:00"  # Monday, two working weeks after conftest's MONDAY
@@ -26,7 +26,6 @@ def test_a_red_task_is_supervised_and_crossed_off_after_the_decision(desk, hall)
     item = ledger.locator("tr", has_text=case_no)
     assert "已交办" in item.inner_text() and "营业执照" in item.inner_text()
     inspect(supervisor, "supervision")
-    screenshot(supervisor, "supervision")
 
     samr = desk("SAMR-reviewer")
     samr.goto(f"{hall.base}/hall/review")
