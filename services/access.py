@@ -33,8 +33,12 @@ _TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 @lru_cache(maxsize=1)
 def _hasher():
     from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
 
-    return PasswordHash.recommended()  # argon2id
+    # argon2id at OWASP's first recommended setting (19 MiB, 2 passes, 1 lane): a quarter of pwdlib's default
+    # cost, so that a hall's morning sign-ins do not queue on a small server; hashes made with other
+    # settings still verify (they carry theirs)
+    return PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19_456, parallelism=1),))
 
 
 def real_now() -> datetime:
@@ -71,22 +75,42 @@ class SignIn:
 _WRONG = "wrong username or password"
 
 
-def sign_in(session: Session, username: str, password: str, *, now: datetime, remote: str | None) -> SignIn:
-    """Check a password; the fifth failure in a row locks the account for `sign_in_lock_seconds`. Every
-    attempt is recorded. The caller commits whatever the outcome (the failure counts)."""
+@dataclass(frozen=True)
+class PasswordCheck:
+    """What checking a password outside any transaction found (argon2 takes a good fraction of a second
+    on purpose: no write lock is held meanwhile)."""
+
+    username: str
+    known: bool  # an enabled operator with a password
+    matches: bool
+
+
+def check_password(read, username: str, password: str) -> PasswordCheck:
+    """Read the operator's hash and check the password against it (`read`: a services.queries Reader)."""
+    username = username.strip()[:64]
+    row = read.one("SELECT password_hash, enabled FROM operator WHERE id = %(i)s", i=username) if username else None
+    if row is None or row["password_hash"] is None or not row["enabled"]:
+        _hasher().verify(password, _dummy_hash())  # the same work as a real check: names are not told apart
+        return PasswordCheck(username, False, False)
+    return PasswordCheck(username, True, _hasher().verify(password, row["password_hash"]))
+
+
+def sign_in(session: Session, checked: PasswordCheck, *, now: datetime, remote: str | None) -> SignIn:
+    """Record a sign-in whose password was checked: a session, or a failure counted; the fifth failure in a
+    row locks the account for `sign_in_lock_seconds`; while locked even the right password is refused.
+    Every attempt is recorded. The caller commits whatever the outcome (the failure counts)."""
     from services.settings import get_settings
 
-    username = username.strip()[:64]
-    row = session.get(Operator, username) if username else None
-    if row is None or row.password_hash is None or not row.enabled:
-        _hasher().verify(password, _dummy_hash())  # the same work as a real check: names are not told apart
-        _attempt(session, username, now, "unknown" if row is None else "refused", remote)
+    username = checked.username
+    row = session.get(Operator, username) if checked.known else None
+    if row is None or not row.enabled:
+        _attempt(session, username, now, "unknown", remote)
         return SignIn(None, _WRONG)
     if row.locked_until is not None and row.locked_until > now:
         _attempt(session, username, now, "refused", remote)
         return SignIn(None, f"account locked after {FAILURES_BEFORE_LOCK} failed sign-ins; try again after "
                             f"{row.locked_until.astimezone(get_settings().tz):%H:%M}", locked=True)
-    if not _hasher().verify(password, row.password_hash):
+    if not checked.matches:
         row.failed_sign_ins += 1
         if row.failed_sign_ins >= FAILURES_BEFORE_LOCK:
             row.locked_until = now + timedelta(seconds=get_settings().sign_in_lock_seconds)

@@ -6,7 +6,7 @@ The acting identity comes from the session or the token, never from the request 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
@@ -22,8 +22,13 @@ T = TypeVar("T")
 
 @contextmanager
 def reading(request: Request):
+    """The request's read connection: the one its identity was read through, else one of its own."""
     from services.queries.connection import reader
 
+    read = getattr(request.state, "read", None)
+    if read is not None:
+        yield read
+        return
     with reader(request.app.state.settings.url) as read:
         yield read
 
@@ -47,12 +52,20 @@ def _token_actor(read, token: str) -> Actor:
     return system_actor(token_identity(row["name"]), row)
 
 
-def current_actor(request: Request) -> Actor:
+def current_actor(request: Request) -> Iterator[Actor]:
     """The signed-in operator, or the system whose bearer token came with the request (401 otherwise).
-    Reading needs an enabled one; each use case checks its own act again in its transaction."""
-    with reading(request) as read:
+    Reading needs an enabled one; each use case checks its own act again in its transaction. The read
+    connection stays open for the route (`reading`): one connection a request."""
+    from services.queries.connection import reader
+
+    with reader(request.app.state.settings.url) as read:
         token = _bearer(request)
-        return _token_actor(read, token) if token else signed_in(request, read)
+        who = _token_actor(read, token) if token else signed_in(request, read)
+        request.state.read = read
+        try:
+            yield who
+        finally:
+            request.state.read = None
 
 
 CurrentOperator = Annotated[Actor, Depends(current_actor)]

@@ -7,21 +7,22 @@ from services.queries.connection import Reader, day, from_json
 
 
 def catalog_document(read: Reader) -> tuple[int, dict]:
-    row = read.one("SELECT id, document FROM catalog_version ORDER BY id DESC LIMIT 1")
+    """The catalog in force: its version and its document (parsed once a process for each digest: a
+    loaded version never changes, and the document is read by every queue page)."""
+    row = read.one("SELECT id, digest FROM catalog_version ORDER BY id DESC LIMIT 1")
     if row is None:
         raise Refused("no catalog is loaded: run `onevisit catalog load FILE` (or `onevisit init`)")
-    return row["id"], from_json(row["document"])
+    document = _PARSED.get(row["digest"])
+    if document is None:
+        stored = read.one("SELECT document FROM catalog_version WHERE id = %(i)s", i=row["id"])["document"]
+        document = from_json(stored)
+        if len(_PARSED) >= 16:
+            _PARSED.clear()
+        _PARSED[row["digest"]] = document
+    return row["id"], document
 
 
-def catalog_names(read: Reader) -> dict[str, str]:
-    """Chinese names of the catalog in force, by code: agencies, matters, materials, bundles."""
-    _, document = catalog_document(read)
-    names = {a["code"]: a["name"] for a in document.get("agencies", [])}
-    for matter in document.get("matters", []):
-        names[matter["code"]] = matter["name"]
-        names.update((m["code"], m["name"]) for m in matter.get("materials", []))
-    names.update((b["code"], b["name"]) for b in document.get("bundles", []))
-    return names
+_PARSED: dict[str, dict] = {}  # digest -> document; callers read it, never change it
 
 
 def calendar_overrides(read: Reader) -> list[dict]:

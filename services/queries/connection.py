@@ -96,7 +96,9 @@ def reader(url: str) -> Iterator[Reader]:
 
         path = rest[1:] if rest.startswith("/") else rest
         try:
-            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            # check_same_thread off: a web request may read in one worker thread and answer in another (one
+            # thread at a time)
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
         except sqlite3.OperationalError:
             raise Refused(f"cannot open the database {path}: run `onevisit init` first") from None
         sqlite = True
