@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,23 +38,6 @@ NOW = "2026-03-02T09:00:00+08:00"
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
-@contextmanager
-def database(admin_url: str | None):
-    from _postgres import scratch_postgres
-
-    if not admin_url:
-        with tempfile.TemporaryDirectory(prefix="onevisit-web-load-") as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    with scratch_postgres(admin_url) as url:
-        try:
-            yield url
-        finally:
-            from services.db import engine_for
-
-            engine_for(url).dispose()
 
 
 def prepare(url: str, operators: int, cases: int) -> None:
@@ -179,7 +162,9 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="run on a fresh PostgreSQL database (else SQLite)")
     options = parser.parse_args()
     backend = "postgresql" if options.postgres else "sqlite"
-    with database(options.postgres) as url, tempfile.TemporaryDirectory(prefix="onevisit-web-home-") as home:
+    from lifecycle import bench_database
+
+    with bench_database(options.postgres) as url, tempfile.TemporaryDirectory(prefix="onevisit-web-home-") as home:
         os.environ["ONEVISIT_KEY_FILE"] = str(Path(home) / "secret.key")
         os.environ["ONEVISIT_NOW"] = NOW
         set_up = time.perf_counter()
