@@ -146,7 +146,8 @@ def reopen(
         try:  # the reopening is written: a flow run that cannot start now leaves it queued for serve or orchestrate
             from flows.serving import run_until_idle
 
-            reports, unrun = run_flows(lambda: run_until_idle(case_no, always=True, progress=tell)), None
+            reports, unrun = run_flows(lambda: run_until_idle(case_no, always=True, progress=tell,
+                                                              occasion="reopen")), None
         except Refused as exc:
             reports, unrun = [], str(exc)
     if as_json:

@@ -104,6 +104,10 @@ class Stack:
             time.sleep(0.5)
         raise RuntimeError(f"the Prefect server did not answer within {timeout:.0f} s:\n{self.log('server')[-3000:]}")
 
+    def start_process(self, label: str, args: list[str], **env: str) -> subprocess.Popen:
+        """Any other process of the stack (e.g. `onevisit serve`), with the stack's environment."""
+        return self._spawn(label, args, self.env(**env))
+
     def start_worker(self, pool: str, name: str, *, cwd: Path, limit: int | None = None, **env: str) -> None:
         """`prefect worker start` on a process pool; its flow runs are processes in `cwd` (the project)."""
         args = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process",

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from prefect import flow, get_client, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
+from flows.publishing import MAX_TAGGED_CASES, cases_named, label, publish, record_crash
 from flows.remote import call_remote, chunks, settle_chunks, with_backoff
 from services import outbox, remote
 from services.db import UnitOfWork
@@ -25,13 +26,13 @@ from services.remote import RemoteCall
 from services.settings import get_settings
 
 FLOW_NAME = "onevisit-orchestrate"
-MAX_TAGGED_CASES = 50  # beyond this a run's tags say "+N more"; task runs still carry every case
 
 
 class OrchestrateInput(BaseModel):
     case_no: str | None = None  # only this case's work; None: whatever is queued
     limit: int | None = None  # items per run; None: the configured batch size
     kinds: list[str] | None = None  # only these kinds of work (e.g. dispatch_review); None: every kind
+    occasion: str = "orchestrate"  # what the run is named for: "orchestrate", "reopen"
 
 
 class OrchestrateReport(BaseModel):
@@ -163,18 +164,6 @@ def plan_remote(items: list[WorkItem]) -> list[RemoteCall]:
         return remote.plan(uow.session, items, gateway=settings.notify_gateway_url, sharing=settings.sharing_services)
 
 
-def _label_run(run_id: str, cases: list[str]) -> str:
-    """Name and tag the run after the cases it took on, so the Prefect UI finds it by case number."""
-    shown = cases[:3]
-    name = f"{FLOW_NAME} {', '.join(shown)}" + (f" +{len(cases) - len(shown)}" if len(cases) > len(shown) else "")
-    case_tags = [f"case:{c}" for c in cases[:MAX_TAGGED_CASES]]
-    if len(cases) > MAX_TAGGED_CASES:
-        case_tags.append(f"cases:+{len(cases) - MAX_TAGGED_CASES}")
-    with get_client(sync_client=True) as client:
-        client.update_flow_run(flow_run.id, name=name, tags=["onevisit", *case_tags])
-    return name
-
-
 @contextmanager
 def collect_only_what_the_batch_makes() -> Iterator[None]:
     """While a batch runs, the garbage collector leaves alone what was alive before it.
@@ -287,16 +276,24 @@ def _end_run(run_id: str, failures: list[str], name: str | None) -> None:
         uow.commit()
 
 
-@flow(name=FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
+@flow(name=FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True, on_crashed=[record_crash])
 def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
-    """Claim a batch of queued work and carry it out in parallel, one task per chunk of items of one kind."""
+    """Claim a batch of queued work and carry it out in parallel, one task per chunk of items of one kind.
+
+    The run is named after its cases and its work (`orchestrate OV…, OV… +3: dispatch_review x25, notify x5`),
+    tagged with the installation and its cases, and publishes what it did per case (flows.publishing)."""
     request = request or OrchestrateInput()
     run_id = str(flow_run.id)
     items = claim_work(run_id, request)
     cases = list(dict.fromkeys(item.case_no for item in items))
-    name = _label_run(run_id, cases) if cases else None
+    name = f"{request.occasion} {cases_named(cases)}: {_what(items)}" if items else \
+        f"{request.occasion} {request.case_no or ''}: nothing queued".replace("  ", " ")
+    label(name, cases or ([request.case_no] if request.case_no else []))
     done, already, failures, incidents = _carry_out_batch(run_id, items)
     _end_run(run_id, failures, name)
+    publish(run_id, f"**{name}**\n\n{len(items)} items claimed: {done} done, {already} found done already, "
+                    f"{len(failures)} failed, {incidents} incidents (retries spent over HTTP)."
+            + (f"\n\nFailures: {'; '.join(failures)[:2000]}" if failures else ""))
     if failures:
         raise RuntimeError(f"{len(failures)} of {len(items)} items failed: {failures[0]}")
     return OrchestrateReport(flow_run_id=run_id, claimed=len(items), done=done, already_done=already,
@@ -306,12 +303,28 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
 LOOP_FLOW_NAME = "onevisit-orchestrate-loop"
 
 
+def _pull_awaited_decisions() -> None:
+    """A poll run (a subflow of the loop) only when agencies' own systems hold awaited decisions: none, no run."""
+    from flows.remote import PollInput, poll_agencies
+
+    settings = get_settings()
+    with UnitOfWork(settings.url, write=False) as uow:
+        awaited = remote.open_tickets(uow.session, 1)
+    if awaited:
+        try:
+            poll_agencies(PollInput())
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed poll run; the loop goes on with the queue
+            print(f"pulling agencies' decisions failed: {exc}")
+
+
 class LoopInput(BaseModel):
     seconds: float = 300.0  # how long this run keeps looking for work; the schedule starts the next one
     poll_seconds: float = 0.25  # how often it claims what is queued
+    poll_agencies_every: float | None = None  # served on a server: pull agencies' awaited decisions this often
 
 
-@flow(name=LOOP_FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
+@flow(name=LOOP_FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True,
+      on_crashed=[record_crash])
 def orchestrate_loop(request: LoopInput | None = None) -> OrchestrateReport:
     """One long flow run that claims and carries out queued work every `poll_seconds`, for `seconds`.
 
@@ -323,14 +336,20 @@ def orchestrate_loop(request: LoopInput | None = None) -> OrchestrateReport:
     request = request or LoopInput()
     settings = get_settings()
     run_id = str(flow_run.id)
+    began = settings.current_time().astimezone(settings.tz)
+    label(f"orchestrate-loop from {began:%Y-%m-%d %H:%M}")
     until = time.monotonic() + request.seconds
     claimed = done = already = 0
+    next_pull = time.monotonic()
     cases: dict[str, None] = {}
     failures: list[str] = []
     with long_lived_heap_parked() as collect:
         while (claimed_at := time.monotonic()) < until:
             items = claim_work.fn(run_id, OrchestrateInput(limit=settings.batch_size))
             if not items:
+                if request.poll_agencies_every and claimed_at >= next_pull:
+                    next_pull = claimed_at + request.poll_agencies_every
+                    _pull_awaited_decisions()
                 time.sleep(request.poll_seconds)
                 continue
             batch_done, batch_already, batch_failures, _ = _carry_out_batch(run_id, items)
@@ -342,6 +361,12 @@ def orchestrate_loop(request: LoopInput | None = None) -> OrchestrateReport:
             # back, a busy hall's trickle made a batch (and a task run, ~50 ms of the server's CPU) of a few
             # items every tenth of a second.
             time.sleep(max(0.0, claimed_at + request.poll_seconds - time.monotonic()))
-    _end_run(run_id, failures, f"{LOOP_FLOW_NAME} {len(cases)} cases")
+    ended = settings.current_time().astimezone(settings.tz)
+    name = (f"orchestrate-loop {began:%Y-%m-%d %H:%M}-{ended:%H:%M}: "
+            + (f"{cases_named(list(cases))}: {claimed} items" if cases else "nothing queued"))
+    _end_run(run_id, failures, name)
+    label(name, list(cases))
+    publish(run_id, f"**{name}**\n\n{claimed} items claimed: {done} done, {already} found done already, "
+                    f"{len(failures)} failed.")
     return OrchestrateReport(flow_run_id=run_id, claimed=claimed, done=done, already_done=already,
                              failed=len(failures), cases=list(cases)[:MAX_TAGGED_CASES])

@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import select
 
 from approvals.deadlines import Clock
+from flows.publishing import cases_named, label, publish, record_crash
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from services import agency_answers, outbox, remote, remote_http
@@ -154,7 +155,8 @@ class PollReport(BaseModel):
     cases: list[str]
 
 
-@flow(name=POLL_FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True)
+@flow(name=POLL_FLOW_NAME, task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True,
+      on_crashed=[record_crash])
 def poll_agencies(request: PollInput | None = None) -> PollReport:
     """Pull the decisions of agencies that review in their own systems (pull: no inbound port needed)."""
     request = request or PollInput()
@@ -170,11 +172,15 @@ def poll_agencies(request: PollInput | None = None) -> PollReport:
     polling = with_backoff(poll_tickets)
     futures = [polling.submit(quote(chunk), run_id) for chunk in chunks(polls)]
     done, incidents, failures = settle_chunks(futures)
+    cases = list(dict.fromkeys(p.case_no for p in polls))
+    name = f"poll-agencies {cases_named(cases) or request.case_no or ''}: {done} decided of {len(polls)} awaited"
     with UnitOfWork(settings.url) as uow:
         outbox.end_run(uow.session, run_id, "FAILED" if failures else "COMPLETED", settings.current_time(),
-                       message="; ".join(failures)[:2000] or None)
+                       name=name, message="; ".join(failures)[:2000] or None)
         uow.commit()
+    label(name, cases)
+    publish(run_id, f"**{name}**\n\n{incidents} incidents (retries spent over HTTP)."
+            + (f"\n\nFailures: {'; '.join(failures)[:2000]}" if failures else ""))
     if failures:
         raise RuntimeError(f"{len(failures)} poll chunks failed: {failures[0]}")
-    return PollReport(flow_run_id=run_id, polled=len(polls), decided=done, incidents=incidents,
-                      cases=list(dict.fromkeys(p.case_no for p in polls)))
+    return PollReport(flow_run_id=run_id, polled=len(polls), decided=done, incidents=incidents, cases=cases)

@@ -36,7 +36,8 @@ def awaited_decisions(case_no: str | None = None) -> int:
 
 
 def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool = False,
-                   progress: Callable[[str], None] = lambda done: None) -> list[OrchestrateReport]:
+                   progress: Callable[[str], None] = lambda done: None,
+                   occasion: str = "orchestrate") -> list[OrchestrateReport]:
     """One flow run per batch, while work is queued (nothing queued: no run at all, unless `always`).
 
     When the queue is empty and agencies' systems hold open tickets, their decisions are pulled once
@@ -47,7 +48,7 @@ def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool
     polled = False
     while len(reports) < max_runs:
         if queued_work() or (always and not reports):
-            report = orchestrate(OrchestrateInput(case_no=case_no))
+            report = orchestrate(OrchestrateInput(case_no=case_no, occasion=occasion))
             reports.append(report)
             progress(f"{len(reports)} flow runs, {sum(r.done for r in reports)} items done")
             polled = polled and report.claimed == 0
@@ -62,34 +63,36 @@ def run_until_idle(case_no: str | None = None, max_runs: int = 100, always: bool
 
 
 def deployments(work_pool: str | None = None) -> list:
-    """Every flow as a deployment with its schedule: orchestration every N s, the sweep every M s, the
-    pull of agencies' decisions every P s (on the embedded API `serve` pulls them whenever the queue is
-    empty, see run_until_idle; a Prefect server has only its schedules)."""
+    """Every flow as a deployment with its schedule. By default one long orchestrate-loop run at a time
+    (ONEVISIT_ORCHESTRATE_LOOP_SECONDS, 900 s) carries out queued work and pulls agencies' decisions when
+    some are awaited, and the sweep runs every M s: an idle installation makes a few runs an hour, not a run
+    every 10 s. With ONEVISIT_ORCHESTRATE_LOOP_SECONDS=0, orchestration runs every N s and the pull of
+    agencies' decisions every P s instead (a Prefect server has only its schedules)."""
     from prefect.deployments.runner import EntrypointType
 
     settings = get_settings()
     # On a pool, a worker imports the flow by module (the installed package), whatever its working directory.
     pool = {"work_pool_name": work_pool, "entrypoint_type": EntrypointType.MODULE_PATH} if work_pool else {}
-    served = [
-        orchestrate.to_deployment(name="orchestrate", interval=settings.orchestrate_every_seconds,
-                                  tags=["onevisit"], **pool),
-        sweep.to_deployment(name="sweep", interval=settings.sweep_every_seconds, tags=["onevisit"], **pool),
-        poll_agencies.to_deployment(name="poll-agencies", interval=settings.poll_every_seconds, tags=["onevisit"],
-                                    **pool),
-    ]
-    if settings.orchestrate_loop_seconds:
-        from datetime import datetime, timedelta, timezone
+    swept = sweep.to_deployment(name="sweep", interval=settings.sweep_every_seconds, tags=["onevisit"], **pool)
+    seconds = settings.served_loop_seconds
+    if not seconds:
+        return [
+            orchestrate.to_deployment(name="orchestrate", interval=settings.orchestrate_every_seconds,
+                                      tags=["onevisit"], **pool),
+            swept,
+            poll_agencies.to_deployment(name="poll-agencies", interval=settings.poll_every_seconds,
+                                        tags=["onevisit"], **pool),
+        ]
+    from datetime import datetime, timedelta, timezone
 
-        from prefect.schedules import Interval
+    from prefect.schedules import Interval
 
-        seconds = settings.orchestrate_loop_seconds
-        # Anchored a few seconds ahead, so the first loop starts now rather than one whole interval later.
-        first = datetime.now(timezone.utc) + timedelta(seconds=5)
-        served.append(orchestrate_loop.to_deployment(
-            name="orchestrate-loop", schedule=Interval(timedelta(seconds=seconds), anchor_date=first),
-            tags=["onevisit"],
-            parameters={"request": LoopInput(seconds=seconds).model_dump()}, **pool))
-    return served
+    # Anchored a few seconds ahead, so the first loop starts now rather than one whole interval later.
+    first = datetime.now(timezone.utc) + timedelta(seconds=5)
+    looping = LoopInput(seconds=seconds, poll_agencies_every=settings.poll_every_seconds)
+    return [swept, orchestrate_loop.to_deployment(
+        name="orchestrate-loop", schedule=Interval(timedelta(seconds=seconds), anchor_date=first),
+        tags=["onevisit"], parameters={"request": looping.model_dump()}, **pool)]
 
 
 def register_on_pool(work_pool: str) -> list[str]:
@@ -149,8 +152,10 @@ def serve_forever(work_pool: str | None = None) -> None:
     if PREFECT_API_URL.value():
         from prefect import serve
 
-        print(f"serving {FLOW_NAME} every {settings.orchestrate_every_seconds}s and the sweep every "
-              f"{settings.sweep_every_seconds}s on {PREFECT_API_URL.value()}")
+        looking = (f"in one long flow run at a time ({settings.served_loop_seconds}s)" if settings.served_loop_seconds
+                   else f"every {settings.orchestrate_every_seconds}s")
+        print(f"serving {FLOW_NAME} on {PREFECT_API_URL.value()}: looking for work {looking}, sweeping every "
+              f"{settings.sweep_every_seconds}s", flush=True)
         serve(*deployments())
         return
     looking = (f"in one long flow run at a time, up to {settings.orchestrate_loop_seconds}s"

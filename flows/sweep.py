@@ -7,6 +7,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.runtime import flow_run
 
 from approvals.deadlines import Clock
+from flows.publishing import cases_named, label, publish, record_crash
 from services import commitments, endings, outbox, ratings, sweep as sweeps
 from services.db import UnitOfWork
 from services.settings import get_settings
@@ -83,10 +84,13 @@ def find_silent_runs(run_id: str) -> list[str]:
     return marked
 
 
-@flow(name=FLOW_NAME)
+@flow(name=FLOW_NAME, on_crashed=[record_crash])
 def sweep() -> sweeps.SweepReport:
+    """Lights, promises, the ledger and silent runs; named for when it swept and what changed, with an artifact."""
     settings = get_settings()
     run_id = str(flow_run.id)
+    swept_at = settings.current_time().astimezone(settings.tz)
+    label(f"sweep {swept_at:%Y-%m-%d %H:%M}")
     with UnitOfWork(settings.url) as uow:
         outbox.start_run(uow.session, run_id, FLOW_NAME, FLOW_NAME, settings.current_time())
         uow.commit()
@@ -105,7 +109,14 @@ def sweep() -> sweeps.SweepReport:
             outbox.end_run(uow.session, run_id, "FAILED", settings.current_time(), message=str(exc)[:2000])
             uow.commit()
         raise
+    counts = (f"{report.tasks_red} red, {report.tasks_yellow} yellow, {report.tasks_green} green again, "
+              f"{report.ledger_opened} ledger items opened")
+    table = publish(run_id, f"**sweep {swept_at:%Y-%m-%d %H:%M}**: {counts}\n\n" + ", ".join(
+        f"{field.replace('_', ' ')}: {value}" for field, value in report.model_dump(exclude={"case_ids"}).items()))
+    cases = [row["case"] for row in table]
+    name = f"sweep {swept_at:%Y-%m-%d %H:%M}: {counts}" + (f" · {cases_named(cases)}" if cases else "")
     with UnitOfWork(settings.url) as uow:
-        outbox.end_run(uow.session, run_id, "COMPLETED", settings.current_time())
+        outbox.end_run(uow.session, run_id, "COMPLETED", settings.current_time(), name=name)
         uow.commit()
+    label(name, cases)
     return report

@@ -23,9 +23,11 @@ class Settings(BaseSettings):
     operator: str | None = None  # who acts, when a command is not told with --operator
     orchestrate_every_seconds: int = Field(10, ge=1, le=86_400)  # how often `serve` looks for work
     batch_size: int = Field(500, ge=1, le=100_000)  # outbox items one orchestration run takes on
-    # served on a Prefect server: also keep one long flow run polling the queue for this many seconds at a
-    # time, so work is done within a fraction of a second of being queued (0: only the interval runs)
-    orchestrate_loop_seconds: int = Field(0, ge=0, le=86_400)
+    # keep one long flow run polling the queue for this many seconds at a time, so work is done within a fraction
+    # of a second of being queued. Served on a Prefect server it is the default (SERVED_LOOP_SECONDS): a flow run
+    # every 10 s would fill the UI with empty runs; 0 there: a run every ORCHESTRATE_EVERY_SECONDS instead.
+    # On the embedded API the default is off: `serve` starts a run only when work is queued.
+    orchestrate_loop_seconds: int | None = Field(None, ge=0, le=86_400)
     claim_lease_seconds: int = Field(300, ge=1, le=604_800)  # then work claimed by a vanished run is retaken
     sweep_every_seconds: int = Field(900, ge=1, le=86_400)  # how often `serve` sweeps lights and the ledger
     # served on a Prefect server: how often its schedule pulls the decisions of agencies' own systems
@@ -81,12 +83,20 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'onevisit.db'}"
 
     @property
+    def served_loop_seconds(self) -> int:
+        """Served on a Prefect server: how long each orchestrate-loop run lasts (0: interval runs instead)."""
+        return SERVED_LOOP_SECONDS if self.orchestrate_loop_seconds is None else self.orchestrate_loop_seconds
+
+    @property
     def secret_path(self) -> Path:
         return self.key_file or self.home / "secret.key"
 
     def current_time(self) -> datetime:
         """Now, in the jurisdiction's time zone (ONEVISIT_NOW when set)."""
         return (self.now or datetime.now(self.tz)).astimezone(self.tz)
+
+
+SERVED_LOOP_SECONDS = 900
 
 
 @lru_cache(maxsize=1)

@@ -129,6 +129,34 @@ def fresh_database(request, tmp_path) -> Database:
 
 
 @pytest.fixture
+def stack(tmp_path):
+    """A Prefect server on loopback and whatever else a test starts beside it (flows.local_stack); at the end
+    every process of it is stopped, and none is left."""
+    from flows.local_stack import Stack, leftovers
+
+    started = Stack(folder=tmp_path, admin_url=PG_ADMIN_URL)
+    try:
+        yield started
+    finally:
+        started.stop()
+        assert leftovers(started.marker) == [], "processes of the stack still running"
+        for _, process in started.processes:
+            with pytest.raises(ProcessLookupError):
+                os.killpg(process.pid, 0)
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory) -> Database:
+    """A SQLite file alone, for tests of processes and Prefect that do not depend on the database."""
+    return _initialise(_sqlite_database(tmp_path_factory.mktemp("db")))
+
+
+@pytest.fixture
+def sqlite_env(monkeypatch, sqlite_database):
+    return _point_at(monkeypatch, sqlite_database)
+
+
+@pytest.fixture
 def env(monkeypatch, database):
     """Point the settings at the session database and pin the clock to a Monday morning."""
     return _point_at(monkeypatch, database)

@@ -44,15 +44,22 @@ def test_one_loop_run_dispatches_and_delivers_work_queued_while_it_runs(env, run
     assert report.flow_run_id in {r["id"] for r in runs}  # one run acted on the case from dispatch to delivery
 
 
-def test_the_loop_is_deployed_only_when_asked(monkeypatch):
+def test_on_a_server_the_loop_replaces_the_interval_runs_unless_switched_off(monkeypatch):
+    """No flow run every 10 s with nothing to do: one long loop run at a time, which also pulls agencies'
+    decisions when some are awaited; ONEVISIT_ORCHESTRATE_LOOP_SECONDS=0 brings the interval runs back."""
     monkeypatch.delenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", raising=False)
-    get_settings.cache_clear()
-    assert [d.name for d in deployments()] == ["orchestrate", "sweep", "poll-agencies"]
-    monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "600")
+    monkeypatch.setenv("ONEVISIT_POLL_EVERY_SECONDS", "45")
     get_settings.cache_clear()
     looped = deployments("a-pool")
-    assert [d.name for d in looped] == ["orchestrate", "sweep", "poll-agencies", "orchestrate-loop"]
-    assert looped[3].parameters["request"]["seconds"] == 600 and looped[3].work_pool_name == "a-pool"
+    assert [d.name for d in looped] == ["sweep", "orchestrate-loop"]
+    assert looped[1].parameters["request"]["seconds"] == 900 and looped[1].work_pool_name == "a-pool"
+    assert looped[1].parameters["request"]["poll_agencies_every"] == 45
+    monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "600")
+    get_settings.cache_clear()
+    assert deployments()[1].parameters["request"]["seconds"] == 600
+    monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "0")
+    get_settings.cache_clear()
+    assert [d.name for d in deployments()] == ["orchestrate", "sweep", "poll-agencies"]
 
 
 def test_on_a_prefect_server_agencies_decisions_are_pulled_on_their_own_schedule(monkeypatch):
@@ -63,6 +70,7 @@ def test_on_a_prefect_server_agencies_decisions_are_pulled_on_their_own_schedule
     from flows.remote import POLL_FLOW_NAME
 
     monkeypatch.setenv("ONEVISIT_POLL_EVERY_SECONDS", "45")
+    monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "0")  # interval runs (the loop pulls them itself)
     get_settings.cache_clear()
     pulled = next(d for d in deployments("a-pool") if d.name == "poll-agencies")
     assert pulled.flow_name == POLL_FLOW_NAME and pulled.work_pool_name == "a-pool"

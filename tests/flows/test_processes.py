@@ -19,7 +19,6 @@ from sqlalchemy import select
 from schemas.case import Case
 from schemas.orchestration import FlowRunCase, FlowRunRecord, OutboxItem
 from services.db import UnitOfWork
-from tests.conftest import _initialise, _point_at, _sqlite_database
 from tests.support import approve_all
 
 # The command as the console script runs it, with the notices' step hanging as if the machine froze, so
@@ -65,17 +64,6 @@ def _wait(predicate, timeout: float, what: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out: {what}")
-
-
-@pytest.fixture(scope="module")
-def sqlite_database(tmp_path_factory):
-    """Processes do not depend on the database: these tests run on a SQLite file alone."""
-    return _initialise(_sqlite_database(tmp_path_factory.mktemp("db")))
-
-
-@pytest.fixture
-def sqlite_env(monkeypatch, sqlite_database):
-    return _point_at(monkeypatch, sqlite_database)
 
 
 @pytest.mark.parametrize("command", ["serve", "orchestrate", "reopen"])

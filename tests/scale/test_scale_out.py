@@ -28,23 +28,6 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 
 @pytest.fixture
-def stack(tmp_path):
-    from flows.local_stack import Stack
-
-    started = Stack(folder=tmp_path, admin_url=PG_ADMIN_URL)
-    try:
-        yield started
-    finally:
-        started.stop()
-        from flows.local_stack import leftovers
-
-        assert leftovers(started.marker) == [], "processes of the stack still running"
-        for _, process in started.processes:
-            with pytest.raises(ProcessLookupError):
-                os.killpg(process.pid, 0)
-
-
-@pytest.fixture
 def onevisit_pg(monkeypatch):
     from flows.local_stack import create_database, drop_database
     from services.staff import staff_the_hall
@@ -123,6 +106,7 @@ def test_two_workers_carry_200_cases_through_once(stack, onevisit_pg, monkeypatc
     stack.start_server(PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5")
     monkeypatch.setenv("PREFECT_API_URL", stack.api_url)
     monkeypatch.setenv("ONEVISIT_ORCHESTRATE_EVERY_SECONDS", "2")
+    monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "0")  # interval runs, so both workers take some
     get_settings.cache_clear()
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
