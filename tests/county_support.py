@@ -3,29 +3,7 @@ delivery): a refusal must exit with its code, say one line, and leave every tabl
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-TABLES = ("case_file", "review_task", "certificate", "case_event", "outbox_item", "notification", "commitment",
-          "clock_stop", "ledger_item", "sign_off", "extension", "operator")
-
-
-def snapshot(url: str) -> dict[str, list]:
-    """Every row of every table the county paths write, through SQLAlchemy (not the CLI's read side)."""
-    from sqlalchemy import text
-
-    from services.db import engine_for
-
-    with engine_for(url, write=False).connect() as conn:
-        return {t: [tuple(map(str, r)) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in TABLES}
-
-
-@contextmanager
-def nothing_written(url: str):
-    before = snapshot(url)
-    yield
-    after = snapshot(url)
-    for table in TABLES:
-        assert after[table] == before[table], f"{table} changed"
+from tests.support import nothing_written
 
 
 def refused(run, url: str, *args: str, code: int = 1, says: str = "", **kw):

@@ -9,6 +9,7 @@ from the project root, which puts the root on sys.path.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import date
 
 MONDAY = date(2026, 3, 2)  # env's and fresh_env's clock: 2026-03-02T09:00:00+08:00
@@ -85,4 +86,34 @@ def approve_all(run, case_no: str, *, rounds: int = 6, **kw) -> dict:
             result = run("decide", r["task_id"], "approve", "--operator", f"{r['agency']}-reviewer", **kw)
             assert result.code == 0, result.err
     raise AssertionError(f"{case_no}: still pending after {rounds} rounds")
+
+
+# --- "nothing written" ------------------------------------------------------------------------
+
+
+def snapshot(url: str) -> tuple[dict[str, int], dict[str, list]]:
+    """Row counts and full contents of every table the database has (as it says, so a table added later is
+    watched too), through SQLAlchemy, not the CLI's read side. Alembic's own version table aside."""
+    from sqlalchemy import inspect, text
+
+    from services.db import engine_for
+
+    engine = engine_for(url, write=False)
+    tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    with engine.connect() as conn:
+        counts = {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables}
+        rows = {t: sorted(tuple(map(str, r)) for r in conn.execute(text(f'SELECT * FROM "{t}"'))) for t in tables}
+    return counts, rows
+
+
+@contextmanager
+def nothing_written(url: str):
+    """Whatever runs inside leaves every table exactly as it was: row counts first (a readable failure),
+    then every row."""
+    counts, rows = snapshot(url)
+    yield
+    after_counts, after_rows = snapshot(url)
+    assert after_counts == counts
+    for table, before in rows.items():
+        assert after_rows[table] == before, f"{table} changed"
 

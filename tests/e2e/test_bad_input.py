@@ -17,38 +17,12 @@ import pytest
 import yaml
 
 from approvals.identifiers import resident_id_check_char, uscc_check_char
-from tests.support import review, show, submit
+from tests.support import nothing_written, review, show, snapshot, submit
 
-TABLES = (
-    "case_file", "review_task", "certificate", "case_event", "outbox_item", "notification",
-    "catalog_version", "flow_run", "flow_run_case",
-)
 BUILTIN_YAML = Path(__file__).resolve().parents[2] / "approvals" / "data" / "builtin_catalog.yaml"
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def snapshot(url: str) -> tuple[dict[str, int], dict[str, list]]:
-    """Row counts and full contents of every table, through SQLAlchemy (not the CLI's read side)."""
-    from sqlalchemy import text
-
-    from services.db import engine_for
-
-    with engine_for(url, write=False).connect() as conn:
-        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
-        rows = {t: [tuple(map(str, r)) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in TABLES}
-    return counts, rows
-
-
-@contextmanager
-def nothing_written(url: str):
-    counts, rows = snapshot(url)
-    yield
-    after_counts, after_rows = snapshot(url)
-    assert after_counts == counts
-    for table in TABLES:
-        assert after_rows[table] == rows[table], f"{table} changed"
 
 
 def assert_one_line(result, code: int, *names: str) -> str:
