@@ -25,6 +25,17 @@ def catalog_document(read: Reader) -> tuple[int, dict]:
 _PARSED: dict[str, dict] = {}  # digest -> document; callers read it, never change it
 
 
+def catalog_names(read: Reader) -> dict[str, str]:
+    """Chinese names of the catalog in force, by code: agencies, matters, materials, bundles."""
+    _, document = catalog_document(read)
+    names = {a["code"]: a["name"] for a in document.get("agencies", [])}
+    for matter in document.get("matters", []):
+        names[matter["code"]] = matter["name"]
+        names.update((m["code"], m["name"]) for m in matter.get("materials", []))
+    names.update((b["code"], b["name"]) for b in document.get("bundles", []))
+    return names
+
+
 def calendar_overrides(read: Reader) -> list[dict]:
     return [{"day": day(r["day"]), "workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"]}
             for r in read.rows("SELECT day, workday, reason, set_by FROM calendar_override ORDER BY day")]
