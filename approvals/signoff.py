@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from approvals.errors import Refused
+from approvals.errors import Forbidden
 from approvals.permissions import Actor, Role
 
 
@@ -26,17 +26,25 @@ def check_signer(steps: Sequence[Step], signed: int, signers: Sequence[str], act
 
     A task without a chain is decided by a reviewer. On a chain, each step is signed by the step's role
     and by someone who signed no earlier step of it. A task bound to a named reviewer (`reopen --reassign`)
-    takes its next reviewer's act from that reviewer only. Returns the step being signed, or None."""
-    step = steps[signed] if steps else None
-    role = step.role if step else Role.REVIEWER
-    if actor.role is not role:
-        where = f"step {signed + 1} of {len(steps)} ({step.name})" if step else "this task"
-        raise Refused(f"operator {actor.id} ({actor.role.value}) may not act on {where}: only a {role.value}")
-    if actor.id in signers:
-        raise Refused(f"operator {actor.id} signed an earlier step of this task; step {signed + 1} "
-                      f"({step.name if step else ''}) needs someone else")
-    if assignee and role is Role.REVIEWER and actor.id != assignee:
-        raise Refused(f"the task is bound to {assignee} (reassigned): only {assignee} acts on it now")
+    takes its next reviewer's act from that reviewer only. A head signs only a step of a chain. Returns the
+    step being signed, or None."""
+    if not steps:
+        if actor.role is Role.HEAD:
+            raise Forbidden(f"operator {actor.id} (head) signs a step of a sign-off chain; this task has none: "
+                            "its agency's reviewers decide it")
+        step = None
+    elif signed >= len(steps):  # every step signed: the task is decided, and its state refuses more
+        return None
+    else:
+        step = steps[signed]
+        if actor.role is not step.role:
+            raise Forbidden(f"operator {actor.id} ({actor.role.value}) may not sign step {signed + 1} of "
+                            f"{len(steps)} ({step.name}): only a {step.role.value}")
+        if actor.id in signers:
+            raise Forbidden(f"operator {actor.id} signed an earlier step of this task; step {signed + 1} "
+                            f"({step.name}) needs someone else")
+    if assignee and actor.role is Role.REVIEWER and actor.id != assignee:
+        raise Forbidden(f"the task is bound to {assignee} (reassigned): only {assignee} acts on it now")
     return step
 
 

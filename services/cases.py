@@ -34,7 +34,7 @@ from schemas.case import ApplicationIn, Case, DeliveryIn, SubmitResult
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from schemas.staff import Operator
-from services import commitments, sharing, staff
+from services import commitments, sharing, signoffs, staff
 from services.catalog import catalog_in_force, catalog_version
 from services.clocks import (
     close_ledger,
@@ -360,6 +360,7 @@ class DecideResult:
     case_no: str
     case_status: str
     certificates: list[str]
+    signed: str | None = None  # the step of the task's sign-off chain this decision signed (初审)
 
 
 def decide(
@@ -385,10 +386,12 @@ def decide(
         raise NotFound(f"no review task {task_id}")
     tasks = task_rows(session, case.id)  # read under the case's lock, then settled from this list
     task = next(t for t in tasks if t.id == task_id)
+    steps, step = (), None
     if by_agency_system:
-        operator = f"{task.agency}@system"
+        operator = f"{task.agency}@system"  # its own system ran whatever chain the agency has
     else:
-        staff.authorise(session, operator, Act.DECIDE, agency=task.agency)
+        who = staff.authorise(session, operator, Act.DECIDE, agency=task.agency)
+        steps, step = signoffs.check(session, case, task, who)
     if case.status == CaseStatus.SUSPENDED.value:
         raise Refused(f"case {case.case_no} is suspended (a 容缺 promise is past due): no decision until it resumes")
     if materials:
@@ -398,9 +401,11 @@ def decide(
                 raise BadInput(f"unknown material {code!r}")
     decision = check_decision(TaskStatus(task.status), action, reason, materials,
                               in_special_procedure=task.stopped == StopKind.SPECIAL.value)
-    certificates = _apply(session, case, tasks, task, action, decision, operator, clock)
+    held = signoffs.sign(session, case, task, steps, step, action, operator, clock)  # 初审, 审核: not decided yet
+    certificates = [] if held else _apply(session, case, tasks, task, action, decision, operator, clock)
     save(session, [case, *tasks])
-    return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, certificates)
+    return DecideResult(task.id, task.matter, task.status, case.case_no, case.status, certificates,
+                        signed=step.name if step and action in (Action.APPROVE, Action.DENY) else None)
 
 
 def _apply(session: Session, case, tasks: list, task, action: Action, decision, operator: str,
