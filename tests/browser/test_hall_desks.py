@@ -131,3 +131,25 @@ def test_the_hall_in_english_when_the_operator_picks_it(desk, hall):
     clerk.click("button:has-text('中文')")
     clerk.wait_for_load_state()
     assert "材料清单" in clerk.inner_text("main")
+
+
+def test_one_matter_alone_at_the_window(desk, hall):
+    clerk = desk("window-1")
+    clerk.select_option("#single-matter", "TOBACCO_RETAIL")
+    clerk.click("form[action='/hall/window/single'] button")
+    clerk.wait_for_load_state()
+    assert "烟草专卖零售许可" in clerk.inner_text("h1")
+    clerk.fill("#applicant_name", "湘味便利店有限公司")
+    clerk.fill("#uscc", new_uscc())
+    clerk.fill("#legal_rep_name", "周七")
+    clerk.fill("#legal_rep_id", new_resident_id())
+    for code in ("ID_LEGAL_REP", "LEASE", "TOBACCO_SITE_MAP"):
+        clerk.check(f"#mat-{code}")
+    clerk.check("#dm-post")
+    clerk.fill("#delivery_address", "湘潭市雨湖区建设路 8 号")
+    inspect(clerk, "window-single-matter")
+    clerk.click("button[type=submit]:has-text('提交申请')")
+    clerk.wait_for_load_state()
+    assert "/receipt" in clerk.url
+    receipt = clerk.locator("article.notice").inner_text()
+    assert "烟草专卖零售许可" in receipt and "烟草专卖局" in receipt

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,14 +45,9 @@ def language(request: Request) -> str:
     return language_of(request.cookies.get(LANG_COOKIE))
 
 
-def settings_of(request: Request):
-    return request.app.state.settings
-
-
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
-    settings = settings_of(request)
-    tz = settings.tz
+    tz = request.app.state.settings.tz
     locale = "zh_CN" if lang == "zh_CN" else "en"
     env = environment(lang)
     context.setdefault("operator", getattr(request.state, "hall_operator", None))
@@ -73,23 +68,18 @@ def csrf_token(request: Request) -> str:
 @contextmanager
 def reading(request: Request) -> Iterator[tuple[Any, Clock]]:
     """A read-only connection and the clock (now, the calendar in force) for one page."""
-    from services.queries.connection import calendar, reader
+    from web.deps import read_clock, reading as read_side
 
-    settings = settings_of(request)
-    with reader(settings.url) as read:
-        yield read, Clock(settings.current_time(), calendar(read))
+    with read_side(request) as read:
+        yield read, read_clock(request, read)
 
 
 def acting(request: Request, use_case: Callable[[Any, Clock], Any]) -> Any:
-    """Run one use case in one transaction, committed once (as the CLI and the API do)."""
-    from services.db import UnitOfWork
-    from services.workdays import calendar_for
+    """Run one use case in one transaction, committed once (as the CLI and the API do); a form filed twice
+    (the same request_id) finds the first one's case."""
+    from web.deps import write
 
-    settings = settings_of(request)
-    with UnitOfWork(settings.url) as uow:
-        result = use_case(uow.session, Clock(settings.current_time(), calendar_for(uow.session)))
-        uow.commit()
-        return result
+    return write(request, use_case, retry_on_conflict=True)
 
 
 @dataclass(frozen=True)
@@ -105,6 +95,8 @@ class Names:
         if not code:
             return Markup("—")
         name = getattr(self, kind).get(code)
+        if name is None and kind == "bundles":  # a single matter's case (事项单办) names its matter
+            name = self.matters.get(code)
         if name is None:
             return Markup('<span class="code">{}</span>').format(code)
         return Markup('{} <small class="code">{}</small>').format(name, code)
@@ -143,14 +135,6 @@ def remaining_days(calendar: WorkingCalendar, due: date | None, today: date) -> 
         return -calendar.working_days_between(due, today)
     except CalendarUnknown:
         return None
-
-
-def today_of(clock: Clock) -> date:
-    return clock.today
-
-
-def local_now(request: Request) -> datetime:
-    return settings_of(request).current_time()
 
 
 # --- who is at the desk ---------------------------------------------------------------------

@@ -72,27 +72,52 @@ def window(request: Request, operator: HallOperator = Depends(signed_in)):
                   names=names, waiting=waiting, issued=issued)
 
 
+def _offer(catalog, kind: str, code: str):
+    """What the form is for: a published bundle (一件事) or one matter alone (事项单办), as a bundle view."""
+    if kind == "bundle" and code in catalog.bundles:
+        return catalog.bundles[code]
+    if kind == "matter" and code in catalog.matters:
+        return catalog.single_matter(code)
+    raise PageError(404, N_("No such bundle"))
+
+
 @router.get("/window/apply/{bundle_code}")
 def application_form(bundle_code: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    return _blank_form(request, operator, "bundle", bundle_code)
+
+
+@router.get("/window/single")
+def single_matter_form(request: Request, matter: str = "", operator: HallOperator = Depends(signed_in)):
+    return _blank_form(request, operator, "matter", matter)
+
+
+def _blank_form(request: Request, operator: HallOperator, kind: str, code: str):
     _filer(operator)
     with reading(request) as (read, _clock):
         catalog = catalog_of(read)
         names = catalog_names(read)
-    return _form(request, operator, catalog, names, bundle_code, values={}, error=None)
+    return _form(request, operator, catalog, names, _offer(catalog, kind, code), values={}, error=None)
 
 
-def _form(request, operator, catalog, names, bundle_code, *, values: dict, error: dict | None, status: int = 200):
-    bundle = catalog.bundles.get(bundle_code)
-    if bundle is None:
-        raise PageError(404, N_("No such bundle"))
-    return render(request, "apply.html", status_code=status, operator=operator, bundle=bundle, catalog=catalog,
-                  names=names, lines=checklist(catalog, bundle), values=values, error=error,
-                  delivery=_takes_delivery(),
+def _form(request, operator, catalog, names, offer, *, values: dict, error: dict | None, status: int = 200):
+    action = f"/hall/window/single/{offer.code}" if offer.single else f"/hall/window/apply/{offer.code}"
+    return render(request, "apply.html", status_code=status, operator=operator, bundle=offer, catalog=catalog,
+                  names=names, lines=checklist(catalog, offer), values=values, error=error, action=action,
                   request_id=values.get("request_id") or f"hall-{uuid.uuid4().hex}")
 
 
 @router.post("/window/apply/{bundle_code}")
 async def file_application(bundle_code: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    return await _file(request, operator, "bundle", bundle_code)
+
+
+@router.post("/window/single/{matter_code}")
+async def file_single_matter(matter_code: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    return await _file(request, operator, "matter", matter_code)
+
+
+async def _file(request: Request, operator: HallOperator, kind: str, code: str):
+    """File the form: the receipt, or the correction notice listing everything missing at once."""
     _filer(operator)
     from schemas.case import ApplicationIn
     from services import cases
@@ -102,17 +127,14 @@ async def file_application(bundle_code: str, request: Request, operator: HallOpe
     with reading(request) as (read, _clock):
         catalog = catalog_of(read)
         names = catalog_names(read)
-    bundle = catalog.bundles.get(bundle_code)
-    if bundle is None:
-        raise PageError(404, N_("No such bundle"))
-    optional = [m.matter for m in bundle.matters if m.optional]
+    offer = _offer(catalog, kind, code)
+    optional = [m.matter for m in offer.matters if m.optional]
     key_project = bool(form.get("key_project"))
-    delivery = {"delivery": {"mode": form.get("delivery_mode") or "pickup",
-                             "address": (form.get("delivery_address") or "").strip() or None}} if _takes_delivery() else {}
     try:
         application = ApplicationIn(
             request_id=form.get("request_id") or None,
-            bundle=bundle.code,
+            **({"matter": offer.code} if offer.single else {"bundle": offer.code,
+               "optional_matters": [m for m in form.getlist("optional_matters") if m in optional]}),
             channel="proxy" if operator.role == "agent" else "window",
             agent=operator.id if operator.role == "agent" else None,
             applicant={"name": (form.get("applicant_name") or "").strip(), "uscc": form.get("uscc") or "",
@@ -120,34 +142,27 @@ async def file_application(bundle_code: str, request: Request, operator: HallOpe
                                                 "id_number": form.get("legal_rep_id") or "",
                                                 "phone": (form.get("legal_rep_phone") or "").strip() or None}},
             materials=form.getlist("materials"),
-            optional_matters=[m for m in form.getlist("optional_matters") if m in optional],
             deficiency_promise=form.getlist("promise"),
             commitment_matters=form.getlist("commitment"),
             key_project=key_project,
             leader=(form.get("leader") or "").strip() or None if key_project else None,
-            **delivery,
+            delivery={"mode": form.get("delivery_mode") or "pickup",
+                      "address": (form.get("delivery_address") or "").strip() or None},
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         detail = ".".join(str(p) for p in first["loc"]) + ": " + first["msg"]
         error = {"title": N_("The form has a problem"), "detail": detail}
-        return _form(request, operator, catalog, names, bundle_code, values=values, error=error, status=400)
+        return _form(request, operator, catalog, names, offer, values=values, error=error, status=400)
     try:
         result = acting(request, lambda session, clock: cases.submit(session, application, actor=operator.id,
                                                                       clock=clock))
     except OnevisitError as exc:  # shown on the form, nothing written
         problem = problem_of(exc)
-        return _form(request, operator, catalog, names, bundle_code, values=values, error=problem,
+        return _form(request, operator, catalog, names, offer, values=values, error=problem,
                      status=problem["status"])
     page = "correction-notice" if result.status == "correction_required" else "receipt"
     return RedirectResponse(f"/hall/cases/{result.case_no}/{page}", status_code=303)
-
-
-def _takes_delivery() -> bool:
-    """Whether applications say how their results leave (出件: pick-up, post, electronic)."""
-    from schemas.case import ApplicationIn
-
-    return "delivery" in ApplicationIn.model_fields
 
 
 _LISTS = {"materials", "optional_matters", "promise", "commitment"}
