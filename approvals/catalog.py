@@ -7,7 +7,7 @@ stay inside each bundle, promised limits never exceed statutory ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -157,88 +157,115 @@ class Catalog:
         return tuple(seen)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One fault of a catalog: where (`matters.FOOD.agency`) and what; `at` locates it for an importer:
+    (part, code, field[, item]), item being a material, a dependency or a bundle's matter."""
+
+    where: str
+    message: str
+    at: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
 def build_catalog(
     agencies: list[Agency], matters: list[Matter], bundles: list[Bundle]
 ) -> Catalog:
-    """Check every cross-reference and return the catalog, or raise CatalogError on the first fault.
+    """Check every cross-reference and return the catalog, or raise CatalogError on the first fault."""
+    for problem in catalog_problems(agencies, matters, bundles):
+        raise CatalogError(str(problem))
+    return catalog_of(agencies, matters, bundles)
+
+
+def catalog_problems(agencies: list[Agency], matters: list[Matter], bundles: list[Bundle]) -> Iterator[Problem]:
+    """Every fault of the catalog, in order (a loader stops at the first, an importer reports them all).
 
     Linear in the size of the catalog: each matter, material entry, dependency and bundle entry is
     looked at once, against dictionaries built on the way (a catalog whose matters all share one long
     material list has millions of entries).
     """
-    agency_map = _unique("agencies", agencies)
-    matter_map = _unique("matters", matters)
-    bundle_map = _unique("bundles", bundles)
+    agency_map = yield from _unique("agencies", agencies)
+    matter_map = yield from _unique("matters", matters)
+    yield from _unique("bundles", bundles)
 
     first_seen: dict[str, tuple[Material, str]] = {}  # material code -> (its first entry, the matter it is in)
     for matter in matters:
-        where = f"matters.{matter.code}"
+        code = matter.code
+        where = f"matters.{code}"
         if matter.agency not in agency_map:
-            raise CatalogError(f"{where}.agency: unknown agency {matter.agency!r}")
+            yield Problem(f"{where}.agency", f"unknown agency {matter.agency!r}", ("matters", code, "agency"))
         if matter.promised_days < 1:
-            raise CatalogError(f"{where}.promised_days: must be at least 1 working day")
+            yield Problem(f"{where}.promised_days", "must be at least 1 working day", ("matters", code, "promised_days"))
         for key in ("promise_days", "grace_days", "verify_days"):
             value = getattr(matter, key)
             if value is not None and value < 1:
-                raise CatalogError(f"{where}.{key}: must be at least 1 working day")
+                yield Problem(f"{where}.{key}", "must be at least 1 working day", ("matters", code, key))
         if matter.promised_days > matter.statutory_days:
-            raise CatalogError(
-                f"{where}.promised_days: {matter.promised_days} exceeds "
-                f"statutory_days {matter.statutory_days}"
-            )
+            yield Problem(f"{where}.promised_days",
+                          f"{matter.promised_days} exceeds statutory_days {matter.statutory_days}",
+                          ("matters", code, "promised_days"))
         if matter.reform_mode is not None and matter.reform_mode not in REFORM_MODES:
-            raise CatalogError(f"{where}.reform_mode: {matter.reform_mode!r} is not one of {', '.join(REFORM_MODES)}")
+            yield Problem(f"{where}.reform_mode", f"{matter.reform_mode!r} is not one of {', '.join(REFORM_MODES)}",
+                          ("matters", code, "reform_mode"))
         if matter.reform_mode == "notification_commitment" and not matter.notification_commitment:
-            raise CatalogError(f"{where}.reform_mode: 实行告知承诺 needs notification_commitment: true")
+            yield Problem(f"{where}.reform_mode", "实行告知承诺 needs notification_commitment: true",
+                          ("matters", code, "reform_mode"))
         if matter.fee_yuan < 0:
-            raise CatalogError(f"{where}.fee_yuan: cannot be negative")
-        _unique(f"{where}.materials", matter.materials)
-        _check_promisable_and_steps(where, matter)
+            yield Problem(f"{where}.fee_yuan", "cannot be negative", ("matters", code, "fee_yuan"))
+        yield from _unique(f"{where}.materials", matter.materials, at=("matters", code, "materials"))
+        yield from _promisable_and_steps_problems(where, matter)
         for dep in matter.depends_on:
             if dep not in matter_map:
-                raise CatalogError(f"{where}.depends_on: unknown matter {dep!r}")
-            if dep == matter.code:
-                raise CatalogError(f"{where}.depends_on: a matter cannot depend on itself")
+                yield Problem(f"{where}.depends_on", f"unknown matter {dep!r}", ("matters", code, "depends_on", dep))
+            elif dep == code:
+                yield Problem(f"{where}.depends_on", "a matter cannot depend on itself",
+                              ("matters", code, "depends_on", dep))
         for mat in matter.materials:
-            first, first_matter = first_seen.setdefault(mat.code, (mat, matter.code))
+            first, first_matter = first_seen.setdefault(mat.code, (mat, code))
             if first.name != mat.name:
-                raise CatalogError(
-                    f"{where}.materials.{mat.code}: named {mat.name!r} here but "
-                    f"{first.name!r} in matter {first_matter}; a shared material is one material"
-                )
+                yield Problem(f"{where}.materials.{mat.code}",
+                              f"named {mat.name!r} here but {first.name!r} in matter {first_matter}; "
+                              "a shared material is one material", ("matters", code, "materials", mat.code, "name"))
             if first.shared_from != mat.shared_from:
                 sources = sorted(s or "the applicant" for s in (first.shared_from, mat.shared_from))
-                raise CatalogError(f"{where}.materials.{mat.code}.shared_from: a shared material has one source, "
-                                   f"not {sources} (matter {first_matter} says {first.shared_from or 'the applicant'})")
-    cycle = _find_cycle({m.code: m.depends_on for m in matters})
+                yield Problem(f"{where}.materials.{mat.code}.shared_from",
+                              f"a shared material has one source, not {sources} "
+                              f"(matter {first_matter} says {first.shared_from or 'the applicant'})",
+                              ("matters", code, "materials", mat.code, "shared_from"))
+    cycle = _find_cycle({m.code: tuple(d for d in m.depends_on if d in matter_map and d != m.code) for m in matters})
     if cycle:
-        raise CatalogError(f"matters.{cycle[0]}.depends_on: dependency cycle {' -> '.join(cycle)}")
+        yield Problem(f"matters.{cycle[0]}.depends_on", f"dependency cycle {' -> '.join(cycle)}",
+                      ("matters", cycle[0], "depends_on", cycle[1]))
 
     for bundle in bundles:
-        where = f"bundles.{bundle.code}"
+        code = bundle.code
+        where = f"bundles.{code}"
         if not bundle.matters:
-            raise CatalogError(f"{where}.matters: a bundle needs at least one matter")
-        entries = _unique(f"{where}.matters", bundle.matters, key=lambda m: m.matter)
+            yield Problem(f"{where}.matters", "a bundle needs at least one matter", ("bundles", code, "matters"))
+        entries = yield from _unique(f"{where}.matters", bundle.matters, key=lambda m: m.matter,
+                                     at=("bundles", code, "matters"))
         if bundle.promised_days < 1:
-            raise CatalogError(f"{where}.promised_days: must be at least 1 working day")
+            yield Problem(f"{where}.promised_days", "must be at least 1 working day", ("bundles", code, "promised_days"))
         if bundle.max_promised_materials < 0:
-            raise CatalogError(f"{where}.max_promised_materials: cannot be negative")
-        if all(m.optional for m in bundle.matters):
-            raise CatalogError(f"{where}.matters: a bundle needs at least one required matter")
+            yield Problem(f"{where}.max_promised_materials", "cannot be negative",
+                          ("bundles", code, "max_promised_materials"))
+        if bundle.matters and all(m.optional for m in bundle.matters):
+            yield Problem(f"{where}.matters", "a bundle needs at least one required matter", ("bundles", code, "matters"))
         for entry in bundle.matters:
+            at = ("bundles", code, "matters", entry.matter)
             if entry.matter not in matter_map:
-                raise CatalogError(f"{where}.matters: unknown matter {entry.matter!r}")
+                yield Problem(f"{where}.matters", f"unknown matter {entry.matter!r}", at)
+                continue
             for dep in matter_map[entry.matter].depends_on:
+                if dep not in matter_map:
+                    continue  # reported with the matter
                 if dep not in entries:
-                    raise CatalogError(
-                        f"{where}.matters: {entry.matter} depends on {dep}, which is not in the bundle"
-                    )
-                if entries[dep].optional and not entry.optional:
-                    raise CatalogError(
-                        f"{where}.matters: required matter {entry.matter} depends on "
-                        f"optional matter {dep}"
-                    )
-    return Catalog(agency_map, matter_map, bundle_map)
+                    yield Problem(f"{where}.matters", f"{entry.matter} depends on {dep}, which is not in the bundle", at)
+                elif entries[dep].optional and not entry.optional:
+                    yield Problem(f"{where}.matters",
+                                  f"required matter {entry.matter} depends on optional matter {dep}", at)
 
 
 def catalog_of(agencies: list[Agency], matters: list[Matter], bundles: list[Bundle]) -> Catalog:
@@ -246,21 +273,23 @@ def catalog_of(agencies: list[Agency], matters: list[Matter], bundles: list[Bund
     return Catalog({a.code: a for a in agencies}, {m.code: m for m in matters}, {b.code: b for b in bundles})
 
 
-def _check_promisable_and_steps(where: str, matter: Matter) -> None:
+def _promisable_and_steps_problems(where: str, matter: Matter) -> Iterator[Problem]:
     own = {mat.code for mat in matter.materials}
     for code in matter.promisable:
         if code not in own:
-            raise CatalogError(f"{where}.promisable: {code!r} is not one of the matter's materials")
+            yield Problem(f"{where}.promisable", f"{code!r} is not one of the matter's materials",
+                          ("matters", matter.code, "promisable"))
     if matter.promisable and not matter.notification_commitment:
-        raise CatalogError(f"{where}.promisable: only a matter that allows 告知承诺 (notification_commitment) "
-                           "lets a promise stand in for materials")
+        yield Problem(f"{where}.promisable", "only a matter that allows 告知承诺 (notification_commitment) "
+                      "lets a promise stand in for materials", ("matters", matter.code, "promisable"))
     names = [step.name for step in matter.steps]
     if len(set(names)) != len(names):
-        raise CatalogError(f"{where}.steps: step names repeat: {', '.join(names)}")
+        yield Problem(f"{where}.steps", f"step names repeat: {', '.join(names)}", ("matters", matter.code, "steps"))
     for step in matter.steps:
         if step.role not in AGENCY_ROLES:
-            raise CatalogError(f"{where}.steps.{step.name}.role: {step.role.value!r} does not sign for an agency "
-                               "(reviewer or head)")
+            yield Problem(f"{where}.steps.{step.name}.role",
+                          f"{step.role.value!r} does not sign for an agency (reviewer or head)",
+                          ("matters", matter.code, "steps"))
 
 
 def dependency_order(matters: dict[str, tuple[str, ...]]) -> list[str]:
@@ -282,12 +311,14 @@ def dependency_order(matters: dict[str, tuple[str, ...]]) -> list[str]:
     return order
 
 
-def _unique(where: str, items, key=lambda item: item.code) -> dict:
+def _unique(where: str, items, key=lambda item: item.code, at: tuple[str, ...] = ()) -> Iterator[Problem]:
+    """Yield a problem for each repeated code; return the items by code (the first of each)."""
     seen: dict = {}
     for item in items:
         code = key(item)
         if code in seen:
-            raise CatalogError(f"{where}: duplicate code {code!r}")
+            yield Problem(where, f"duplicate code {code!r}", (*at, code) if at else (where, code, "code"))
+            continue
         seen[code] = item
     return seen
 

@@ -1,4 +1,4 @@
-"""The catalog of matters and bundles (事项目录): load and list."""
+"""The catalog of matters and bundles (事项目录): load, import a county's list, list."""
 
 from __future__ import annotations
 
@@ -42,6 +42,56 @@ def catalog_load(
                                                  now=app_settings().current_time(), parsed=parsed)
         uow.commit()
     say(f"catalog version {version.id} " + ("loaded" if changed else "unchanged (same as in force)"))
+
+
+@app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(help="An implementation list (实施清单): an .xlsx workbook with the "
+                                               "sheets 事项, 材料 and 一件事, or the matters' CSV file.")],
+    materials: Annotated[Path | None, typer.Option("--materials", help="CSV: the 材料 file.")] = None,
+    bundles: Annotated[Path | None, typer.Option("--bundles", help="CSV: the 一件事 file.")] = None,
+    operator: OperatorOpt = None,
+) -> None:
+    """Import a county's implementation list: every fault reported with its cell, loaded whole or not at all."""
+    from approvals.errors import BadInput
+    from approvals.permissions import Act
+    from services import catalog as catalogs
+    from services.catalog_sheet import read_workbook
+    from services.staff import authorise
+
+    who = acting_operator(operator)
+    report = read_workbook(file, materials=materials, bundles=bundles)
+    for error in report.errors:
+        say(error, err=True)
+    if report.errors:
+        raise BadInput(f"{file.name}: {len(report.errors)} faults (listed above); nothing was loaded")
+    parsed = catalogs.parse_catalog_document(report.document)
+    with unit_of_work() as uow:
+        authorise(uow.session, who, Act.ADMINISTER)
+        version, changed = catalogs.load_catalog(uow.session, source=str(file), actor=who,
+                                                 now=app_settings().current_time(), parsed=parsed)
+        uow.commit()
+    counts = report.counts
+    say(f"catalog version {version.id} " + ("loaded" if changed else "unchanged (same as in force)")
+        + f": {counts['matters']} matters, {counts['bundles']} bundles, {counts['agencies']} agencies, "
+        f"{counts['materials']} materials")
+    for sheet, headers in report.extra_columns.items():
+        say(f"{sheet}: columns kept as extra_columns, not used by onevisit: {', '.join(headers)}")
+
+
+@app.command("template")
+def catalog_template(
+    file: Annotated[Path, typer.Argument(help="Where to write the workbook (.xlsx).")],
+    builtin: Annotated[bool, typer.Option("--builtin", help="Fill it with the whole built-in catalog "
+                                                            "[the restaurant bundle, as an example].")] = False,
+) -> None:
+    """Write an implementation list workbook to fill in (the shape `catalog import` reads)."""
+    from services.catalog import builtin_catalog_text, parse_catalog_text
+    from services.catalog_sheet import example_document, write_workbook
+
+    document, _ = parse_catalog_text(builtin_catalog_text())
+    write_workbook(document if builtin else example_document(document), file)
+    say(f"implementation list template written to {file}")
 
 
 @app.command("list")

@@ -25,7 +25,7 @@ from approvals.permissions import Role
 from approvals.signoff import Step
 from schemas.types import UTCDateTime
 
-CODE = r"^[A-Z][A-Z0-9_]*$"
+CODE = r"^[A-Z0-9][A-Z0-9_]*$"  # a province's numeric 事项编码 too
 
 
 class _In(BaseModel):

@@ -34,6 +34,11 @@ def parse_catalog_text(text: str) -> tuple[dict, Catalog]:
         raise CatalogError(f"catalog is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(document, dict):
         raise CatalogError("catalog must be a mapping with agencies, matters and bundles")
+    return parse_catalog_document(document)
+
+
+def parse_catalog_document(document: dict) -> tuple[dict, Catalog]:
+    """Check a catalog document (a YAML file's, an imported list's); return it as stored and the catalog."""
     try:
         parsed = CatalogFile.model_validate(document)
     except ValidationError as exc:
@@ -50,12 +55,12 @@ def read_catalog_file(path: Path) -> str:
     return read_text_file(path, "catalog", get_settings().max_file_bytes)
 
 
-def load_catalog(session: Session, text: str, *, source: str, actor: str, now,
+def load_catalog(session: Session, text: str | None = None, *, source: str, actor: str, now,
                  parsed: tuple[dict, Catalog] | None = None) -> tuple[CatalogVersion, bool]:
     """Store a new catalog version unless it equals the one in force. Returns (version, changed).
 
-    The catalog is checked here, once (`parsed`: already checked by parse_catalog_text); a stored
-    version is trusted from then on.
+    The catalog is checked here, once (`parsed`: already checked by parse_catalog_text or
+    parse_catalog_document; then `text` is not needed); a stored version is trusted from then on.
     """
     document, _ = parsed or parse_catalog_text(text)
     digest = hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

@@ -1,0 +1,483 @@
+"""A county's implementation list (实施清单) as a spreadsheet: read whole into a catalog, or written from one.
+
+Three sheets (or three CSV files): 事项 (one row per matter), 材料 (one row per material of a matter)
+and 一件事 (one row per matter of a bundle; the bundle's name and promise on its first row). Every
+cell is checked and every fault is reported with its sheet, row and column; a workbook with one
+fault loads nothing. Columns onevisit does not know are kept on the row's matter, material or
+bundle entry (`extra_columns`) and reported, never dropped silently. Matter codes may be numeric
+(the province's 事项编码).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from approvals.catalog import REFORM_MODES, Catalog, catalog_problems
+from approvals.errors import BadInput
+
+MATTERS, MATERIALS, BUNDLES = "事项", "材料", "一件事"
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
+SEPARATORS = re.compile(r"[;；,，、\s]+")
+YES, NO = {"是", "yes", "y", "true", "1", "允许", "可选"}, {"否", "no", "n", "false", "0", "不允许", "", "必选"}
+CORE, SECONDARY = {"主要", "主要材料", "核心", "core"}, {"次要", "次要材料", "非核心", "secondary"}
+FREE = {"免费", "不收费", "无", "0", ""}
+MODE_BY_LABEL = {label: key for key, label in REFORM_MODES.items()} | {key: key for key in REFORM_MODES}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # as the province's list names it
+    key: str  # the catalog's field
+    required: bool = False
+    read: Callable[[object], object] = str  # raises ValueError with a message for a bad cell
+
+
+def _text(value: object) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError("is empty")
+    return text
+
+
+def _code(value: object) -> str:
+    """A code as text; a number is taken as its digits (a province's 事项编码), never rounded."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a code")
+    if isinstance(value, float):
+        if not value.is_integer() or value >= 2**53:
+            raise ValueError(f"{value!r} is a rounded number: store the code as text")
+        value = int(value)
+    text = _text(value).upper()
+    if not CODE.match(text):
+        raise ValueError(f"{text!r} is not a code (capital letters, digits and _, starting with a letter or digit)")
+    return text
+
+
+def _days(value: object) -> int:
+    text = _text(value).removesuffix("个工作日").removesuffix("工作日").removesuffix("天").strip()
+    try:
+        days = int(float(text)) if isinstance(value, float) and value.is_integer() else int(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of working days") from None
+    if days < 1:
+        raise ValueError(f"{days} is not a number of working days (at least 1)")
+    return days
+
+
+def _flag(value: object) -> bool:
+    return _either("" if value is None else str(value).strip().lower(), YES, NO, "是 nor 否")
+
+
+def _core(value: object) -> bool:
+    return _either(_text(value), CORE, SECONDARY, "主要 nor 次要")
+
+
+def _either(text: str, true_words: set[str], false_words: set[str], names: str) -> bool:
+    if text in true_words:
+        return True
+    if text in false_words:
+        return False
+    raise ValueError(f"{text!r} is neither {names}")
+
+
+def _fee(value: object) -> str:
+    text = "" if value is None else str(value).strip().removesuffix("元").strip()
+    if text in FREE:
+        return "0"
+    try:
+        fee = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not 免费 or an amount in yuan") from None
+    if fee < 0 or fee != fee.quantize(Decimal("0.01")):
+        raise ValueError(f"{value!r} is not an amount in yuan (fen at most)")
+    return str(fee)
+
+
+def _mode(value: object) -> str:
+    text = _text(value)
+    if text not in MODE_BY_LABEL:
+        raise ValueError(f"{text!r} is not one of {', '.join(REFORM_MODES.values())}")
+    return MODE_BY_LABEL[text]
+
+
+def _codes(value: object) -> list[str]:
+    return [_code(part) for part in SEPARATORS.split("" if value is None else str(value).strip()) if part]
+
+
+def _source(value: object) -> str:
+    text = _text(value)
+    if not re.match(r"^[a-z][a-z0-9_]*$", text):
+        raise ValueError(f"{text!r} is not a data-sharing service's name (lower case letters, digits, _)")
+    return text
+
+
+STEP_ROLES = {"": "reviewer", "审批人员": "reviewer", "reviewer": "reviewer", "负责人": "head", "head": "head"}
+STEP = re.compile(r"^(?P<name>[^（(]+)(?:[（(](?P<role>[^）)]*)[）)])?$")
+
+
+def _steps(value: object) -> list[dict]:
+    """A sign-off chain: `初审、审核、签发（负责人）`, each step signed by a reviewer unless it names 负责人."""
+    steps = []
+    for part in SEPARATORS.split(_text(value)):
+        found = STEP.match(part) if part else None
+        role = STEP_ROLES.get((found.group("role") or "").strip()) if found else None
+        if found is None or role is None:
+            raise ValueError(f"{part!r} is not a step (a name, and （负责人） when the head signs it)")
+        steps.append({"name": found.group("name").strip(), "role": role})
+    return steps
+
+
+def _steps_text(steps: list[dict]) -> str:
+    return "、".join(s["name"] + ("（负责人）" if s.get("role") == "head" else "") for s in steps)
+
+
+SHEETS: dict[str, tuple[Column, ...]] = {
+    MATTERS: (
+        Column("事项编码", "code", True, _code),
+        Column("事项名称", "name", True, _text),
+        Column("实施机构编码", "agency", True, _code),
+        Column("实施机构", "agency_name", True, _text),
+        Column("法定办结时限", "statutory_days", True, _days),
+        Column("承诺办结时限", "promised_days", True, _days),
+        Column("前置事项", "depends_on", False, _codes),
+        Column("告知承诺", "notification_commitment", False, _flag),
+        Column("证照分离", "reform_mode", False, _mode),
+        Column("收费标准", "fee_yuan", False, _fee),
+        Column("容缺补齐时限", "promise_days", False, _days),
+        Column("退件宽限期", "grace_days", False, _days),
+        Column("核查时限", "verify_days", False, _days),
+        Column("可承诺材料", "promisable", False, _codes),
+        Column("当场办结", "on_the_spot", False, _flag),
+        Column("审批环节", "steps", False, _steps),
+    ),
+    MATERIALS: (
+        Column("事项编码", "matter", True, _code),
+        Column("材料编码", "code", True, _code),
+        Column("材料名称", "name", True, _text),
+        Column("材料类型", "core", True, _core),
+        Column("共享来源", "shared_from", False, _source),
+    ),
+    BUNDLES: (
+        Column("一件事编码", "bundle", True, _code),
+        Column("一件事名称", "name", False, _text),
+        Column("承诺办结时限", "promised_days", False, _days),
+        Column("事项编码", "matter", True, _code),
+        Column("可选", "optional", False, _flag),
+    ),
+}
+
+
+@dataclass
+class Cell:
+    sheet: str
+    row: int
+    column: str  # the letter, as a spreadsheet shows it
+    header: str
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.column}{self.row} ({self.header})"
+
+
+@dataclass
+class SheetReport:
+    """What reading a workbook found: the catalog document, or every fault with its cell."""
+
+    document: dict | None = None
+    errors: list[str] = field(default_factory=list)
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)  # sheet -> headers kept, not used
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def read_workbook(path: Path, *, materials: Path | None = None, bundles: Path | None = None) -> SheetReport:
+    """Read an .xlsx workbook, or three CSV files (the matters' file, `materials` and `bundles`)."""
+    if path.suffix.lower() == ".csv":
+        if materials is None or bundles is None:
+            raise BadInput("a CSV implementation list comes in three files: "
+                           "catalog import MATTERS.csv --materials MATERIALS.csv --bundles BUNDLES.csv")
+        tables = {MATTERS: _csv_rows(path), MATERIALS: _csv_rows(materials), BUNDLES: _csv_rows(bundles)}
+        names = {MATTERS: path.name, MATERIALS: materials.name, BUNDLES: bundles.name}
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        tables = _xlsx_rows(path)
+        names = {sheet: sheet for sheet in SHEETS}
+    else:
+        raise BadInput(f"cannot import {path.name}: an implementation list is an .xlsx workbook or CSV files")
+    return _Reader(names).read(tables)
+
+
+def _csv_rows(path: Path) -> list[tuple]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return [tuple(row) for row in csv.reader(handle)]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}") from None
+
+
+def _xlsx_rows(path: Path) -> dict[str, list[tuple]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (OSError, InvalidFileException, KeyError, ValueError) as exc:
+        raise BadInput(f"cannot read {path}: {getattr(exc, 'strerror', None) or 'not an .xlsx workbook'}") from None
+    try:
+        missing = [sheet for sheet in SHEETS if sheet not in workbook.sheetnames]
+        if missing:
+            raise BadInput(f"{path.name}: no sheet named {', '.join(missing)} (sheets: {', '.join(workbook.sheetnames)})")
+        return {sheet: list(workbook[sheet].iter_rows(values_only=True)) for sheet in SHEETS}
+    finally:
+        workbook.close()
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+class _Reader:
+    """One pass over the three tables, then the catalog's own checks, each fault mapped back to its cell."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+        self.report = SheetReport()
+        self.cells: dict[tuple, Cell] = {}  # (sheet, *key, field) -> the cell a value came from
+        self.faulty: set[str] = set()  # cells already reported: the catalog's checks say nothing more of them
+        self.matter_rows: dict[str, int] = {}  # matter code -> its row in 事项
+        self.material_rows: dict[tuple[str, str], int] = {}  # (matter, material) -> its row in 材料
+        self.bundle_rows: dict[tuple[str, ...], int] = {}  # (bundle,) -> its first row; (bundle, matter) -> its row
+
+    def error(self, cell: Cell | str, message: str) -> None:
+        self.report.errors.append(f"{cell}: {message}")
+        self.faulty.add(str(cell))
+
+    def read(self, tables: dict[str, list[tuple]]) -> SheetReport:
+        rows = {sheet: list(self._rows(sheet, tables[sheet])) for sheet in SHEETS}
+        agencies, matters = self._matters(rows[MATTERS])
+        self._materials(rows[MATERIALS], matters)
+        bundles = self._bundles(rows[BUNDLES])
+        document = {"agencies": list(agencies.values()), "matters": list(matters.values()),
+                    "bundles": list(bundles.values())}
+        self.report.counts = {"agencies": len(agencies), "matters": len(matters), "bundles": len(bundles),
+                              "materials": len({m["code"] for x in matters.values() for m in x["materials"]})}
+        self._check(document)  # with the faulty cells' rows left out or stood in for: every fault in one pass
+        if not self.report.errors:
+            self.report.document = document
+        return self.report
+
+    def _rows(self, sheet: str, table: list[tuple]) -> Iterator[tuple[int, dict, dict]]:
+        """(row number, {key: value}, {header: extra value}) per data row; header faults reported once."""
+        name = self.names[sheet]
+        if not table:
+            self.error(f"{name}!1", "no header row")
+            return
+        headers = ["" if h is None else str(h).strip() for h in table[0]]
+        columns = {c.header: c for c in SHEETS[sheet]} | {c.key: c for c in SHEETS[sheet]}
+        where: dict[str, int] = {}
+        extra: dict[str, int] = {}
+        for index, header in enumerate(headers):
+            if not header:
+                continue
+            column = columns.get(header)
+            if column is None:
+                extra[header] = index
+            elif column.key in where:
+                self.error(Cell(name, 1, _letter(index), header), f"column repeated (first in {_letter(where[column.key])})")
+            else:
+                where[column.key] = index
+        for column in SHEETS[sheet]:
+            if column.required and column.key not in where:
+                self.error(f"{name}!1", f"no column {column.header}")
+        if extra:
+            self.report.extra_columns[name] = list(extra)
+        if any(c.required and c.key not in where for c in SHEETS[sheet]):
+            return
+        for number, row in enumerate(table[1:], start=2):
+            if all(v is None or str(v).strip() == "" for v in row):
+                continue
+            values: dict = {}
+            for column in SHEETS[sheet]:
+                index = where.get(column.key)
+                if index is None:
+                    continue
+                raw = row[index] if index < len(row) else None
+                cell = Cell(name, number, _letter(index), column.header)
+                self.cells[(sheet, number, column.key)] = cell
+                if raw is None or str(raw).strip() == "":
+                    if column.required:
+                        self.error(cell, "is empty")
+                    continue
+                try:
+                    values[column.key] = column.read(raw)
+                except ValueError as exc:
+                    self.error(cell, str(exc))
+            kept = {h: row[i] for h, i in extra.items() if i < len(row) and row[i] is not None and str(row[i]).strip()}
+            yield number, values, {h: str(v).strip() for h, v in kept.items()}
+
+    def _cell(self, sheet: str, number: int, key: str) -> Cell:
+        return self.cells.get((sheet, number, key)) or Cell(self.names[sheet], number, "?", key)
+
+    def _matters(self, rows: list[tuple[int, dict, dict]]) -> tuple[dict, dict]:
+        agencies: dict[str, dict] = {}
+        matters: dict[str, dict] = {}
+        codes_by_name: dict[str, tuple[str, int]] = {}
+        for number, values, extra in rows:
+            code = values.get("code")
+            if code is None:
+                continue
+            if code in matters:
+                self.error(self._cell(MATTERS, number, "code"), f"matter {code} repeated (first in row {self.matter_rows[code]})")
+                continue
+            self.matter_rows[code] = number
+            agency, agency_name = values.get("agency"), values.get("agency_name")
+            if agency:  # the agencies are the matters' 实施机构: one name per code, one code per name
+                known = agencies.setdefault(agency, {"code": agency, "name": agency_name or agency})
+                if agency_name and known["name"] != agency_name:
+                    self.error(self._cell(MATTERS, number, "agency_name"),
+                               f"agency {agency} is named {known['name']!r} in an earlier row")
+                elif agency_name and codes_by_name.setdefault(agency_name, (agency, number))[0] != agency:
+                    first_code, first_row = codes_by_name[agency_name]
+                    self.error(self._cell(MATTERS, number, "agency"),
+                               f"{agency_name} is agency {first_code} in row {first_row}, not {agency}")
+            # A faulty cell (reported) is stood in for, so that the catalog's checks still see the row.
+            matter = {"name": code, "agency": "", "statutory_days": 10**6, "promised_days": 1} | \
+                {k: v for k, v in values.items() if k != "agency_name"} | {"materials": []}
+            if extra:
+                matter["extra_columns"] = extra
+            matters[code] = matter
+        return agencies, matters
+
+    def _materials(self, rows: list[tuple[int, dict, dict]], matters: dict[str, dict]) -> None:
+        for number, values, extra in rows:
+            matter, code = values.get("matter"), values.get("code")
+            if matter is None or code is None or "name" not in values or "core" not in values:
+                continue  # its faulty cell is reported; a material row is needed by nothing else
+            if matter not in matters:
+                if matter not in self.matter_rows:  # a repeated matter row was reported already
+                    self.error(self._cell(MATERIALS, number, "matter"), f"unknown matter {matter} (not in sheet {self.names[MATTERS]})")
+                continue
+            if (matter, code) in self.material_rows:
+                self.error(self._cell(MATERIALS, number, "code"),
+                           f"material {code} of matter {matter} repeated (first in row {self.material_rows[(matter, code)]})")
+                continue
+            self.material_rows[(matter, code)] = number
+            material = {k: v for k, v in values.items() if k != "matter"}
+            if extra:
+                material["extra_columns"] = extra
+            matters[matter]["materials"].append(material)
+
+    def _bundles(self, rows: list[tuple[int, dict, dict]]) -> dict[str, dict]:
+        bundles: dict[str, dict] = {}
+        for number, values, extra in rows:
+            code, matter = values.get("bundle"), values.get("matter")
+            if code is None:
+                continue
+            bundle = bundles.get(code)
+            if bundle is None:
+                self.bundle_rows[(code,)] = number
+                for key, header in (("name", "一件事名称"), ("promised_days", "承诺办结时限")):
+                    if key not in values and not self._faulty(BUNDLES, number, key):
+                        self.error(self._cell(BUNDLES, number, key) if (BUNDLES, number, key) in self.cells
+                                   else f"{self.names[BUNDLES]}!{number}", f"{header} is empty on bundle {code}'s first row")
+                bundle = bundles[code] = {"code": code, "name": values.get("name", code),
+                                          "promised_days": values.get("promised_days", 1), "matters": []}
+            else:
+                for key in ("name", "promised_days"):
+                    if key in values and values[key] != bundle[key]:
+                        self.error(self._cell(BUNDLES, number, key),
+                                   f"{values[key]!r} differs from bundle {code}'s first row ({bundle[key]!r}); "
+                                   "leave it empty or repeat it")
+            if matter is None:
+                continue
+            if (code, matter) in self.bundle_rows:
+                self.error(self._cell(BUNDLES, number, "matter"),
+                           f"matter {matter} repeated in bundle {code} (first in row {self.bundle_rows[(code, matter)]})")
+                continue
+            self.bundle_rows[(code, matter)] = number
+            entry = {"matter": matter, "optional": values.get("optional", False)}
+            if extra:
+                entry["extra_columns"] = extra
+            bundle["matters"].append(entry)
+        return bundles
+
+    def _faulty(self, sheet: str, number: int, key: str) -> bool:
+        cell = self.cells.get((sheet, number, key))
+        return cell is not None and any(e.startswith(f"{cell}:") for e in self.report.errors)
+
+    def _check(self, document: dict) -> None:
+        """The catalog's own rules (approvals.catalog), each fault at the cell its value came from, except
+        at a cell already reported. (The cells were read one by one above; the caller still validates the
+        document's structure with the catalog schema before it is loaded.)"""
+        from schemas.catalog import catalog_from_document
+
+        catalog: Catalog = catalog_from_document(document, checked=True)  # built as it is, checked below
+        for problem in catalog_problems(list(catalog.agencies.values()), list(catalog.matters.values()),
+                                        list(catalog.bundles.values())):
+            cell = self._locate(problem.at)
+            if str(cell) not in self.faulty:
+                self.error(cell, problem.message)
+
+    def _locate(self, at: tuple[str, ...]) -> Cell | str:
+        part, code, key, *item = at + ("",) * (3 - len(at))
+        if part == "matters" and key == "materials" and item and item[0]:
+            number = self.material_rows.get((code, item[0]))
+            field_key = item[1] if len(item) > 1 else "code"
+            return self._cell(MATERIALS, number, field_key) if number else f"{self.names[MATERIALS]} ({code})"
+        if part == "matters":
+            number = self.matter_rows.get(code)
+            return self._cell(MATTERS, number, key) if number else f"{self.names[MATTERS]} ({code})"
+        if part == "bundles":
+            number = self.bundle_rows.get((code, item[0]) if key == "matters" and item and item[0] else (code,))
+            return self._cell(BUNDLES, number, "matter" if key == "matters" else key) if number else \
+                f"{self.names[BUNDLES]} ({code})"
+        return f"{part} {code}"
+
+
+def example_document(document: dict, bundle: str = "RESTAURANT") -> dict:
+    """One bundle of a catalog with its matters and agencies: the template's example rows."""
+    chosen = next(b for b in document["bundles"] if b["code"] == bundle)
+    codes = {e["matter"] for e in chosen["matters"]}
+    matters = [m for m in document["matters"] if m["code"] in codes]
+    agencies = [a for a in document["agencies"] if a["code"] in {m["agency"] for m in matters}]
+    return {"agencies": agencies, "matters": matters, "bundles": [chosen]}
+
+
+def write_workbook(document: dict, path: Path) -> None:
+    """Write a catalog document (as stored) as an implementation list workbook: the template's shape."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=False)
+    workbook.remove(workbook.active)
+    agency_names = {a["code"]: a["name"] for a in document["agencies"]}
+    rows = {
+        MATTERS: ([m["code"], m["name"], m["agency"], agency_names[m["agency"]], m["statutory_days"],
+                   m["promised_days"], "；".join(m.get("depends_on", [])),
+                   "是" if m.get("notification_commitment") else "否",
+                   REFORM_MODES.get(m.get("reform_mode") or "", ""), _fee_text(m.get("fee_yuan")),
+                   m.get("promise_days"), m.get("grace_days"), m.get("verify_days"), "；".join(m.get("promisable", [])),
+                   "是" if m.get("on_the_spot") else "否", _steps_text(m.get("steps", []))] for m in document["matters"]),
+        MATERIALS: ([m["code"], x["code"], x["name"], "主要" if x.get("core", True) else "次要", x.get("shared_from")]
+                    for m in document["matters"] for x in m.get("materials", [])),
+        BUNDLES: ([b["code"], b["name"] if i == 0 else None, b["promised_days"] if i == 0 else None, e["matter"],
+                   "是" if e.get("optional") else "否"] for b in document["bundles"] for i, e in enumerate(b["matters"])),
+    }
+    for sheet, columns in SHEETS.items():
+        table = workbook.create_sheet(sheet)
+        table.append([c.header for c in columns])
+        for cell in table[1]:
+            cell.font = Font(bold=True)
+        for row in rows[sheet]:
+            table.append(row)
+        for index, column in enumerate(columns):
+            table.column_dimensions[_letter(index)].width = max(10, len(column.header) * 2 + 4)
+    workbook.save(path)
+
+
+def _fee_text(fee: object) -> str:
+    return "免费" if fee in (None, "0", 0) or Decimal(str(fee)) == 0 else str(fee)
