@@ -17,6 +17,8 @@ CASE_STATUS = {
     "awaiting_materials": N_("Awaiting promised materials"),
     "suspended": N_("Suspended"),
     "returned": N_("Returned"),
+    "refused": N_("Refused at intake"),
+    "withdrawn": N_("Withdrawn"),
 }
 
 TASK_STATUS = {
@@ -122,6 +124,16 @@ EVENT = {
     "requeued": N_("Queued again"),
     "reopened": N_("Reopened"),
     "incident": N_("Incident"),
+    "cancelled": N_("Task cancelled"),
+    "refused": N_("Refused at intake"),
+    "withdrawn": N_("Withdrawn"),
+    "extension_requested": N_("Extension requested"),
+    "extension_approved": N_("Extension approved"),
+    "extension_refused": N_("Extension refused"),
+    "signed": N_("Step signed"),
+    "rated": N_("Rated"),
+    "rectification_opened": N_("Rectification opened"),
+    "light": N_("Light changed"),
 }
 
 RATING_LEVEL = {  # 好差评: the two lowest are a bad rating (差评)

@@ -4,6 +4,7 @@ administration pages; the hall in English when the operator picks it."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from tests.browser.conftest import PASSWORD, inspect
@@ -133,8 +134,28 @@ def test_the_hall_in_english_when_the_operator_picks_it(desk, hall):
     assert "材料清单" in clerk.inner_text("main")
 
 
-def test_one_matter_alone_at_the_window(desk, hall):
+def test_one_matter_alone_at_the_window_and_a_refusal_at_intake(desk, hall):
     clerk = desk("window-1")
+    clerk.select_option("#single-matter", "TOBACCO_RETAIL")
+    clerk.click("form[action='/hall/window/single'] button")
+    clerk.wait_for_load_state()
+    clerk.fill("#applicant_name", "无照经营商店")
+    clerk.fill("#uscc", new_uscc())
+    clerk.fill("#legal_rep_name", "吴八")
+    clerk.fill("#legal_rep_id", new_resident_id())
+    clerk.check("#mat-ID_LEGAL_REP")
+    clerk.click("button[type=submit]:has-text('提交申请')")
+    clerk.wait_for_load_state()
+    refused = re.search(r"/hall/cases/(OV\d+)/correction-notice", clerk.url).group(1)
+    clerk.goto(f"{hall.base}/hall/cases/{refused}")
+    clerk.fill("#refuse-reason", "经营场所位于学校周边，依法不得设立烟草零售点")
+    clerk.click("button:has-text('不予受理')")
+    clerk.wait_for_load_state()
+    head = clerk.locator("section.card").first.inner_text()
+    assert "不予受理" in head and "学校周边" in head
+    inspect(clerk, "case-refused")
+
+    clerk.goto(f"{hall.base}/hall/window")
     clerk.select_option("#single-matter", "TOBACCO_RETAIL")
     clerk.click("form[action='/hall/window/single'] button")
     clerk.wait_for_load_state()

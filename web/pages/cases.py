@@ -93,6 +93,34 @@ async def supplement(case_no: str, request: Request, operator: HallOperator = De
     return RedirectResponse(f"/hall/cases/{case_no}", status_code=303)
 
 
+@router.post("/cases/{case_no}/refuse")
+async def refuse(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    """不予受理 at the window, in writing, with the reason (the legal notice goes to the applicant)."""
+    from services import endings
+
+    return await _end(request, operator, case_no, endings.refuse)
+
+
+@router.post("/cases/{case_no}/withdraw")
+async def withdraw(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    """撤回: the applicant withdraws before issuance; whatever runs stops."""
+    from services import endings
+
+    return await _end(request, operator, case_no, endings.withdraw)
+
+
+async def _end(request: Request, operator: HallOperator, case_no: str, ending):
+    form = await request.form()
+    reason = (form.get("reason") or "").strip() or None
+    try:
+        acting(request, lambda session, clock: ending(session, case_no, reason=reason, operator=operator.id,
+                                                       clock=clock))
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        return _page(request, operator, case_no, "case.html", error=problem, status=problem["status"])
+    return RedirectResponse(f"/hall/cases/{case_no}", status_code=303)
+
+
 @router.get("/cases/{case_no}/handover")
 def handover(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
     if operator.role not in ("window", "admin", "supervisor", "agent"):
