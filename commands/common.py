@@ -106,6 +106,20 @@ def unmasking(who, unmasked: bool, as_json: bool) -> bool:
     return True
 
 
+def build(model, **fields):
+    """One of the typed input models (schemas.inputs) from a command's options, as the API builds it from
+    its JSON body; what does not fit is bad input (exit 2), in one line."""
+    from pydantic import ValidationError
+
+    from approvals.errors import BadInput
+
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise BadInput(f"--{'.'.join(str(p) for p in error['loc'])}: {error['msg']}") from None
+
+
 def acting_operator(given: str | None) -> str:
     from approvals.errors import BadInput
 

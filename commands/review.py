@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, OperatorOpt, acting_operator, clock_of, print_json, say, write
+from commands.common import JsonOpt, OperatorOpt, acting_operator, build, clock_of, print_json, say, write
 
 app = typer.Typer()
 
@@ -35,11 +35,13 @@ def decide(
     testing: 特别程序), which stops the task's clock.
     """
     from approvals.review import Action
+    from schemas.inputs import DecisionIn
     from services import cases
 
+    decision = build(DecisionIn, action=action.value, reason=reason, materials=material or [])
     who = acting_operator(operator)
-    result = write(lambda s: cases.decide(s, task_id, Action(action.value), operator=who, reason=reason,
-                                           materials=material or [], clock=clock_of(s)))
+    result = write(lambda s: cases.decide(s, task_id, Action(decision.action), operator=who, reason=decision.reason,
+                                           materials=decision.materials, clock=clock_of(s)))
     if as_json:
         print_json(result.__dict__)
         return
@@ -63,11 +65,14 @@ def verify(
     from approvals.errors import BadInput
     from services import commitments
 
+    from schemas.inputs import VerifyIn
+
     if passed is None:
         raise BadInput("say --passed or --failed")
+    check = build(VerifyIn, matter=matter, passed=passed, reason=reason)
     who = acting_operator(operator)
-    result = write(lambda s: commitments.verify(s, case_no, matter, passed=passed, reason=reason, operator=who,
-                                                 clock=clock_of(s)))
+    result = write(lambda s: commitments.verify(s, case_no, check.matter, passed=check.passed, reason=check.reason,
+                                                 operator=who, clock=clock_of(s)))
     if as_json:
         print_json(result.__dict__)
         return

@@ -13,6 +13,7 @@ from commands.common import (
     UnmaskedOpt,
     acting_operator,
     app_settings,
+    build,
     clock_of,
     local_time,
     parse_day,
@@ -104,10 +105,12 @@ def agent_add(
     operator: OperatorOpt = None,
 ) -> None:
     """Register an agent (代办员) (administrators)."""
+    from schemas.inputs import AgentIn
     from services import staff
 
+    agent = build(AgentIn, id=agent_id, name=name, phone=phone)
     who = acting_operator(operator)
-    row = write(lambda s: staff.add_agent(s, agent_id, name=name, phone=phone, by=who,
+    row = write(lambda s: staff.add_agent(s, agent.id, name=agent.name, phone=agent.phone, by=who,
                                            now=app_settings().current_time()))
     say(f"agent {row.id} added: {row.name}")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, OperatorOpt, acting_operator, app_settings, clock_of, print_json, say, write
+from commands.common import JsonOpt, OperatorOpt, acting_operator, app_settings, build, clock_of, print_json, say, write
 
 app = typer.Typer()
 
@@ -63,10 +63,12 @@ def supplement(
     as_json: JsonOpt = False,
 ) -> None:
     """Record materials the applicant supplied: completes intake or resumes a review."""
+    from schemas.inputs import SupplementIn
     from services import cases
 
+    supplied = build(SupplementIn, materials=material or [])
     actor = acting_operator(operator)
-    result = write(lambda s: cases.supplement(s, case_no, material or [], actor=actor, clock=clock_of(s)))
+    result = write(lambda s: cases.supplement(s, case_no, supplied.materials, actor=actor, clock=clock_of(s)))
     if as_json:
         print_json(result.__dict__)
         return
@@ -83,10 +85,12 @@ def key_project(
     as_json: JsonOpt = False,
 ) -> None:
     """Put a case on the green channel (重点项目): shorter promised limits, first in every queue."""
+    from schemas.inputs import KeyProjectIn
     from services import cases
 
+    marked = build(KeyProjectIn, leader=leader)
     who = acting_operator(operator)
-    result = write(lambda s: cases.mark_key_project(s, case_no, leader, actor=who, clock=clock_of(s)))
+    result = write(lambda s: cases.mark_key_project(s, case_no, marked.leader, actor=who, clock=clock_of(s)))
     if as_json:
         print_json(result.__dict__)
         return

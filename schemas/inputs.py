@@ -22,7 +22,7 @@ class _In(BaseModel):
 class SupplementIn(_In):
     """Materials the applicant supplied: completes a correction (补正) or resumes a review (补齐补正)."""
 
-    materials: list[str] = Field(min_length=1, max_length=100)
+    materials: list[str] = Field(max_length=100)  # none named: the use case says so
 
 
 class DecisionIn(_In):
@@ -42,7 +42,7 @@ class AgencyDecisionIn(DecisionIn):
 class KeyProjectIn(_In):
     """The green channel (重点项目) and its responsible leader."""
 
-    leader: str = Field(min_length=1, max_length=100)
+    leader: str = Field(max_length=100)  # blank: the use case says so
 
 
 class VerifyIn(_In):
@@ -56,8 +56,8 @@ class VerifyIn(_In):
 class AgentIn(_In):
     """An agent (代办员) registered by an administrator."""
 
-    id: str = _Code
-    name: str = Field(min_length=1, max_length=100)
+    id: str = Field(max_length=64)  # its form: the use case checks it
+    name: str = Field(max_length=100)
     phone: str | None = Field(default=None, max_length=32)
 
 
