@@ -64,6 +64,8 @@ COMMITMENT_STATUS = {
 
 DELIVERY = {"pickup": N_("Picked up at the window"), "post": N_("By post"), "electronic": N_("Electronic licence")}
 
+EXTENSION = {"requested": N_("Requested"), "approved": N_("Approved"), "refused": N_("Refused")}
+
 CERTIFICATE_STATUS = {"issued": N_("In force"), "revoked": N_("Revoked")}
 
 MANDATE_STATUS = {"valid": N_("Valid"), "expired": N_("Expired"), "revoked": N_("Revoked")}
@@ -148,5 +150,5 @@ ALL = {
     "case_status": CASE_STATUS, "task_status": TASK_STATUS, "light": LIGHT, "clock": CLOCK, "role": ROLE,
     "channel": CHANNEL, "ledger_status": LEDGER_STATUS, "commitment_kind": COMMITMENT_KIND,
     "commitment_status": COMMITMENT_STATUS, "certificate_status": CERTIFICATE_STATUS,
-    "mandate_status": MANDATE_STATUS, "delivery": DELIVERY, "rating_level": RATING_LEVEL, "scope": SCOPE, "run_state": RUN_STATE, "event": EVENT,
+    "mandate_status": MANDATE_STATUS, "delivery": DELIVERY, "rating_level": RATING_LEVEL, "extension": EXTENSION, "scope": SCOPE, "run_state": RUN_STATE, "event": EVENT,
 }

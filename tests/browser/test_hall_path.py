@@ -94,6 +94,10 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
 
     city = desk("CITY_MGMT-reviewer")
     open_task(city, case_no, "户外招牌设置")
+    city.fill("#extension-reason", "需现场核查招牌结构安全")
+    city.click("form[action$='/extension'] button")
+    city.wait_for_load_state()
+    assert "延期 10 个工作日： 已申请" in city.locator("section.card").first.inner_text()
     city.click("button[value=approve]")
     city.wait_for_load_state()
 

@@ -74,6 +74,25 @@ def task_page(task_id: int, request: Request, operator: HallOperator = Depends(s
     return _task_page(request, operator, task_id)
 
 
+@router.post("/review/tasks/{task_id}/extension")
+async def ask_extension(task_id: int, request: Request, operator: HallOperator = Depends(signed_in)):
+    """延期: the task's reviewer asks, with the reason the applicant will be told; a supervisor or the
+    agency's head decides."""
+    _reviewer(operator)
+    from services import extensions
+
+    _task_case(request, operator, task_id)
+    form = await request.form()
+    reason = (form.get("reason") or "").strip() or None
+    try:
+        acting(request, lambda session, clock: extensions.ask(session, task_id, reason=reason, operator=operator.id,
+                                                               clock=clock))
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        return _task_page(request, operator, task_id, error=problem, status=problem["status"])
+    return RedirectResponse(f"/hall/review/tasks/{task_id}", status_code=303)
+
+
 @router.post("/review/tasks/{task_id}")
 async def decide(task_id: int, request: Request, operator: HallOperator = Depends(signed_in)):
     _reviewer(operator)
