@@ -113,8 +113,27 @@ def test_the_administration_pages(desk, hall):
         inspect(admin, name)
     admin.goto(hall.base + "/hall/admin/audit")
     assert "办件过程记录完整" in admin.inner_text("main")
-    admin.goto(hall.base + "/hall/admin/calendar?year=2026")
-    assert "调休上班日" in admin.inner_text("main")
+
+    admin.goto(hall.base + "/hall/admin/calendar?year=2026")  # a local holiday, pasted as a line
+    admin.fill("#days", "2026-12-31 holiday")
+    admin.fill("#cal-reason", "县政府通知（测试）")
+    admin.click("form[action='/hall/admin/calendar'] button")
+    admin.wait_for_load_state()
+    assert "已完成" in admin.inner_text("main")
+    assert "12-31 放假" in admin.locator("tr", has_text="12 月").inner_text()
+
+    from services.catalog import builtin_catalog_text  # the catalog in force, loaded again: unchanged, accepted
+
+    admin.goto(hall.base + "/hall/admin/catalog")
+    admin.set_input_files("#cat-file", files=[{"name": "catalog.yaml", "mimeType": "text/yaml",
+                                               "buffer": builtin_catalog_text().encode()}])
+    admin.click("form[action='/hall/admin/catalog'] button")
+    admin.wait_for_load_state()
+    assert "已完成" in admin.inner_text("main")
+    admin.set_input_files("#cat-file", files=[{"name": "bad.yaml", "mimeType": "text/yaml", "buffer": b"agencies: 3"}])
+    admin.click("form[action='/hall/admin/catalog'] button")
+    admin.wait_for_load_state()
+    assert "表单有误" in admin.inner_text("main")  # refused whole, said on the page
 
 
 def test_the_hall_in_english_when_the_operator_picks_it(desk, hall):
