@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum, StrEnum
 
-from approvals.errors import BadInput, Refused
+from approvals.errors import BadInput, Forbidden, Refused
 
 
 class Level(IntEnum):
@@ -124,7 +124,7 @@ def sign_token(key: bytes, case_no: str, expires: date, nonce: str) -> str:
 
 def read_token(key: bytes, token: str, today: date) -> TokenClaims:
     """The token's claims if it is genuine and not expired: malformed is bad input (exit 2); a wrong
-    signature (forged, or for another installation) and an expired token are refused (exit 1)."""
+    signature (forged, or for another installation) and an expired token are forbidden (exit 1, HTTP 403)."""
     shape = _TOKEN.match((token or "").strip())
     body = None
     if shape:
@@ -137,13 +137,13 @@ def read_token(key: bytes, token: str, today: date) -> TokenClaims:
         raise BadInput("not a rating token (it is the text after /rate/ in the link)")
     expected = hmac.new(key, body, hashlib.sha256).digest()
     if not hmac.compare_digest(expected, _unb64(shape.group(2))):
-        raise Refused("this rating token is not genuine")
+        raise Forbidden("this rating token is not genuine")
     try:
         expires = date(int(parts.group(2)[:4]), int(parts.group(2)[4:6]), int(parts.group(2)[6:]))
     except ValueError:
         raise BadInput("not a rating token (its date is not a date)") from None
     if today > expires:
-        raise Refused(f"this rating token expired on {expires.isoformat()}")
+        raise Forbidden(f"this rating token expired on {expires.isoformat()}")
     return TokenClaims(parts.group(1), expires, parts.group(3))
 
 

@@ -7,7 +7,7 @@ Each takes a Session inside an open unit of work and never commits; rules come f
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pydantic import BaseModel
@@ -35,7 +35,7 @@ from approvals.ratings import (
 )
 from schemas.case import Case, CaseEvent
 from schemas.ledger import LedgerItem
-from schemas.rating import Rating, RatingItem, Rectification
+from schemas.rating import Rating, RatingIn, RatingItem, Rectification
 from schemas.review import ReviewTask
 from schemas.staff import Operator
 from services import staff
@@ -72,18 +72,6 @@ def link_for(settings: Settings, case_no: str, today: date, key: bytes | None = 
 
 
 # --- rate -------------------------------------------------------------------------------------
-
-
-@dataclass
-class RatingIn:
-    """What the applicant says: the level, levels for some matters or agencies, indicators, a comment."""
-
-    level: int
-    matters: dict[str, int] = field(default_factory=dict)
-    agencies: dict[str, int] = field(default_factory=dict)
-    indicators: dict[str, int] = field(default_factory=dict)
-    comment: str | None = None
-    phone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -193,3 +193,28 @@ def _rectification_rows(read: Reader, where: str, **params) -> list[dict]:
     return [{**{k: v for k, v in r.items() if k not in times + ("callback_due", "fix_due")},
              **{k: utc(r[k]) for k in times}, "callback_due": day(r["callback_due"]), "fix_due": day(r["fix_due"])}
             for r in rows]
+
+
+def rating_form(read: Reader, case_no: str) -> dict:
+    """What the online rating form shows for a case: its matters and agencies by name, the online
+    indicators, the levels, and whether it was rated online already."""
+    from approvals.errors import NotFound
+    from approvals.ratings import INDICATORS, RATABLE, Channel
+
+    case = read.one("SELECT id, case_no, bundle, status FROM case_file WHERE case_no = %(n)s", n=case_no)
+    if case is None:
+        raise NotFound(f"no case {case_no}")
+    _, document = catalog_document(read)
+    matter_names = {m["code"]: m["name"] for m in document.get("matters", [])}
+    bundle_names = {b["code"]: b["name"] for b in document.get("bundles", [])}
+    agencies = agency_names(read)
+    tasks = read.rows("SELECT matter, agency FROM review_task WHERE case_id = %(c)s ORDER BY id", c=case["id"])
+    rated = read.one("SELECT id FROM rating WHERE case_id = %(c)s AND channel = 'online'", c=case["id"])
+    return {
+        "case_no": case["case_no"], "bundle": case["bundle"], "bundle_name": bundle_names.get(case["bundle"]),
+        "status": case["status"], "ratable": case["status"] in RATABLE, "rated": rated is not None,
+        "matters": [{"code": t["matter"], "name": matter_names.get(t["matter"], t["matter"]), "agency": t["agency"],
+                     "agency_name": agencies.get(t["agency"], t["agency"])} for t in tasks],
+        "indicators": list(INDICATORS[Channel.ONLINE]),
+        "levels": {str(n): name for n, name in sorted(LEVEL_NAMES.items(), reverse=True)},
+    }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api import cases, reference, staff, supervision, tasks
+from web.api import cases, ratings, reference, staff, supervision, tasks
 from web.auth import api_router as session
 
 router = APIRouter()
-for module in (cases, tasks, staff, supervision, reference):
+for module in (cases, tasks, staff, supervision, reference, ratings):
     router.include_router(module.router)
 router.include_router(session)
