@@ -133,10 +133,10 @@ def read_token(key: bytes, token: str, today: date) -> TokenClaims:
         except ValueError:
             body = None
     parts = _BODY.match(body.decode("ascii", "replace")) if body else None
-    if parts is None:
+    if parts is None or _b64(body) != shape.group(1):  # one spelling per token: no equivalent variants
         raise BadInput("not a rating token (it is the text after /rate/ in the link)")
-    expected = hmac.new(key, body, hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, _unb64(shape.group(2))):
+    expected = _b64(hmac.new(key, body, hashlib.sha256).digest())
+    if not hmac.compare_digest(expected, shape.group(2)):  # as text: a changed padding bit is a change
         raise Forbidden("this rating token is not genuine")
     try:
         expires = date(int(parts.group(2)[:4]), int(parts.group(2)[4:6]), int(parts.group(2)[6:]))

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from approvals.errors import BadInput, Refused
+from approvals.errors import BadInput, Forbidden, Refused
 from approvals.ratings import (
     HALL,
     Channel,
@@ -81,6 +81,21 @@ def test_a_token_reads_back_until_its_last_day_and_refuses_any_change():
     for garbage in ("", "x", f"{body}.", f".{signature}", f"{body}.{signature}x", "a.b.c", f"{body}!.{signature}"):
         with pytest.raises(BadInput, match="not a rating token"):
             read_token(KEY, garbage, TODAY)
+
+
+def test_every_other_spelling_of_a_token_is_refused():
+    """The last base64 character of the signature carries two unused bits: flipping one is still a change."""
+    token = sign_token(KEY, "OV20260302000001", date(2026, 5, 31), "0123456789abcdef")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(token[-1])
+    for other in {alphabet[last ^ 1], alphabet[last ^ 2], alphabet[last ^ 3]}:
+        with pytest.raises(Forbidden, match="not genuine"):
+            read_token(KEY, token[:-1] + other, TODAY)
+    body, signature = token.split(".")
+    twin = body[:-1] + alphabet[alphabet.index(body[-1]) ^ 1] if len(body) % 4 else None
+    if twin is not None:
+        with pytest.raises(BadInput, match="not a rating token"):
+            read_token(KEY, f"{twin}.{signature}", TODAY)
 
 
 def test_a_well_signed_body_of_the_wrong_shape_is_still_not_a_token():
