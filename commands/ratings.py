@@ -12,6 +12,7 @@ from commands.common import (
     UnmaskedOpt,
     acting_operator,
     app_settings,
+    build,
     clock_of,
     local_time,
     parse_day,
@@ -68,10 +69,8 @@ def rate(
 
 def _rating_in(levels: list[int], matters: list[str], agencies: list[str], indicators: list[str],
                comment: str | None, phone: str | None):
-    from pydantic import ValidationError
-
     from approvals.errors import BadInput
-    from schemas.rating import RatingIn
+    from schemas.inputs import RatingIn
 
     if len(levels) != 1 + len(matters) + len(agencies):
         raise BadInput(f"--level: one for the case and one after each --matter and --agency "
@@ -84,13 +83,9 @@ def _rating_in(levels: list[int], matters: list[str], agencies: list[str], indic
         scores[name.strip()] = int(value)
     if len(set(matters)) != len(matters) or len(set(agencies)) != len(agencies):
         raise BadInput("a matter or agency is rated once")
-    try:
-        return RatingIn(level=levels[0], matters=dict(zip(matters, levels[1:1 + len(matters)], strict=True)),
-                        agencies=dict(zip(agencies, levels[1 + len(matters):], strict=True)), indicators=scores,
-                        comment=comment, phone=phone)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise BadInput(f"--{error['loc'][0]}: {error['msg']}") from None
+    return build(RatingIn, level=levels[0], matters=dict(zip(matters, levels[1:1 + len(matters)], strict=True)),
+                 agencies=dict(zip(agencies, levels[1 + len(matters):], strict=True)), indicators=scores,
+                 comment=comment, phone=phone)
 
 
 @app.command("ratings")

@@ -74,3 +74,15 @@ class RevokeIn(_In):
     """Why a mandate is revoked."""
 
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class RatingIn(_In):
+    """好差评: what the applicant says (at the window, or through the online link): the case's level, levels
+    for some matters or agencies by code, indicators by their Chinese names, a comment, a phone number."""
+
+    level: int
+    matters: dict[str, int] = {}
+    agencies: dict[str, int] = {}
+    indicators: dict[str, int] = {}
+    comment: str | None = Field(default=None, max_length=2000)
+    phone: str | None = Field(default=None, max_length=32)

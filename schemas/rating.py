@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field as PydField
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from schemas.types import UTCDateTime
-
-
-class RatingIn(BaseModel):
-    """What the applicant says (the CLI's `rate` and the online link's form): the case's level, levels for
-    some matters or agencies by code, indicators by their Chinese names, a comment, a phone number."""
-
-    model_config = ConfigDict(extra="forbid")
-    level: int
-    matters: dict[str, int] = {}
-    agencies: dict[str, int] = {}
-    indicators: dict[str, int] = {}
-    comment: str | None = PydField(default=None, max_length=2000)
-    phone: str | None = PydField(default=None, max_length=32)
 
 
 class Rating(SQLModel, table=True):

@@ -35,7 +35,8 @@ from approvals.ratings import (
 )
 from schemas.case import Case, CaseEvent
 from schemas.ledger import LedgerItem
-from schemas.rating import Rating, RatingIn, RatingItem, Rectification
+from schemas.inputs import RatingIn
+from schemas.rating import Rating, RatingItem, Rectification
 from schemas.review import ReviewTask
 from schemas.staff import Operator
 from services import staff

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from schemas.rating import RatingIn
+from schemas.inputs import RatingIn
 from web.api.responses import out
 from web.deps import reading, settings_of, write
 
