@@ -35,6 +35,7 @@ class IntakeAssessment:
     promised: tuple[str, ...] = ()  # 容缺: accepted as missing on the applicant's promise
     commitment_matters: tuple[str, ...] = ()  # 告知承诺: decided on the applicant's written promise
     notes: tuple[str, ...] = ()  # why a promise could not be accepted
+    replaced: tuple[str, ...] = ()  # 告知承诺: materials the signed promise stands in for (not asked for)
 
 
 def select_matters(bundle: Bundle, optional_matters: Iterable[str] | None) -> tuple[str, ...]:
@@ -82,9 +83,11 @@ def assess(
             raise BadInput(f"materials: unknown material {code!r}")
         if code not in needed:
             raise BadInput(f"materials: {code!r} is not needed for bundle {bundle.code}")
+    commitments = _check_commitments(catalog, bundle, chosen, commitment_matters, credit_blocked)
+    replaced = replaced_materials(catalog, chosen, commitments)
+    required = tuple(code for code in required if code not in replaced or code in given)
     missing = tuple(code for code in required if code not in given)
     promised, notes = _check_promise(catalog, bundle, chosen, provided, missing, deficiency_promise, credit_blocked)
-    commitments = _check_commitments(catalog, bundle, chosen, commitment_matters, credit_blocked)
     if promised:
         missing = tuple(code for code in missing if code not in promised)
     plans = tuple(
@@ -99,7 +102,20 @@ def assess(
         for code in chosen
     )
     status = CaseStatus.CORRECTION_REQUIRED if missing else CaseStatus.IN_REVIEW
-    return IntakeAssessment(status, plans, required, missing, promised, commitments, notes)
+    return IntakeAssessment(status, plans, required, missing, promised, commitments, notes,
+                            tuple(code for code in replaced if code not in given))
+
+
+def replaced_materials(catalog: Catalog, chosen: Iterable[str], commitments: Iterable[str]) -> tuple[str, ...]:
+    """告知承诺 that replaces materials: those every chosen matter needing them lists as promisable and
+    decides on the applicant's signed promise. A material another matter of the case still needs stays."""
+    promising = set(commitments)
+    needing: dict[str, list[str]] = {}
+    for code in chosen:
+        for mat in catalog.matters[code].materials:
+            needing.setdefault(mat.code, []).append(code)
+    return tuple(mat for mat, matters in needing.items()
+                 if all(m in promising and mat in catalog.matters[m].promisable for m in matters))
 
 
 def _check_promise(

@@ -77,7 +77,8 @@ class CertificatePublic(BaseModel):
 
 
 class CommitmentPublic(BaseModel):
-    """A promise (承诺书): `materials` for a 容缺 promise, `matter` for a 告知承诺."""
+    """A promise (承诺书): `materials` for a 容缺 promise, `matter` for a 告知承诺 (and `materials` when it
+    stands in for some)."""
 
     id: int
     kind: str
@@ -93,7 +94,10 @@ class CommitmentPublic(BaseModel):
     @model_serializer(mode="wrap")
     def _one_of_materials_or_matter(self, handler):
         data = handler(self)
-        data.pop("matter" if self.kind == "deficiency" else "materials", None)
+        if self.kind == "deficiency":
+            data.pop("matter", None)
+        elif not self.materials:
+            data.pop("materials", None)
         return data
 
 

@@ -213,8 +213,11 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
     case.status = CaseStatus.IN_REVIEW.value
     case.accepted_at = clock.now
     refresh_case_due(case, clock)
+    replaced = [m for m in catalog.materials_of(case.matters)
+                if m not in case.required_materials and m not in case.provided_materials]
     record(session, case, clock.now, "accepted", actor, f"{len(case.matters)} matters to review in parallel"
-           + (f"; 容缺 on the promise of {', '.join(promised)}" if promised else ""))
+           + (f"; 容缺 on the promise of {', '.join(promised)}" if promised else "")
+           + (f"; 告知承诺 in place of {', '.join(replaced)}" if replaced else ""))
     commitments.sign_at_acceptance(session, case, catalog, promised, actor, clock)
     if case.due_note:
         record(session, case, clock.now, "deadline_unknown", "system", case.due_note)
@@ -231,7 +234,10 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
                "dispatched_at": None, "updated_at": clock.now}  # every row has every key: one INSERT takes them all
         if status is TaskStatus.PENDING:
             row.update(started_clock(row["promised_days"], row["statutory_days"], clock))
-            if not catalog.endpoint_of(matter.agency):
+            if matter.on_the_spot:  # 当场办结: decided at the window as the case is accepted; nothing to dispatch
+                row.update(status=TaskStatus.APPROVED.value, light=None, decided_by=actor, decided_at=clock.now,
+                           reason=ON_THE_SPOT, dispatched_at=clock.now)
+            elif not catalog.endpoint_of(matter.agency):
                 row["dispatched_at"] = clock.now  # in the hall's own queue: the agency's work from now (_dispatch)
         rows.append(row)
     # One INSERT for every task (plain rows: table models cost more than the insert); their ids key the
@@ -242,6 +248,14 @@ def _accept(session: Session, case: Case, actor: str, clock: Clock, promised: tu
             _dispatch(session, case, ids[row["matter"]], row["matter"], row["agency"], row["due_note"], clock,
                       in_hall=row["dispatched_at"] is not None)
     enqueue_notice(session, case, clock.now, "accepted", {"due_date": iso(case.due_date)})
+    decided = [row["matter"] for row in rows if row["status"] == TaskStatus.APPROVED.value]
+    for matter in decided:
+        record(session, case, clock.now, "approved", actor, f"task {ids[matter]} {matter}: {ON_THE_SPOT}")
+    if decided:
+        settle_case(session, case, actor=actor, clock=clock)  # releases what they held up; may issue at once
+
+
+ON_THE_SPOT = "当场办结 (decided at the window on acceptance)"
 
 
 def _start(session: Session, case: Case, task: ReviewTask, clock: Clock) -> None:

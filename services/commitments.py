@@ -62,10 +62,13 @@ def sign_at_acceptance(session: Session, case: Case, catalog: Catalog, promised:
         record(session, case, clock.now, "promise_signed", actor,
                f"容缺: {', '.join(promised)} by {due or 'an unknown date (no calendar)'}")
     for matter in case.commitment_matters:
-        session.add(Commitment(case_id=case.id, kind=CommitmentKind.NOTIFICATION.value, materials=[], matter=matter,
-                               status=CommitmentStatus.OPEN.value, signed_at=clock.now,
+        stands_in = [m for m in catalog.matters[matter].promisable  # 告知承诺 that replaces materials
+                     if m not in case.required_materials and m not in case.provided_materials]
+        session.add(Commitment(case_id=case.id, kind=CommitmentKind.NOTIFICATION.value, materials=stands_in,
+                               matter=matter, status=CommitmentStatus.OPEN.value, signed_at=clock.now,
                                grace_days=catalog.matters[matter].grace_days))
-        record(session, case, clock.now, "promise_signed", actor, f"告知承诺: {matter} decided on the applicant's promise")
+        record(session, case, clock.now, "promise_signed", actor, f"告知承诺: {matter} decided on the applicant's promise"
+               + (f", in place of {', '.join(stands_in)}" if stands_in else ""))
 
 
 _OPEN_DEFICIENCY = select(Commitment).where(  # built once: every decision asks
