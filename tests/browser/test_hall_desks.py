@@ -97,6 +97,7 @@ def test_an_administrator_enrols_an_agent_who_files_under_the_mandate(desk, hall
     agent.wait_for_load_state()
     assert "/hall/window/apply/RESTAURANT" in agent.url
     assert "按规定不能办理" in agent.inner_text("main")
+    assert f"该代办员没有申请人 {stranger} 的委托书" in agent.inner_text("main")  # the refusal, in Chinese
     assert agent.input_value("#uscc") == stranger  # the form keeps what was typed
     inspect(agent, "agent-refused")
 

@@ -81,3 +81,19 @@ def test_a_template_word_outside_gettext_is_found(tmp_path):
     assert "data" in kinds
     text = "".join(v if k == "data" else "\0" for _l, k, v in env.lex('<p class="x">{{ _("Due") }}（{{ n }}）Due 到期</p>'))
     assert WORD.findall(re.sub(r"<[^<>]*>", " ", text)) == ["Due", "到期"]
+
+
+def test_the_engines_refusals_are_explained_in_the_catalogs_words():
+    from approvals.permissions import Mandate, mandate_problem, Scope
+    from web.refusals import explained
+    from datetime import date
+
+    problem = mandate_problem(None, "AG-1", "91350200MA2YJ1XR9G", Scope.SUBMIT, date(2026, 3, 2))
+    message, values = explained(problem)
+    assert values == {"uscc": "91350200MA2YJ1XR9G"}
+    assert environment("zh_CN").from_string("{{ _(m, **v) }}").render(m=message, v=values) == \
+        "该代办员没有申请人 91350200MA2YJ1XR9G 的委托书。"
+    expired = Mandate(7, "AG-1", "91350200MA2YJ1XR9G", frozenset({Scope.SUBMIT}), date(2026, 1, 31))
+    assert explained(mandate_problem(expired, "AG-1", expired.uscc, Scope.SUBMIT, date(2026, 3, 2)))[1] == \
+        {"uscc": "91350200MA2YJ1XR9G", "day": "2026-01-31"}
+    assert explained("something no pattern knows") is None

@@ -1,0 +1,54 @@
+"""The engine's most common refusals, said again in the message catalog's words for the people at the desks.
+
+The engine speaks English codes and ids (the CLI and the API keep them); a page shows the catalog's sentence
+when one of these patterns matches, and the engine's own words under it in small print. A refusal no pattern
+knows is shown as the engine said it, marked as English.
+"""
+
+from __future__ import annotations
+
+import re
+
+from web.i18n import N_
+
+# (pattern on the engine's message, the catalog's message with the pattern's named groups as placeholders)
+EXPLAINED: list[tuple[re.Pattern, str]] = [(re.compile(p), m) for p, m in [
+    (r"holds no mandate from applicant (?P<uscc>\w+)",
+     N_("This agent holds no mandate from applicant %(uscc)s.")),
+    (r"mandate \d+ from applicant (?P<uscc>\w+) was revoked", N_("The mandate from applicant %(uscc)s was revoked.")),
+    (r"mandate \d+ from applicant (?P<uscc>\w+) expired on (?P<day>[\d-]+)",
+     N_("The mandate from applicant %(uscc)s expired on %(day)s.")),
+    (r"mandate \d+ from applicant (?P<uscc>\w+) does not cover (?P<scope>\w+)",
+     N_("The mandate from applicant %(uscc)s does not cover this act.")),
+    (r"is not a valid unified social credit code", N_("The unified social credit code is not valid.")),
+    (r"is not a valid resident ID", N_("The resident ID number is not valid.")),
+    (r"reviews for \w+, not \w+", N_("This task belongs to another agency.")),
+    (r"a denial needs --reason", N_("A denial needs its reason.")),
+    (r"a special procedure needs --reason", N_("A special procedure needs its kind and reason.")),
+    (r"a supplement request needs at least one --material", N_("Tick at least one material to ask for.")),
+    (r"cannot \S+ a task that is (?P<status>\w+)", N_("This task cannot be decided in its present state.")),
+    (r"end the special procedure", N_("End the special procedure before asking for materials.")),
+    (r"name at least one --material", N_("Tick at least one material.")),
+    (r"no material is awaited", N_("No material is awaited for this case.")),
+    (r"is not waiting for", N_("The case is not waiting for these materials.")),
+    (r"already used for a different application", N_("This form was already filed with different content.")),
+    (r"open credit record", N_("The applicant has an open credit record: no promise can be accepted.")),
+    (r"does not allow 告知承诺", N_("This matter cannot be decided on a notification-commitment.")),
+    (r"--reason is required", N_("The reason is required.")),
+    (r"it has ended already", N_("The case has ended already.")),
+    (r"can no longer be refused at intake", N_("The case was accepted: it can no longer be refused at intake.")),
+    (r"an extension needs --reason", N_("An extension needs the reason the applicant will be told.")),
+    (r"a limit is extended once", N_("A limit is extended once only.")),
+    (r"a password has at least (?P<length>\d+) characters", N_("A password has at least %(length)s characters.")),
+    (r"the two passwords differ", N_("The two passwords differ.")),
+    (r"is suspended \(a 容缺 promise is past due\)", N_("The case is suspended: a promise is past due.")),
+]]
+
+
+def explained(detail: str | None) -> tuple[str, dict] | None:
+    """The catalog's message for an engine message, with its values; None when no pattern knows it."""
+    for pattern, message in EXPLAINED if detail else ():
+        found = pattern.search(detail)
+        if found:
+            return message, found.groupdict()
+    return None
