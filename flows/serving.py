@@ -156,7 +156,11 @@ def serve_forever(work_pool: str | None = None) -> None:
                    else f"every {settings.orchestrate_every_seconds}s")
         print(f"serving {FLOW_NAME} on {PREFECT_API_URL.value()}: looking for work {looking}, sweeping every "
               f"{settings.sweep_every_seconds}s", flush=True)
-        serve(*deployments())
+        served = deployments()
+        for deployment in served:  # the first loop now, not one whole interval later (see register_on_pool)
+            if deployment.name == "orchestrate-loop":
+                _start_loop_unless_running(deployment.apply())
+        serve(*served)
         return
     looking = (f"in one long flow run at a time, up to {settings.orchestrate_loop_seconds}s"
                if settings.orchestrate_loop_seconds else f"every {settings.orchestrate_every_seconds}s")
