@@ -5,10 +5,14 @@ database holding the built-in catalog, N reviewers of SAMR (one password, hashed
 restaurant cases (made in-process, straight through the submit use case). Each operator, an httpx async
 client of its own, signs in, then D times: opens its queue (GET /api/v1/tasks?limit=100) and approves one
 task of it (POST /api/v1/tasks/ID/decisions; operator i takes the tasks whose id is i modulo N, so two
-operators never race for one task). Prints requests/s and p50/p95 per endpoint; the last line is JSON.
+operators never race for one task), pausing `--think` seconds (on average) after each answer as a person
+reading the queue and the file would; with `--think 0` every operator has a request in flight all the
+time, so a request waits behind the other N − 1. Prints requests/s and p50/p95 per endpoint (sign-ins
+apart: they all happen first); the last line is JSON.
 
-    python bench/web_load.py --operators 50 --decisions 4                 # SQLite
-    python bench/web_load.py --operators 50 --decisions 4 --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/web_load.py --operators 50 --decisions 4 --think 2       # SQLite
+    python bench/web_load.py --operators 50 --decisions 4                 # no pause at all
+    python bench/web_load.py --operators 50 --decisions 4 --think 2 --postgres postgresql://postgres@127.0.0.1:5432/postgres
 """
 
 from __future__ import annotations
@@ -115,8 +119,12 @@ def served(url: str, home: Path):
 
 
 async def operator(base: str, index: int, operators: int, decisions: int, timings: dict, errors: dict,
-                   everyone_in: asyncio.Barrier) -> None:
+                   everyone_in: asyncio.Barrier, think: float) -> None:
+    import random
+
     import httpx
+
+    pause = random.Random(index)
 
     limits = httpx.Limits(max_connections=1)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
@@ -128,6 +136,7 @@ async def operator(base: str, index: int, operators: int, decisions: int, timing
         await everyone_in.wait()  # the morning's sign-ins are not the load measured below
         if index == 0:
             timings["_work_started"].append(time.perf_counter())
+        await asyncio.sleep(think * pause.uniform(0, 1))  # people do not all click in the same millisecond
         for _ in range(decisions):
             started = time.perf_counter()
             queue = await client.get("/api/v1/tasks", params={"limit": 100})
@@ -135,6 +144,7 @@ async def operator(base: str, index: int, operators: int, decisions: int, timing
             if queue.status_code != 200:
                 errors[f"queue {queue.status_code}"] += 1
                 continue
+            await asyncio.sleep(think * pause.uniform(0.5, 1.5))  # reading the queue, opening the file
             mine = [t for t in queue.json()["items"] if t["task_id"] % operators == index and t["status"] == "pending"]
             if not mine:
                 errors["no task of mine on the page"] += 1
@@ -144,13 +154,14 @@ async def operator(base: str, index: int, operators: int, decisions: int, timing
             timings["POST /tasks/ID/decisions"].append(time.perf_counter() - started)
             if decided.status_code != 200:
                 errors[f"decision {decided.status_code}"] += 1
+            await asyncio.sleep(think * pause.uniform(0.5, 1.5))
 
 
-async def load(base: str, operators: int, decisions: int) -> tuple[dict, dict, float]:
+async def load(base: str, operators: int, decisions: int, think: float) -> tuple[dict, dict, float]:
     timings: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     everyone_in = asyncio.Barrier(operators)
-    await asyncio.gather(*(operator(base, i, operators, decisions, timings, errors, everyone_in)
+    await asyncio.gather(*(operator(base, i, operators, decisions, timings, errors, everyone_in, think)
                            for i in range(operators)))
     return timings, errors, time.perf_counter() - timings.pop("_work_started")[0]
 
@@ -159,6 +170,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--operators", type=int, default=50)
     parser.add_argument("--decisions", type=int, default=4, help="queue opened and a task decided, per operator")
+    parser.add_argument("--think", type=float, default=0.0, help="seconds an operator spends between two requests "
+                        "(uniform in 0.5-1.5 times this; 0: each sends its next request as soon as it has the answer)")
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="run on a fresh PostgreSQL database (else SQLite)")
     options = parser.parse_args()
     backend = "postgresql" if options.postgres else "sqlite"
@@ -172,9 +185,10 @@ def main() -> None:
         print(f"{backend}: {options.operators} reviewers, {options.operators * options.decisions} cases filed "
               f"in {time.perf_counter() - set_up:.1f} s", flush=True)
         with served(url, Path(home)) as base:
-            timings, errors, seconds = asyncio.run(load(base, options.operators, options.decisions))
+            timings, errors, seconds = asyncio.run(load(base, options.operators, options.decisions, options.think))
     requests = sum(len(v) for name, v in timings.items() if not name.startswith("POST /session"))
     report = {"backend": backend, "operators": options.operators, "decisions_each": options.decisions,
+              "think_seconds": options.think,
               "seconds": round(seconds, 2), "requests_per_second": round(requests / seconds, 1),
               "errors": dict(errors), "endpoints": {}}
     print(f"{requests} queue and decision requests in {seconds:.2f} s (after every sign-in): "
