@@ -93,3 +93,55 @@ def test_identifiers_in_free_text_are_masked():
     assert mask_phone(None) is None
     text = "法定代表人 11010519491231002X，电话 13912345678；统一代码 91350200MA2YJ1XR9G"
     assert mask_text(text) == "法定代表人 110105********002X，电话 139****5678；统一代码 91350200MA2YJ1XR9G"
+
+
+# --- systems with tokens, and what a reviewer may read ------------------------------------------
+
+
+def test_a_token_does_what_its_scopes_allow_and_nothing_its_role_would():
+    from approvals.errors import Forbidden
+    from approvals.permissions import TOKEN_ACTS, TokenScope
+
+    platform = Actor("token:platform", Role.SYSTEM, None, True, frozenset({TOKEN_ACTS[TokenScope.SUBMIT]}))
+    check(platform, Act.SUBMIT)
+    for act in (Act.READ, Act.DECIDE, Act.ADMINISTER, Act.UNMASK):
+        with pytest.raises(Forbidden, match="no such scope"):
+            check(platform, act)
+    fire = Actor("token:fire", Role.SYSTEM, "FIRE", True, frozenset({Act.DECIDE, Act.READ}))
+    check(fire, Act.DECIDE, agency="FIRE")
+    with pytest.raises(Forbidden, match="only SAMR's reviewers"):
+        check(fire, Act.DECIDE, agency="SAMR")
+    with pytest.raises(Forbidden, match="revoked"):
+        check(replace(fire, enabled=False), Act.READ)
+
+
+def test_a_reviewer_or_an_agency_system_reads_its_own_agencys_tasks_only():
+    from approvals.errors import Forbidden
+    from approvals.permissions import bound_agency, check_task_read
+
+    reviewer = Actor("samr-1", Role.REVIEWER, "SAMR")
+    check_task_read(reviewer, "SAMR")
+    with pytest.raises(Forbidden, match="SAMR's tasks only"):
+        check_task_read(reviewer, "FIRE")
+    for role in (Role.WINDOW, Role.SUPERVISOR, Role.ADMIN):
+        assert bound_agency(Actor("x", role)) is None
+        check_task_read(Actor("x", role), "FIRE")
+    assert bound_agency(Actor("token:fire", Role.SYSTEM, "FIRE", True, frozenset())) == "FIRE"
+
+
+@pytest.mark.parametrize("text, agency, problem", [
+    ("", None, "at least one"), ("submit,launch", None, "unknown scope 'launch'"),
+    ("decide", None, "bound to one agency"), ("read,decide", "", "bound to one agency"),
+])
+def test_token_scopes_are_parsed_strictly(text, agency, problem):
+    from approvals.permissions import parse_token_scopes
+
+    with pytest.raises(BadInput, match=problem):
+        parse_token_scopes(text, agency)
+
+
+def test_token_scopes_parsed():
+    from approvals.permissions import TokenScope, parse_token_scopes
+
+    assert parse_token_scopes(" submit , read ", None) == {TokenScope.SUBMIT, TokenScope.READ}
+    assert parse_token_scopes("decide", "FIRE") == {TokenScope.DECIDE}
