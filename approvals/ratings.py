@@ -16,6 +16,7 @@ from datetime import date
 from enum import IntEnum, StrEnum
 
 from approvals.errors import BadInput, Forbidden, Refused
+from approvals.review import FINISHED_CASE
 
 
 class Level(IntEnum):
@@ -48,7 +49,7 @@ INDICATORS: dict[Channel, tuple[str, ...]] = {
     Channel.ONLINE: ("整体满意度", "办事效率", "办事指南精确度", "办事便捷度", "平台操作性"),
 }
 
-RATABLE = ("issued", "partially_issued", "denied", "returned")  # a case is rated once it has ended
+RATABLE = tuple(sorted(s.value for s in FINISHED_CASE))  # a case is rated once it has ended, however it ended
 HALL = "HALL"  # the hall itself: answers a bad rating that names no agency as bad (政务服务中心)
 
 

@@ -215,7 +215,7 @@ def _notify(session: Session, notices: list[tuple], now: datetime, run_id: str) 
     record_many(session, events)
 
 
-_RESULTS = ("issued", "denied", "returned")  # the case has ended: the applicant may rate it (好差评)
+_RESULTS = ("issued", "denied", "returned", "refused", "withdrawn")  # the case has ended: it may be rated (好差评)
 
 
 def _rating_invitation(now: datetime):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
-from tests.support import MONDAY, approve_all, at, submit
+from tests.support import MONDAY, approve_all, at, nothing_written, submit
 
 PHONE = "13912345678"
 
@@ -43,10 +43,9 @@ def test_a_good_rating_at_the_window_and_online_then_a_second_refused(env, run, 
     assert result.json()["channel"] == "window" and result.json()["rectifications"] == []
     assert result.json()["agencies"] == {"SAMR": 5, "FIRE": 5}
 
-    before = ratings_of(run, case_no)
-    again = rate(run, case_no, "--level", "1", "--operator", "window-2")
+    with nothing_written(env.url):
+        again = rate(run, case_no, "--level", "1", "--operator", "window-2")
     assert again.code == 1 and "rated at the window already" in again.err
-    assert ratings_of(run, case_no) == before  # nothing written
 
     token = token_for(run, case_no)
     online = rate(run, "--token", token, "--level", "4", "--matter", "FIRE_CHECK", "--level", "3",
@@ -70,27 +69,41 @@ def test_forged_expired_reused_tokens_and_unfinished_cases_are_refused(env, run,
 
     forged = f"{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
     other = base64.urlsafe_b64encode(base64.urlsafe_b64decode(body + "==").replace(b"|20", b"|21", 1)).rstrip(b"=")
-    for bad, code, needle in ((forged, 1, "not genuine"), (f"{other.decode()}.{signature}", 1, "not genuine"),
-                              ("garbage", 2, "not a rating token"), (f"{body}.", 2, "not a rating token")):
-        result = rate(run, "--token", bad, "--level", "5")
-        assert (result.code, result.out) == (code, ""), (bad, result.err)
-        assert needle in result.err and "Traceback" not in result.err
-    expired = rate(run, "--token", token, "--level", "5", now=at(MONDAY + timedelta(days=91)))
-    assert expired.code == 1 and "expired on" in expired.err
-    wrong_case = rate(run, "OV20000101999999", "--token", token, "--level", "5", now=at(MONDAY))
-    assert wrong_case.code == 1 and f"for case {case_no}" in wrong_case.err
-    assert ratings_of(run, case_no) == []
+    with nothing_written(env.url):
+        for bad, code, needle in ((forged, 1, "not genuine"), (f"{other.decode()}.{signature}", 1, "not genuine"),
+                                  ("garbage", 2, "not a rating token"), (f"{body}.", 2, "not a rating token")):
+            result = rate(run, "--token", bad, "--level", "5")
+            assert (result.code, result.out) == (code, ""), (bad, result.err)
+            assert needle in result.err and "Traceback" not in result.err
+        expired = rate(run, "--token", token, "--level", "5", now=at(MONDAY + timedelta(days=91)))
+        assert expired.code == 1 and "expired on" in expired.err
+        wrong_case = rate(run, "OV20000101999999", "--token", token, "--level", "5", now=at(MONDAY))
+        assert wrong_case.code == 1 and f"for case {case_no}" in wrong_case.err
 
     assert rate(run, "--token", token, "--level", "5").code == 0
-    reused = rate(run, "--token", token, "--level", "1")
-    assert reused.code == 1 and "used already" in reused.err
-    fresh = rate(run, "--token", token_for(run, case_no), "--level", "1")
-    assert fresh.code == 1 and "rated online already" in fresh.err
+    another = token_for(run, case_no)
+    with nothing_written(env.url):
+        reused = rate(run, "--token", token, "--level", "1")
+        assert reused.code == 1 and "used already" in reused.err
+        fresh = rate(run, "--token", another, "--level", "1")
+        assert fresh.code == 1 and "rated online already" in fresh.err
     assert [r["level"] for r in ratings_of(run, case_no)] == [5]
 
     running = submit(run, application("RESTAURANT", optional_matters=[]))["case_no"]
     early = rate(run, "--token", token_for(run, running), "--level", "5")
     assert early.code == 1 and "rated once it has ended" in early.err
+
+
+def test_a_case_refused_at_intake_is_rated_too_and_the_hall_answers(env, run, application):
+    """不予受理 ends a case without any review: a bad rating has no agency to go to but the hall."""
+    case_no = submit(run, application("RESTAURANT", optional_matters=[], omit=("LEASE",)))["case_no"]
+    refused = run("refuse", case_no, "--reason", "经营场所不符合规划", "--json", "--operator", "window-1")
+    assert refused.code == 0, refused.err
+    result = rate(run, case_no, "--level", "1", "--comment", "没说清楚为什么", "--operator", "window-2")
+    assert result.code == 0, result.err
+    assert result.json()["agencies"] == {} and len(result.json()["rectifications"]) == 1
+    [item] = [x for x in run("rectifications", "--agency", "HALL", "--json").json() if x["case_no"] == case_no]
+    assert (item["operator"], item["level"], item["status"]) == ("window-2", 1, "open")
 
 
 BAD_INPUT = [
@@ -102,15 +115,16 @@ BAD_INPUT = [
     (("--level", "5", "--indicator", "平台操作性=5"), "unknown window indicator"),
     (("--level", "5", "--indicator", "服务态度"), "NAME=LEVEL"),
     (("--level", "5", "--phone", "call me"), "is not a phone number"),
+    (("--level", "5", "--comment", "长" * 2001), "at most 2000 characters"),
 ]
 
 
 def test_bad_input_exits_2_and_writes_nothing(env, run, application):
     case_no = finished_case(run, application)
-    for args, needle in BAD_INPUT:
-        result = rate(run, case_no, *args, "--operator", "window-1")
-        assert result.code == 2 and needle in result.err and result.out == "", (args, result.err)
-    assert ratings_of(run, case_no) == []
+    with nothing_written(env.url):
+        for args, needle in BAD_INPUT:
+            result = rate(run, case_no, *args, "--operator", "window-1")
+            assert result.code == 2 and needle in result.err and result.out == "", (args, result.err)
 
 
 def test_only_window_clerks_record_a_rating_and_comments_and_phones_are_masked(env, run, application):
