@@ -29,7 +29,8 @@ CODE = r"^[A-Z0-9][A-Z0-9_]*$"  # a province's numeric 事项编码 too
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)  # more keys are welcome
+    # More keys are welcome; a number where text is expected is its digits (a province's numeric 事项编码).
+    model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
 
 
 class AgencyIn(_In):

@@ -342,3 +342,20 @@ def test_a_stored_document_builds_without_checks_and_takes_defaults_for_keys_it_
     assert catalog_from_document(document, checked=True).matters["A"].agency == "NOBODY"
     with pytest.raises(CatalogError):
         catalog_from_document(document)
+
+
+def test_a_yaml_catalog_may_use_a_province_s_numeric_matter_codes():
+    from services.catalog import parse_catalog_text
+
+    document, catalog = parse_catalog_text("""
+agencies: [{code: SAMR, name: 市场监督管理局}]
+matters:
+  - {code: 113301000001, name: 营业执照, agency: SAMR, promised_days: 1, statutory_days: 3}
+  - {code: 113301000002, name: 食品经营许可, agency: SAMR, promised_days: 3, statutory_days: 10,
+     depends_on: [113301000001]}
+bundles:
+  - {code: 9001, name: 开办餐饮店, promised_days: 4, matters: [{matter: 113301000001}, {matter: 113301000002}]}
+""")
+    assert catalog.matters["113301000002"].depends_on == ("113301000001",)
+    assert catalog.bundles["9001"].matter_codes() == ("113301000001", "113301000002")
+    assert document["matters"][0]["code"] == "113301000001"
