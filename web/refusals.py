@@ -45,6 +45,27 @@ EXPLAINED: list[tuple[re.Pattern, str]] = [(re.compile(p), m) for p, m in [
 ]]
 
 
+# Why a case is listed as overdue or stalled (the engine joins several reasons with "; ")
+REASONS: list[tuple[re.Pattern, str]] = [(re.compile(p), m) for p, m in [
+    (r"^case due (?P<day>[\d-]+)$", N_("The case was due on %(day)s")),
+    (r"^task \d+ (?P<matter>\w+) due (?P<day>[\d-]+)$", N_("%(matter)s was due on %(day)s")),
+    (r"^no one has acted for (?P<days>\d+) working days \(last (?P<day>[\d-]+)\)$",
+     N_("Nobody has acted for %(days)s working days (last on %(day)s)")),
+    (r"^last flow run \S+ failed$", N_("Its last flow run failed")),
+    (r"^last flow run \S+ crashed$", N_("Its last flow run crashed")),
+    (r"^incident: ", N_("Work sent to another system failed for good (reopen the case)")),
+]]
+
+
+def reasons(text: str | None) -> list[tuple[str, dict] | str]:
+    """Each reason of a listed case: the catalog's message with its values, or the engine's words."""
+    found: list[tuple[str, dict] | str] = []
+    for part in (text or "").split("; "):
+        match = next(((m, p.search(part)) for p, m in REASONS if p.search(part)), None)
+        found.append((match[0], match[1].groupdict()) if match else part)
+    return [f for f in found if f]
+
+
 def explained(detail: str | None) -> tuple[str, dict] | None:
     """The catalog's message for an engine message, with its values; None when no pattern knows it."""
     for pattern, message in EXPLAINED if detail else ():

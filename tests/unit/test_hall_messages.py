@@ -97,3 +97,17 @@ def test_the_engines_refusals_are_explained_in_the_catalogs_words():
     assert explained(mandate_problem(expired, "AG-1", expired.uscc, Scope.SUBMIT, date(2026, 3, 2)))[1] == \
         {"uscc": "91350200MA2YJ1XR9G", "day": "2026-01-31"}
     assert explained("something no pattern knows") is None
+
+
+def test_why_a_case_is_listed_is_said_in_the_catalogs_words():
+    from web.refusals import reasons
+
+    found = reasons("case due 2026-03-09; task 1 BIZ_LICENCE due 2026-03-03; something new")
+    assert found == [("The case was due on %(day)s", {"day": "2026-03-09"}),
+                     ("%(matter)s was due on %(day)s", {"matter": "BIZ_LICENCE", "day": "2026-03-03"}),
+                     "something new"]
+    macro = environment("zh_CN").from_string('{% from "macros.html" import reasons %}{{ reasons(f, n) }}')
+    names = type("N", (), {"matters": {"BIZ_LICENCE": "营业执照（设立登记）"}})()
+    text = macro.render(f=found, n=names)
+    assert "办件应于 2026-03-09 办结" in text and "营业执照（设立登记） 应于 2026-03-03 办结" in text
+    assert '<span class="detail" lang="en">something new</span>' in text

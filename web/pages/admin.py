@@ -242,8 +242,9 @@ def _reopen_page(request: Request, operator: HallOperator, *, error=None, status
                                     lease_seconds=settings.claim_lease_seconds)
         except OnevisitError as exc:
             stalled, error = [], error or problem_of(exc)
-    return render(request, "admin_reopen.html", status_code=status, operator=operator, stalled=stalled, error=error)
-
+        names = catalog_names(read)
+    return render(request, "admin_reopen.html", status_code=status, operator=operator, stalled=stalled, error=error,
+                  names=names)
 
 
 @router.get("/reopen")
