@@ -36,7 +36,7 @@ class Act(StrEnum):
     VERIFY = "verify"
     REFUSE = "refuse"  # 不予受理 at intake
     WITHDRAW = "withdraw"  # 撤回, recorded for the applicant
-    COLLECT = "collect"  # results picked up at the window
+    COLLECT = "hand over results"  # 出件: results picked up at the window
     ASK_EXTENSION = "ask for an extension"  # 延期
     APPROVE_EXTENSION = "approve an extension"
     SWEEP = "sweep"  # acting on the supervision ledger by hand
@@ -57,7 +57,7 @@ ALLOWED: dict[Act, frozenset[Role]] = {
     Act.DECIDE: frozenset({Role.REVIEWER, Role.HEAD}),  # a head only signs its step of a sign-off chain
     Act.REFUSE: frozenset({Role.WINDOW}),
     Act.WITHDRAW: frozenset({Role.WINDOW, Role.AGENT}),
-    Act.COLLECT: frozenset({Role.WINDOW, Role.AGENT}),
+    Act.COLLECT: frozenset({Role.WINDOW}),
     Act.ASK_EXTENSION: frozenset({Role.REVIEWER}),
     Act.APPROVE_EXTENSION: frozenset({Role.SUPERVISOR, Role.HEAD}),
     Act.VERIFY: frozenset({Role.REVIEWER}),

@@ -171,3 +171,30 @@ def runs(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
         return
     print_table(f"flow runs for {case_no}", ["id", "name", "state", "started", "ended"],
            [[r.id, r.name, r.state, local_time(r.started_at), local_time(r.ended_at)] for r in rows])
+
+
+@app.command()
+def visits(
+    start: Annotated[str | None, typer.Option("--from", help="Finished on or after this day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Finished on or before this day (YYYY-MM-DD).")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """最多跑一次: how many finished cases needed at most one visit to the hall, and how results left."""
+    from datetime import datetime, time, timedelta
+
+    from commands.common import parse_day
+    from services.queries.cases import visit_counts
+
+    tz = app_settings().tz
+    since = datetime.combine(parse_day(start), time(), tz) if start else None
+    until = datetime.combine(parse_day(end) + timedelta(days=1), time(), tz) if end else None
+    with reading(operator) as (read, _):
+        counts = visit_counts(read, since, until)
+    if as_json:
+        print_json(counts)
+        return
+    share = f"{counts['share']:.1%}" if counts["share"] is not None else "-"
+    say(f"{counts['cases']} finished cases, {counts['at_most_one_visit']} with at most one visit ({share})")
+    say("by visits: " + ", ".join(f"{k}: {v}" for k, v in counts["by_visits"].items()))
+    say("results by: " + ", ".join(f"{k}: {v}" for k, v in counts["by_delivery"].items()))

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from commands.common import JsonOpt, OperatorOpt, acting_operator, app_settings, build, clock_of, print_json, say, write
+from commands.common import (JsonOpt, OperatorOpt, acting_operator, app_settings, build, clock_of, local_time,
+                             print_json, say, write)
 
 app = typer.Typer()
 
@@ -135,3 +136,21 @@ def _print_ending(result, as_json: bool) -> None:
     say(f"{result.case_no} {result.status}: {result.reason}"
                + (f"; tasks cancelled: {', '.join(map(str, result.cancelled))}" if result.cancelled else ""))
     say(result.notice)
+
+
+@app.command()
+def collect(
+    case_no: Annotated[str, typer.Argument(help="The case number.")],
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """出件: hand the results over at the window (pick-up); counts the applicant's visit."""
+    from services import delivery
+
+    who = acting_operator(operator)
+    result = write(lambda s: delivery.collect(s, case_no, operator=who, clock=clock_of(s)))
+    if as_json:
+        print_json(result.__dict__)
+        return
+    say(f"{result.case_no}: results handed over; {result.visits} visits" if result.changed
+        else f"{result.case_no}: handed over already ({local_time(result.collected_at)}); nothing changed")

@@ -323,6 +323,7 @@ def supplement(
             raise BadInput(f"{', '.join(unexpected)} not needed for case {case.case_no} (missing: {', '.join(missing)})")
         case.provided_materials = case.provided_materials + [m for m in materials if m not in case.provided_materials]
         case.updated_at = case.last_acted_at = clock.now
+        _count_visit(case, who)
         still = _missing(case)
         record(session, case, clock.now, "materials_received", actor, ", ".join(materials))
         if still:
@@ -345,6 +346,7 @@ def supplement(
     record(session, case, clock.now, "materials_received", actor, ", ".join(materials))
     case.provided_materials = case.provided_materials + [m for m in materials if m not in case.provided_materials]
     case.updated_at = case.last_acted_at = clock.now
+    _count_visit(case, who)
     for task in awaiting:
         remaining = [m for m in task.requested_materials if m not in materials]
         if remaining == task.requested_materials:
@@ -361,6 +363,12 @@ def supplement(
         settle_case(session, case, actor=actor, clock=clock)  # withheld results go out now, all together
     still = sorted({m for t in awaiting for m in t.requested_materials} | set(commitments.promised_awaited(session, case)))
     return SupplementResult(case.case_no, case.status, materials, still)
+
+
+def _count_visit(case: Case, who: Actor) -> None:
+    """最多跑一次: materials handed in at the window are one more visit of the applicant to the hall."""
+    if who.role is Role.WINDOW:
+        case.visits += 1
 
 
 # --- decide (审批决定) -----------------------------------------------------------------------

@@ -151,11 +151,20 @@ def deliver_results(session: Session, items: list[WorkItem], run_id: str, now: d
                            "detail": ", ".join(issued), "flow_run_id": run_id}
                           for case_id, issued in numbers.items() if issued])
     _notify(session, [(cases[case_id], f"notify:case:{case_id}:issued", "issued",
-                       f"your {cases[case_id].bundle} results are ready at the window: {', '.join(issued)}")
+                       f"your {cases[case_id].bundle} results {_how(cases[case_id])}: {', '.join(issued)}")
                       for case_id, issued in numbers.items()], now, run_id)
     return [ItemOutcome(id=item.id, kind=item.kind, case_no=item.case_no, done=True,
                         detail=", ".join(numbers[fresh[item.id]]))
             if item.id in fresh else _already(item, "already delivered") for item in items]
+
+
+def _how(case) -> str:
+    """出件: how the results leave, as the applicant chose."""
+    if case.delivery_mode == "post":
+        return f"are posted to {case.delivery_address}"
+    if case.delivery_mode == "electronic":
+        return "are sent electronically (电子证照)" + (f" to {case.delivery_address}" if case.delivery_address else "")
+    return "are ready at the window"
 
 
 _MESSAGES = {
@@ -239,7 +248,8 @@ def _already(item: WorkItem, detail: str) -> ItemOutcome:
 
 def _cases(session: Session, case_ids) -> dict[int, Row]:
     """What a notice says of each case, by id."""
-    query = select(CASES.c.id, CASES.c.case_no, CASES.c.bundle, CASES.c.uscc, CASES.c.applicant_name, CASES.c.agent)
+    query = select(CASES.c.id, CASES.c.case_no, CASES.c.bundle, CASES.c.uscc, CASES.c.applicant_name, CASES.c.agent,
+                   CASES.c.delivery_mode, CASES.c.delivery_address)
     return {row.id: row for row in _rows(session, query, CASES.c.id, list(dict.fromkeys(case_ids)))}
 
 

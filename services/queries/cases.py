@@ -268,3 +268,23 @@ def list_runs(read: Reader, case_no: str) -> list[RunRow]:
 def case_exists(read: Reader, case_no: str) -> None:
     if read.one("SELECT id FROM case_file WHERE case_no = %(n)s", n=case_no) is None:
         raise NotFound(f"no case {case_no}")
+
+
+def visit_counts(read: Reader, start: datetime | None = None, end: datetime | None = None) -> dict:
+    """最多跑一次: finished cases (in [start, end) when given) by visits to the hall, and by delivery mode."""
+    where, params = f"status IN ({_FINISHED_MARKS})", {}
+    if start is not None:
+        where, params["start"] = where + " AND finished_at >= %(start)s", timestamp(read, start)
+    if end is not None:
+        where, params["end"] = where + " AND finished_at < %(end)s", timestamp(read, end)
+    rows = read.rows(f"SELECT visits, delivery_mode, COUNT(*) AS n FROM case_file WHERE {where} "
+                     "GROUP BY visits, delivery_mode ORDER BY visits, delivery_mode", **params)
+    total = sum(r["n"] for r in rows)
+    once = sum(r["n"] for r in rows if r["visits"] <= 1)
+    by_visits: dict[str, int] = {}
+    by_delivery: dict[str, int] = {}
+    for r in rows:
+        by_visits[str(r["visits"])] = by_visits.get(str(r["visits"]), 0) + r["n"]
+        by_delivery[r["delivery_mode"]] = by_delivery.get(r["delivery_mode"], 0) + r["n"]
+    return {"cases": total, "at_most_one_visit": once, "share": round(once / total, 4) if total else None,
+            "by_visits": by_visits, "by_delivery": by_delivery}
