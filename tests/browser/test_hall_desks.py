@@ -194,3 +194,30 @@ def test_one_matter_alone_at_the_window_and_a_refusal_at_intake(desk, hall):
     assert "/receipt" in clerk.url
     receipt = clerk.locator("article.notice").inner_text()
     assert "烟草专卖零售许可" in receipt and "烟草专卖局" in receipt
+
+
+def test_promises_signed_on_the_form_show_on_the_receipt(desk, hall):
+    """容缺: a secondary material promised instead of handed in; 告知承诺: a matter decided on the promise."""
+    clerk = desk("window-1")
+    clerk.click("a[href='/hall/window/apply/RESTAURANT']")
+    clerk.fill("#applicant_name", "守信餐饮有限公司")
+    clerk.fill("#uscc", new_uscc())
+    clerk.fill("#legal_rep_name", "钱九")
+    clerk.fill("#legal_rep_id", new_resident_id())
+    clerk.uncheck("#opt-TOBACCO_RETAIL")
+    for code in ALL_MATERIALS:
+        if code != "OWNER_CONSENT":
+            clerk.check(f"#mat-{code}")
+    clerk.check("#pr-OWNER_CONSENT")  # 容缺: 建筑物所有权人同意设置证明, promised for later
+    clerk.check("#nc-FOOD_BUSINESS")  # 告知承诺
+    inspect(clerk, "window-promises")
+    clerk.click("button[type=submit]:has-text('提交申请')")
+    clerk.wait_for_load_state()
+    assert "/receipt" in clerk.url, clerk.inner_text("main")[:1000]
+    receipt = clerk.locator("article.notice").inner_text()
+    assert "容缺后补材料" in receipt and "建筑物所有权人同意设置证明" in receipt
+    assert "按告知承诺审批的事项" in receipt and "食品经营许可" in receipt
+    clerk.goto(clerk.url.replace("/receipt", ""))
+    promises = clerk.locator("section", has_text="承诺书").first.inner_text()
+    assert "容缺受理承诺" in promises and "告知承诺" in promises
+    inspect(clerk, "case-promises")
