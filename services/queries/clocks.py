@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from approvals import deadlines
 from approvals.calendar import WorkingCalendar
@@ -13,7 +14,10 @@ from services.queries.connection import day, utc
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}  # a queue's order: reddest first
 _RUNNING = {TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value}
 
+@lru_cache(maxsize=256)  # a few entries a request: it keeps only the last requests' calendars
 def light_of(calendar: WorkingCalendar, due: date | None, today: date) -> str | None:
+    """Memoised: a queue's tasks share few due dates, and the bands cost tens of microseconds to count (the
+    calendar is one object a request, never changed once made)."""
     value = deadlines.light(calendar, due, today)
     return value.value if value else None
 
