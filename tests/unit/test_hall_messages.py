@@ -56,12 +56,13 @@ def extracted():
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_every_message_is_translated(language, extracted):
     catalog = read_po(po_path(language).open("rb"), locale=language)
-    untranslated = sorted(m for m in extracted if not (catalog.get(m) and catalog.get(m).string))
+    # English may leave a message's text empty: gettext then shows the message itself, which is English
+    untranslated = sorted(m for m in extracted if not catalog.get(m) or not (catalog.get(m).string or language == "en"))
     assert not untranslated, f"{language}: {len(untranslated)} untranslated, e.g. {untranslated[:5]}"
     stale = sorted(m.id for m in catalog if m.id and m.id not in extracted)
     assert not stale, f"{language}: messages no page uses any more: {stale[:5]}"
     for message in catalog:
-        if message.id:
+        if message.id and message.string:
             assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(message.id)), message.id
 
 
