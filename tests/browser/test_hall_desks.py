@@ -221,3 +221,22 @@ def test_promises_signed_on_the_form_show_on_the_receipt(desk, hall):
     promises = clerk.locator("section", has_text="承诺书").first.inner_text()
     assert "容缺受理承诺" in promises and "告知承诺" in promises
     inspect(clerk, "case-promises")
+
+
+def test_the_sign_in_page_and_a_wrong_password(browser, hall):
+    from tests.browser.conftest import VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(hall.base + "/hall/review")  # not signed in: the sign-in page, which comes back here after
+        assert "/login" in page.url
+        inspect(page, "sign-in")
+        page.fill("input[name=username]", "TOBACCO-reviewer")  # a desk no other test signs in at
+        page.fill("input[name=password]", "not-the-password")
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_load_state()
+        assert "用户名或密码错误" in page.inner_text("main")
+        inspect(page, "sign-in-wrong")
+    finally:
+        context.close()
