@@ -134,3 +134,60 @@ def year_view(calendar: WorkingCalendar, overrides: list[dict], year: int) -> Ye
         months.append(MonthView(month, working, holidays, makeup,
                                 [o for o in overrides if o["day"].year == year and o["day"].month == month]))
     return YearView(year, calendar.announced(year), months)
+
+
+@dataclass(frozen=True)
+class YearNotice:
+    """A year's holiday notice (国务院办公厅关于YYYY年部分节假日安排的通知): its holidays and make-up workdays."""
+
+    year: int
+    source: str
+    holidays: tuple[date, ...]
+    makeup_workdays: tuple[date, ...]
+
+    def days(self) -> dict[date, bool]:
+        """Every day of the year, working or not: weekdays work, weekends rest, except as the notice says."""
+        off, on = set(self.holidays), set(self.makeup_workdays)
+        first, last = date(self.year, 1, 1), date(self.year, 12, 31)
+        return {first + timedelta(n): (first + timedelta(n) in on) or (
+                (first + timedelta(n)).weekday() < 5 and first + timedelta(n) not in off)
+                for n in range((last - first).days + 1)}
+
+
+def year_notice(data: object) -> YearNotice:
+    """A year file's content checked whole (`year`, `source`, `holidays`, `makeup_workdays`); the first fault
+    is refused with its key named, so nothing of a faulty file is ever applied."""
+    if not isinstance(data, Mapping):
+        raise BadInput("a calendar file is a mapping with year, source, holidays and makeup_workdays")
+    unknown = sorted(set(map(str, data)) - {"year", "source", "holidays", "makeup_workdays"})
+    if unknown:
+        raise BadInput(f"{unknown[0]}: unknown key (year, source, holidays, makeup_workdays)")
+    year = data.get("year")
+    if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2200:
+        raise BadInput(f"year: {year!r} is not a year (1900-2200)")
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise BadInput("source: the notice the days come from is required")
+    lists = {}
+    for key in ("holidays", "makeup_workdays"):
+        values = data.get(key)
+        if not isinstance(values, list) or (key == "holidays" and not values):
+            raise BadInput(f"{key}: a list of days (YYYY-MM-DD) is required")
+        days = []
+        for i, value in enumerate(values):
+            try:
+                day = value if isinstance(value, date) else date.fromisoformat(str(value))
+            except ValueError:
+                raise BadInput(f"{key}[{i}]: {value!r} is not a date (YYYY-MM-DD)") from None
+            if day.year != year:
+                raise BadInput(f"{key}[{i}]: {day.isoformat()} is not in {year}")
+            if day in days:
+                raise BadInput(f"{key}[{i}]: {day.isoformat()} is listed twice")
+            if key == "makeup_workdays" and day.weekday() < 5:
+                raise BadInput(f"{key}[{i}]: {day.isoformat()} is a weekday; make-up workdays (调休) are weekend days")
+            days.append(day)
+        lists[key] = tuple(days)
+    both = sorted(set(lists["holidays"]) & set(lists["makeup_workdays"]))
+    if both:
+        raise BadInput(f"{both[0].isoformat()} is both a holiday and a make-up workday")
+    return YearNotice(year, source.strip(), lists["holidays"], lists["makeup_workdays"])

@@ -73,7 +73,7 @@ def due(calendar: WorkingCalendar, clock: ClockState, today: date | None = None)
             days = min(days, clock.statutory_days + special)  # the ceiling, counted once
         return Due(calendar.add_working_days(clock.started_on, days))
     except CalendarUnknown as unknown:
-        return Due(None, f"deadline unknown: {unknown}; an administrator can set the days with `onevisit calendar set`")
+        return Due(None, f"deadline unknown: {unknown}; an administrator can set the year with `onevisit calendar import FILE` or a day with `onevisit calendar set`")
 
 
 def due_date(calendar: WorkingCalendar, started: date, days: int) -> date | None:

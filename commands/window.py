@@ -37,6 +37,8 @@ def submit(
     say(f"{result.case_no} {verb}: {result.status}")
     if result.missing:
         say("missing, all at once (补正一次性告知): " + ", ".join(result.missing))
+    for note in result.notes:  # e.g. a deadline in a year with no calendar: the due date is unknown, and why
+        say(note)
 
 
 def _read_application(file: Path):

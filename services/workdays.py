@@ -8,7 +8,7 @@ from functools import cached_property
 from sqlmodel import Session, select
 
 from approvals import deadlines
-from approvals.calendar import WorkingCalendar
+from approvals.calendar import WorkingCalendar, YearNotice
 from approvals.deadlines import Clock
 from approvals.errors import BadInput
 from approvals.permissions import Act
@@ -21,6 +21,7 @@ from services import staff
 from services.queries import connection as reads
 from services.clocks import case_clock, count_stop, task_clock
 from services.db import raw
+from services.records import lock_heads, record_many
 
 
 def calendar_for(session: Session) -> WorkingCalendar:
@@ -63,13 +64,49 @@ def set_day(session: Session, day: date, workday: bool, *, reason: str, actor: s
         row.workday, row.reason, row.set_by, row.set_at = workday, reason, actor, clock.now
     session.flush()
     calendar = calendar_for(session)
-    return _recompute_open_clocks(session, day, Clock(clock.now, calendar))
+    kind = "working day" if workday else "holiday"
+    return _recompute_open_clocks(session, day, Clock(clock.now, calendar), actor=actor,
+                                  why=f"calendar: {day.isoformat()} is a {kind} ({reason})")
 
 
-def _recompute_open_clocks(session: Session, day: date, clock: Clock) -> int:
-    """Running clocks that span `day` (or had no due date) get their due date again; stored lights stay
-    as the sweep left them, and stopped clocks are recomputed when they resume."""
+def import_year(session: Session, notice: YearNotice, *, actor: str, clock: Clock) -> tuple[int, int]:
+    """A year's notice, all of it at once: every day of the year is set (working or not, by the notice), the
+    running clocks it moves get their due dates again, each moved case says so on its timeline.
+    Returns (days that changed, due dates moved). Importing the same notice again changes nothing."""
+    staff.authorise(session, actor, Act.ADMINISTER)
+    first = date(notice.year, 1, 1)
+    stored = {row.day: row for row in session.exec(
+        select(CalendarOverride).where(CalendarOverride.day >= first, CalendarOverride.day <= date(notice.year, 12, 31)))}
+    known = WorkingCalendar()  # the announced calendar alone: what a day was before any override
+    changed = []
+    for day, workday in notice.days().items():
+        row = stored.get(day)
+        if row is None:
+            session.add(CalendarOverride(day=day, workday=workday, reason=notice.source, set_by=actor, set_at=clock.now))
+            if known.announced(day.year) and known.is_workday(day) == workday:
+                continue  # the same as announced already: nothing moves
+        elif (row.workday, row.reason) != (workday, notice.source):
+            if row.workday == workday:
+                row.reason, row.set_by, row.set_at = notice.source, actor, clock.now
+                continue
+            row.workday, row.reason, row.set_by, row.set_at = workday, notice.source, actor, clock.now
+        else:
+            continue
+        changed.append(day)
+    session.flush()
+    if not changed:
+        return 0, 0
+    moved = _recompute_open_clocks(session, min(changed), Clock(clock.now, calendar_for(session)), actor=actor,
+                                   why=f"calendar {notice.year} imported ({notice.source})")
+    return len(changed), moved
+
+
+def _recompute_open_clocks(session: Session, day: date, clock: Clock, *, actor: str, why: str) -> int:
+    """Running clocks that span `day` (or had no due date) get their due date again, and each case whose due
+    dates moved records it on its timeline; stored lights stay as the sweep left them, and stopped clocks are
+    recomputed when they resume."""
     moved = 0
+    lines: dict[int, list[str]] = {}
     running = [TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value]
     tasks = session.exec(
         select(ReviewTask).where(ReviewTask.status.in_(running), ReviewTask.started_on < day,
@@ -86,6 +123,8 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock) -> int:
             continue
         due = deadlines.due(clock.calendar, task_clock(task), clock.today)
         if (due.date, due.note) != (task.due_date, task.due_note):
+            lines.setdefault(task.case_id, []).append(
+                f"task {task.id} {task.matter} due {_day(task.due_date)} → {_day(due.date)}")
             task.due_date, task.due_note = due.date, due.note
             if task.light is None and due.date is not None:
                 task.light = "green"  # it had no clock to sweep before; the sweep takes it from here
@@ -99,11 +138,21 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock) -> int:
     for case in cases:
         due = deadlines.due(clock.calendar, case_clock(case, clock.now.tzinfo), clock.today)
         if (due.date, due.note) != (case.due_date, case.due_note):
+            lines.setdefault(case.id, []).append(f"case due {_day(case.due_date)} → {_day(due.date)}")
             case.due_date, case.due_note = due.date, due.note
             if case.light is None and due.date is not None:
                 case.light = "green"
             moved += 1
+    if lines:
+        lock_heads(session, sorted(lines))
+        record_many(session, [{"case_id": case_id, "at": clock.now, "kind": "due_dates_moved", "actor": actor,
+                               "detail": f"{why}: {'; '.join(moved_here)}", "flow_run_id": None}
+                              for case_id, moved_here in sorted(lines.items())])
     return moved
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else "unknown"
 
 
 def check_day(day: date) -> date:
