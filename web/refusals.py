@@ -57,13 +57,35 @@ REASONS: list[tuple[re.Pattern, str]] = [(re.compile(p), m) for p, m in [
 ]]
 
 
-def reasons(text: str | None) -> list[tuple[str, dict] | str]:
-    """Each reason of a listed case: the catalog's message with its values, or the engine's words."""
+# What a timeline entry says (its detail), for the entries every case has
+CODES = r"[A-Z0-9_]+(?:, [A-Z0-9_]+)*"
+TIMELINE: list[tuple[re.Pattern, str]] = [(re.compile(p), m) for p, m in [
+    (r"^bundle (?P<bundle>\w+) via \w+", N_("%(bundle)s")),
+    (r"^matter (?P<bundle>\w+) via \w+", N_("%(bundle)s")),
+    (rf"^missing: (?P<materials>{CODES})$", N_("Missing: %(materials)s")),
+    (rf"^still missing: (?P<materials>{CODES})$", N_("Still missing: %(materials)s")),
+    (rf"^(?P<materials>{CODES})$", N_("%(materials)s")),
+    (r"^(?P<count>\d+) matters to review in parallel$", N_("%(count)s matters reviewed in parallel")),
+    (r"^task \d+ (?P<matter>\w+) to (?P<agency>\w+)$", N_("%(matter)s, to %(agency)s")),
+    (r"^task \d+ (?P<matter>\w+): prerequisites approved$", N_("%(matter)s: its prerequisites are approved")),
+    (rf"^task \d+ (?P<matter>\w+): (?P<materials>{CODES})$", N_("%(matter)s: %(materials)s")),
+    (r"^task \d+ (?P<matter>\w+)$", N_("%(matter)s")),
+]]
+
+
+def reasons(text: str | None, table: list[tuple[re.Pattern, str]] | None = None, sep: str = "; ") -> list:
+    """Each part of an engine's text (why a case is listed; a timeline entry's detail): the catalog's message
+    with its values, or the engine's words where no pattern knows the part."""
     found: list[tuple[str, dict] | str] = []
-    for part in (text or "").split("; "):
-        match = next(((m, p.search(part)) for p, m in REASONS if p.search(part)), None)
+    for part in (text or "").split(sep) if sep else [text or ""]:
+        match = next(((m, p.search(part)) for p, m in (table or REASONS) if p.search(part)), None)
         found.append((match[0], match[1].groupdict()) if match else part)
     return [f for f in found if f]
+
+
+def detail(text: str | None) -> list:
+    """A timeline entry's detail, as `reasons` gives it."""
+    return reasons(text, TIMELINE, sep="")
 
 
 def explained(detail: str | None) -> tuple[str, dict] | None:

@@ -112,3 +112,20 @@ def test_why_a_case_is_listed_is_said_in_the_catalogs_words():
     text = macro.render(f=found, n=names)
     assert "办件应于 2026-03-09 办结" in text and "营业执照（设立登记） 应于 2026-03-03 办结" in text
     assert '<span class="detail" lang="en">something new</span>' in text
+
+
+def test_a_timeline_entry_is_said_with_the_catalogs_names():
+    from web.pages.common import Names
+    from web.refusals import detail
+
+    names = Names(agencies={"SAMR": "市场监督管理局"}, matters={"BIZ_LICENCE": "营业执照（设立登记）"},
+                  materials={"LEASE": "经营场所证明", "ARTICLES": "公司章程"}, bundles={"RESTAURANT": "开办餐饮店"})
+    macro = environment("zh_CN").from_string('{% from "macros.html" import reasons %}{{ reasons(said(d), n) }}')
+    said = {d: macro.render(d=d, n=names, said=detail).strip() for d in [
+        "bundle RESTAURANT via window", "missing: LEASE, ARTICLES", "task 1 BIZ_LICENCE to SAMR",
+        "4 matters to review in parallel", "task 1 BIZ_LICENCE: 不符合条件"]}
+    assert said["bundle RESTAURANT via window"] == "开办餐饮店"
+    assert said["missing: LEASE, ARTICLES"] == "缺少：经营场所证明、公司章程"
+    assert said["task 1 BIZ_LICENCE to SAMR"] == "营业执照（设立登记），推送至市场监督管理局"
+    assert said["4 matters to review in parallel"] == "4 个事项并联审批"
+    assert 'lang="en">task 1 BIZ_LICENCE: 不符合条件</span>' in said["task 1 BIZ_LICENCE: 不符合条件"]

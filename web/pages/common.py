@@ -21,7 +21,7 @@ from approvals.deadlines import Clock
 from web import labels
 from web.auth import csrf_token as bound_token
 from web.i18n import LANG_COOKIE, LANGUAGES, N_, language_of, translations
-from web.refusals import reasons
+from web.refusals import detail, reasons
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -36,6 +36,8 @@ def environment(language: str) -> Environment:
     env.filters["day"] = lambda d: format_date(d, "long", locale=locale) if d else "—"
     env.globals["labels"] = labels.ALL
     env.globals["why"] = reasons
+    env.globals["said"] = detail
+    env.filters["name_in"] = lambda code, known: known.get(code, code)
     env.globals["languages"] = LANGUAGES
     env.globals["language"] = language
     env.globals["html_lang"] = "zh-CN" if language == "zh_CN" else "en"
