@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from commands import calendar, catalog, credit, ratings, reading, review, staff, supervision, system, web, window
+from commands import (calendar, catalog, credit, project, ratings, reading, report, review, staff, supervision,
+                      system, web, window)
 
 app = typer.Typer(help="onevisit: one thing, one visit (一件事一次办) approvals.", no_args_is_help=True,
                   pretty_exceptions_enable=False, rich_markup_mode="rich")
@@ -32,10 +33,12 @@ def _options(
     """onevisit: one thing, one visit (一件事一次办) approvals."""
 
 
-for commands in (system.app, window.app, review.app, reading.app, supervision.app, ratings.app, web.app):  # `onevisit VERB`
+for commands in (system.app, window.app, review.app, reading.app, supervision.app, ratings.app, web.app,
+                 report.app):  # `onevisit VERB`
     app.add_typer(commands)
 for group in (catalog.app, credit.app, calendar.app, staff.operator_app, staff.agent_app, staff.mandate_app,
-              supervision.audit_app, system.simulate_app, web.token_app):  # `onevisit NOUN VERB`
+              supervision.audit_app, supervision.ledger_app, project.app, system.simulate_app,
+              web.token_app):  # `onevisit NOUN VERB`
     app.add_typer(group)
 
 

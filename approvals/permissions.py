@@ -22,9 +22,10 @@ class Role(StrEnum):
     ADMIN = "admin"  # administrator: operators, agents, mandates, catalog, calendar, credit, reopen
     AGENT = "agent"  # agent (代办员), acting for applicants under their mandates
     SYSTEM = "system"  # another system (the provincial platform, an agency's own review system) with a token
+    LEADER = "leader"  # a responsible leader (包联领导): follows key projects and supervision items, reads
 
 
-STAFF_ROLES = (Role.WINDOW, Role.REVIEWER, Role.HEAD, Role.SUPERVISOR, Role.ADMIN)
+STAFF_ROLES = (Role.WINDOW, Role.REVIEWER, Role.HEAD, Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
 AGENCY_ROLES = frozenset({Role.REVIEWER, Role.HEAD})  # bound to one agency (`operator add --agency`)
 
 

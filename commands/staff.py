@@ -38,12 +38,13 @@ class StaffRole(str, Enum):
     head = "head"
     supervisor = "supervisor"
     admin = "admin"
+    leader = "leader"
 
 
 @operator_app.command("add")
 def operator_add(
     operator_id: Annotated[str, typer.Argument(metavar="ID", help="The new operator's id.")],
-    role: Annotated[StaffRole, typer.Option("--role", help="window, reviewer, head (an agency's head), supervisor or admin.")],
+    role: Annotated[StaffRole, typer.Option("--role", help="window, reviewer, head (an agency's head), supervisor, admin or leader.")],
     agency: Annotated[str | None, typer.Option("--agency", help="A reviewer's agency code.")] = None,
     name: Annotated[str, typer.Option("--name", help="The person's name.")] = "",
     phone: Annotated[str | None, typer.Option("--phone", help="A phone number (shown masked).")] = None,

@@ -14,6 +14,7 @@ from commands.common import (
     app_settings,
     clock_of,
     local_time,
+    parse_day,
     print_json,
     print_table,
     progress,
@@ -24,27 +25,74 @@ from commands.common import (
 )
 
 app = typer.Typer()
+ledger_app = typer.Typer(name="ledger", help="The supervision ledger (交办, 督查, 销号).")
 audit_app = typer.Typer(name="audit", help="The tamper-evident timeline (hash chain).", no_args_is_help=True)
 
 
-@app.command()
+@ledger_app.callback(invoke_without_command=True)
 def ledger(
+    context: typer.Context,
     open_only: Annotated[bool, typer.Option("--open", help="Only items not crossed off yet.")] = False,
+    agency: Annotated[str | None, typer.Option("--agency", help="One agency's items.")] = None,
+    leader: Annotated[str | None, typer.Option("--leader", help="The items one leader follows.")] = None,
     operator: OperatorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The supervision ledger: overdue tasks assigned (交办), supervised (督查), closed (销号)."""
+    """The supervision ledger: overdue tasks and hand-entered items, assigned (交办), supervised (督查), closed (销号)."""
+    if context.invoked_subcommand is not None:
+        return
     from services.queries.supervision import ledger as ledger_rows
 
     with reading(operator) as (read, _):
-        rows = ledger_rows(read, open_only=open_only)
+        rows = ledger_rows(read, open_only=open_only, agency=agency, leader=leader)
     if as_json:
         print_json(rows)
         return
-    print_table("supervision ledger", ["item", "case", "task", "matter", "missed due", "status", "assigned to",
-                                  "opened", "escalated to", "closed"],
-           [[r.id, r.case_no, r.task_id, r.matter or f"好差评 rectification {r.rectification_id}", r.missed_due, r.status, r.assigned_to, local_time(r.opened_at),
-             r.escalated_to, local_time(r.closed_at)] for r in rows])
+    print_table("supervision ledger", ["item", "kind", "case", "task", "what", "due", "light", "status",
+                                       "assigned to", "leader", "opened", "escalated to", "closed"],
+           [[r.id, r.kind, r.case_no, r.task_id, r.title or r.matter or f"好差评 rectification {r.rectification_id}",
+             r.missed_due, r.light, r.status, r.assigned_to, r.leader, local_time(r.opened_at), r.escalated_to, local_time(r.closed_at)] for r in rows])
+
+
+@ledger_app.command("add")
+def ledger_add(
+    kind: Annotated[str, typer.Option("--kind", help="problem | duty | task (问题清单, 责任清单, 任务清单)")],
+    title: Annotated[str, typer.Option("--title", help="What is to be done or fixed.")],
+    agency: Annotated[str, typer.Option("--agency", help="The agency it is assigned to (交办).")],
+    due: Annotated[str, typer.Option("--due", help="Due date, YYYY-MM-DD.")],
+    case_no: Annotated[str | None, typer.Option("--case", help="The case it is about.")] = None,
+    leader: Annotated[str | None, typer.Option("--leader", help="The leader who follows it.")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Enter an item by hand (supervisors): lit, escalated and crossed off like an overdue task."""
+    from services.ledger import add_item
+
+    who, day = acting_operator(operator), parse_day(due)
+    item = write(lambda s: add_item(s, kind=kind, title=title, agency=agency, due=day, case_no=case_no,
+                                    leader=leader, actor=who, clock=clock_of(s)))
+    if as_json:
+        print_json(item.__dict__)
+        return
+    typer.echo(f"ledger item {item.id} ({item.kind}) assigned to {item.assigned_to}, due {item.due} ({item.light})")
+
+
+@ledger_app.command("close")
+def ledger_close(
+    item_id: Annotated[int, typer.Argument(help="The ledger item.")],
+    note: Annotated[str, typer.Option("--note", help="How it was resolved.")],
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cross an item off (销号), saying how it was resolved (supervisors)."""
+    from services.ledger import close_item
+
+    who = acting_operator(operator)
+    item = write(lambda s: close_item(s, item_id, note=note, actor=who, clock=clock_of(s)))
+    if as_json:
+        print_json(item.__dict__)
+        return
+    typer.echo(f"ledger item {item.id} closed (销号)")
 
 
 @audit_app.command("verify")

@@ -10,7 +10,9 @@ from schemas.commitment import Commitment, CreditRecord
 from schemas.installation import Installation
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, Notification, OutboxItem
+from schemas.project import KeyProject, KeyProjectCase
 from schemas.rating import Rating, RatingItem, Rectification
+from schemas.report import ReportIssue
 from schemas.review import Extension, ReviewTask, SignOff
 from schemas.sharing import SharedMaterial
 from schemas.staff import EventChain, Mandate, Operator
@@ -33,9 +35,12 @@ __all__ = [
     "Installation",
     "Notification",
     "OutboxItem",
+    "KeyProject",
+    "KeyProjectCase",
     "Rating",
     "RatingItem",
     "Rectification",
+    "ReportIssue",
     "ReviewTask",
     "Extension",
     "SignOff",

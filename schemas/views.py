@@ -199,14 +199,17 @@ class LedgerRow(BaseModel):
     """A supervision ledger item: assigned (交办), supervised (督查), closed (销号)."""
 
     id: int
-    case_no: str
-    task_id: int | None  # None: a rectification's item
+    case_no: str | None  # None: entered by hand about no case
+    task_id: int | None  # None: a rectification's item, or one entered by hand
     matter: str | None
+    title: str | None  # a hand-entered item's text
     agency: str
-    missed_due: date
+    missed_due: date  # a hand-entered item's due date
+    light: str | None  # a hand-entered item's light, as last swept
+    leader: str | None
     status: str
     assigned_to: str
-    kind: str = "review"  # review | verification | rectification (好差评)
+    kind: str = "review"  # review | verification | rectification (好差评) | problem | duty | task (entered by hand)
     rectification_id: int | None = None
     opened_at: datetime
     escalated_to: str | None

@@ -563,7 +563,8 @@ def mark_key_project(session: Session, case_no: str, leader: str, *, actor: str,
     catalog = catalog_version(session, case.catalog_version)
     case.key_project, case.leader, case.updated_at = True, leader, clock.now
     case.promised_days = _promised(catalog.bundle_of(case.bundle, case.single_matter).promised_days, True)
-    refresh_case_due(case, clock)
+    if case.accepted_at is not None:  # awaiting corrections (补正): the clock starts, shortened, at acceptance
+        refresh_case_due(case, clock)
     count = 0
     for task in tasks_of(session, case.id):
         if task.status in (TaskStatus.WAITING.value, TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value):

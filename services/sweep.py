@@ -20,6 +20,7 @@ from schemas.case import Case
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord
 from schemas.review import ReviewTask
+from services.ledger import HAND_KINDS
 from services.records import insert_ignore, record_many
 
 TASK = ReviewTask.__table__
@@ -107,15 +108,16 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
         threshold = date.min
     escalated = session.execute(
         update(LEDGER)
-        .where(LEDGER.c.status == "assigned", LEDGER.c.opened_on <= threshold)
+        .where(LEDGER.c.status == "assigned", LEDGER.c.opened_on <= threshold, LEDGER.c.kind.not_in(HAND_KINDS))
         .where(~exists().where(TASK.c.id == LEDGER.c.task_id, TASK.c.stopped.is_not(None)))  # applicant's turn
         .values(status="supervised", escalated_at=now, escalated_to=LEDGER.c.agency + literal("-supervisor"))
         .returning(LEDGER.c.case_id, LEDGER.c.task_id, LEDGER.c.escalated_to)
     ).all()
-    report.ledger_escalated = len(escalated)
     for case_id, task_id, to in escalated:
         touched.add(case_id)
         events.append(_event(case_id, now, "ledger_supervised", f"task {task_id} still overdue: escalated to {to} (督查)", run_id))
+    hand_escalated = _sweep_hand_entered(session, b, threshold, now, events, touched, run_id)
+    report.ledger_escalated = len(escalated) + hand_escalated
 
     # 销号 happens with the decision; this catches an item whose task ended any other way
     finished = [TaskStatus.APPROVED.value, TaskStatus.DENIED.value, TaskStatus.CANCELLED.value]
@@ -132,6 +134,37 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
         record_many(session, events)
     report.case_ids = sorted(touched)
     return report
+
+
+def _sweep_hand_entered(session: Session, b, threshold: date, now: datetime, events: list[dict], touched: set[int],
+                        run_id: str | None) -> int:
+    """Hand-entered items (services.ledger) take the automatic items' path: lit by their due date like a task,
+    escalated (督查) once they have been red as long as an automatic item stays assigned, i.e. when their due
+    date lies before the escalation threshold. Returns how many were escalated."""
+    hand = (LEDGER.c.kind.in_(HAND_KINDS), LEDGER.c.status != "closed")
+    for to, where in (
+        ("red", (LEDGER.c.light.in_(["green", "yellow"]), LEDGER.c.missed_due < b.today)),
+        ("yellow", (LEDGER.c.light == "green", LEDGER.c.missed_due >= b.today, LEDGER.c.missed_due <= b.last_yellow)),
+        ("green", (LEDGER.c.light.in_(["yellow", "red"]), LEDGER.c.missed_due > b.last_yellow)),
+    ):
+        for item_id, case_id, due in session.execute(
+            update(LEDGER).where(*hand, *where).values(light=to)
+            .returning(LEDGER.c.id, LEDGER.c.case_id, LEDGER.c.missed_due)
+        ).all():
+            if case_id is not None:
+                touched.add(case_id)
+                events.append(_event(case_id, now, "light", f"ledger item {item_id}: {to} (due {due})", run_id))
+    escalated = session.execute(
+        update(LEDGER)
+        .where(*hand, LEDGER.c.status == "assigned", LEDGER.c.missed_due < threshold)
+        .values(status="supervised", escalated_at=now, escalated_to=LEDGER.c.agency + literal("-supervisor"))
+        .returning(LEDGER.c.id, LEDGER.c.case_id, LEDGER.c.escalated_to)
+    ).all()
+    for item_id, case_id, to in escalated:
+        if case_id is not None:
+            touched.add(case_id)
+            events.append(_event(case_id, now, "ledger_supervised", f"ledger item {item_id} overdue: escalated to {to} (督查)", run_id))
+    return len(escalated)
 
 
 def _event(case_id: int, at: datetime, kind: str, detail: str, run_id: str | None) -> dict:

@@ -28,20 +28,25 @@ def credit_records(read: Reader, uscc: str) -> list[CreditRow]:
         for r in rows
     ]
 
-def ledger(read: Reader, *, open_only: bool) -> list[LedgerRow]:
+def ledger(read: Reader, *, open_only: bool, agency: str | None = None, leader: str | None = None) -> list[LedgerRow]:
+    """The ledger, or one agency's or one leader's part of it (a hand-entered item names its leader)."""
+    where = [w for w, given in (("l.status != 'closed'", open_only), ("l.agency = %(agency)s", agency),
+                                ("l.leader = %(leader)s", leader)) if given]
     rows = read.rows(
-        "SELECT l.*, c.case_no, t.matter FROM ledger_item l JOIN case_file c ON c.id = l.case_id "
-        "LEFT JOIN review_task t ON t.id = l.task_id" + (" WHERE l.status != 'closed'" if open_only else "")
-        + " ORDER BY l.id"
+        "SELECT l.*, c.case_no, t.matter FROM ledger_item l LEFT JOIN case_file c ON c.id = l.case_id "
+        "LEFT JOIN review_task t ON t.id = l.task_id" + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY l.id", agency=agency, leader=leader,
     )
     return [
-        LedgerRow(id=r["id"], case_no=r["case_no"], task_id=r["task_id"], matter=r["matter"], agency=r["agency"],
-                  kind=r["kind"], rectification_id=r["rectification_id"],
-                  missed_due=day(r["missed_due"]), status=r["status"], assigned_to=r["assigned_to"],
+        LedgerRow(id=r["id"], kind=r["kind"], case_no=r["case_no"], task_id=r["task_id"], matter=r["matter"],
+                  title=r["title"], agency=r["agency"], missed_due=day(r["missed_due"]), light=r["light"],
+                  leader=r["leader"], rectification_id=r["rectification_id"], status=r["status"],
+                  assigned_to=r["assigned_to"],
                   opened_at=utc(r["opened_at"]), escalated_to=r["escalated_to"], escalated_at=utc(r["escalated_at"]),
                   closed_at=utc(r["closed_at"]), closed_by=r["closed_by"], closing_note=r["closing_note"])
         for r in rows
     ]
+
 
 def audit(read: Reader) -> dict:
     """Walk every case's timeline chain in one pass; report the first broken link (approvals.audit)."""
