@@ -17,6 +17,7 @@ from flows.orchestrate import (FLOW_NAME, LoopInput, OrchestrateInput, Orchestra
                                orchestrate, orchestrate_loop)
 from flows.sweep import sweep
 from flows.remote import PollInput, poll_agencies
+from flows.reports import report_deployments
 from services import outbox, remote
 from services.db import UnitOfWork
 from services.settings import get_settings
@@ -67,7 +68,8 @@ def deployments(work_pool: str | None = None) -> list:
     (ONEVISIT_ORCHESTRATE_LOOP_SECONDS, 900 s) carries out queued work and pulls agencies' decisions when
     some are awaited, and the sweep runs every M s: an idle installation makes a few runs an hour, not a run
     every 10 s. With ONEVISIT_ORCHESTRATE_LOOP_SECONDS=0, orchestration runs every N s and the pull of
-    agencies' decisions every P s instead (a Prefect server has only its schedules)."""
+    agencies' decisions every P s instead (a Prefect server has only its schedules). The daily report and the
+    weekly bulletin are deployed either way, every morning (flows.reports)."""
     from prefect.deployments.runner import EntrypointType
 
     settings = get_settings()
@@ -82,6 +84,7 @@ def deployments(work_pool: str | None = None) -> list:
             swept,
             poll_agencies.to_deployment(name="poll-agencies", interval=settings.poll_every_seconds,
                                         tags=["onevisit"], **pool),
+            *report_deployments(**pool),
         ]
     from datetime import datetime, timedelta, timezone
 
@@ -92,7 +95,7 @@ def deployments(work_pool: str | None = None) -> list:
     looping = LoopInput(seconds=seconds, poll_agencies_every=settings.poll_every_seconds)
     return [swept, orchestrate_loop.to_deployment(
         name="orchestrate-loop", schedule=Interval(timedelta(seconds=seconds), anchor_date=first),
-        tags=["onevisit"], parameters={"request": looping.model_dump()}, **pool)]
+        tags=["onevisit"], parameters={"request": looping.model_dump()}, **pool), *report_deployments(**pool)]
 
 
 def register_on_pool(work_pool: str) -> list[str]:

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     rating_url: str = "/rate"
     # a correction request (补正) unanswered this many working days: the sweep closes the case as withdrawn
     correction_lapse_days: int = Field(10, ge=1, le=365)
+    reports_dir: Path | None = None  # where scheduled reports are written (default: `home`/reports)
     # Agencies' systems over HTTP (the endpoints themselves are in the catalog)
     sharing_services: dict[str, str] = {}  # 数据共享: service name (a material's shared_from) -> base URL
     notify_gateway_url: str | None = None  # notices go out through this gateway; None: kept as sent, locally
@@ -90,6 +91,10 @@ class Settings(BaseSettings):
     @property
     def secret_path(self) -> Path:
         return self.key_file or self.home / "secret.key"
+
+    @property
+    def reports_folder(self) -> Path:
+        return self.reports_dir or self.home / "reports"
 
     def current_time(self) -> datetime:
         """Now, in the jurisdiction's time zone (ONEVISIT_NOW when set)."""

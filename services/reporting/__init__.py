@@ -1,0 +1,1 @@
+"""A report as people read it: Markdown, JSON, XLSX and PDF, with charts (matplotlib, a CJK font)."""
