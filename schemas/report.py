@@ -129,5 +129,5 @@ class Report(BaseModel):
     stalled: list[CaseLine]
     ledger: LedgerFigures
     projects: list[ProjectLine]
-    ratings: dict | None  # None: no ratings (the ratings module is not installed)
+    ratings: list[dict] | None  # 好差评 per agency (services.queries.ratings); None: no ratings module
     ranking: list[RankLine]

@@ -21,7 +21,7 @@ from approvals.errors import Refused
 from approvals.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from approvals.review import Action
 from schemas.case import ApplicationIn
-from services import cases, ledger, projects
+from services import cases, ledger, projects, ratings
 from services.catalog import builtin_catalog_text, parse_catalog_text
 from services.db import UnitOfWork
 from services.settings import get_settings
@@ -45,6 +45,7 @@ class Generated:
     submitted: dict[date, list[str]] = field(default_factory=lambda: defaultdict(list))  # day -> case numbers
     decided: dict[int, tuple[date, str, str]] = field(default_factory=dict)  # task id -> (day, agency, status)
     hand_items: list[int] = field(default_factory=list)
+    rated: dict[date, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))  # day -> agency -> ratings
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -106,6 +107,14 @@ def generate(url: str, *, seed: int = 25, per_day: int = 12, weeks: int = WEEKS)
                     waiting_supply.append((outcome.case_no, asked))
                 else:
                     made.decided[task_id] = (today, agency, outcome.task_status)
+            for case_no, agencies in _finished_on(url, today):  # about half the applicants rate at the window
+                if rng.random() < 0.5:
+                    levels = {a: rng.choice((5, 5, 5, 4, 4, 3, 2, 1)) for a in agencies}
+                    act(url, at(today, 17), lambda s, c: ratings.rate(
+                        s, case_no, ratings.RatingIn(level=min(levels.values()), agencies=levels), clock=c,
+                        callback_days=1, fix_days=15, operator="window-1"))
+                    for agency in levels:
+                        made.rated[today][agency] = made.rated[today].get(agency, 0) + 1
             if n % 7 in (1, 3):  # supervisors enter items by hand twice a week
                 agency = rng.choice(sorted(catalog.agencies))
                 item = act(url, at(today, 11), lambda s, c: ledger.add_item(
@@ -143,6 +152,22 @@ def _pending(url: str) -> list[tuple[int, str, str]]:
     with reader(plain) as read:
         return [(r["id"], r["agency"], r["matter"]) for r in read.rows(
             "SELECT id, agency, matter FROM review_task WHERE status = 'pending' ORDER BY id")]
+
+
+def _finished_on(url: str, day: date) -> list[tuple[str, list[str]]]:
+    """Cases that ended that day, with the agencies that reviewed them."""
+    from services.queries.connection import reader, timestamp
+
+    with reader(url) as read:
+        found = read.rows(
+            "SELECT c.case_no, t.agency FROM case_file c JOIN review_task t ON t.case_id = c.id "
+            "WHERE c.finished_at >= %(start)s AND c.finished_at < %(end)s ORDER BY c.id, t.agency",
+            start=timestamp(read, at(day, 0)), end=timestamp(read, at(day + timedelta(days=1), 0)))
+    agencies: dict[str, list[str]] = {}
+    for r in found:
+        if r["agency"] not in agencies.setdefault(r["case_no"], []):
+            agencies[r["case_no"]].append(r["agency"])
+    return list(agencies.items())
 
 
 def _application(rng: random.Random, catalog, bundle: str, uscc: str | None) -> ApplicationIn:

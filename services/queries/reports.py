@@ -131,7 +131,7 @@ def build_report(read: Reader, period: Period, tz: ZoneInfo, *, agency: str | No
         open_by_light={k: total_lights[k] for k in LIGHTS}, overdue=overdue, stalled=stalled,
         ledger=_ledger(read, calendar, period, local, within, agency),
         projects=project_progress(read, calendar, period.end, end, tz, agency=agency),
-        ratings=_ratings(read, period, agency), ranking=ranking,
+        ratings=_ratings(read, period, agency, tz), ranking=ranking,
     )
 
 
@@ -249,7 +249,7 @@ def _ledger(read: Reader, calendar: WorkingCalendar, period: Period, local, with
             status = "supervised" if escalated_on is not None and escalated_on <= period.end else "assigned"
             shade = light(calendar, day(r["missed_due"]), period.end)
             items.append(LedgerLine(id=r["id"], kind=r["kind"], agency=r["agency"],
-                                    title=r["title"] or f"{r['matter'] or ''}逾期（任务{r['task_id']}）", status=status,
+                                    title=_ledger_title(r), status=status,
                                     due=day(r["missed_due"]), light=shade.value if shade else None,
                                     assigned_to=r["assigned_to"], escalated_to=r["escalated_to"] if status == "supervised" else None,
                                     leader=r["leader"]))
@@ -259,11 +259,20 @@ def _ledger(read: Reader, calendar: WorkingCalendar, period: Period, local, with
                          open_items=items)
 
 
-def _ratings(read: Reader, period: Period, agency: str | None) -> dict | None:
-    """好差评 when the ratings module is there (a report without it still works: "no ratings")."""
+def _ledger_title(item: dict) -> str:
+    if item["title"]:
+        return item["title"]
+    if item["kind"] == "rectification":
+        return f"差评整改逾期（整改{item['rectification_id']}）"
+    if item["kind"] == "verification":
+        return f"{item['matter'] or ''}告知承诺核查逾期（任务{item['task_id']}）"
+    return f"{item['matter'] or ''}逾期（任务{item['task_id']}）"
+
+
+def _ratings(read: Reader, period: Period, agency: str | None, tz: ZoneInfo) -> list[dict] | None:
+    """好差评 per agency when the ratings module is there (a report without it still works: "no ratings")."""
     try:
         from services.queries.ratings import rating_statistics
     except ImportError:
         return None
-    figures = rating_statistics(read, period.start, period.end, agency)
-    return figures.model_dump(mode="json") if hasattr(figures, "model_dump") else figures
+    return rating_statistics(read, period.start, period.end, agency, tz=tz)

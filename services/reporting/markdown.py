@@ -49,16 +49,11 @@ def tables(report: Report) -> list[tuple[str, list[str], list[list[object]]]]:
            percent(p.progress)] for p in report.projects]),
     ]
     if report.ratings is not None:
-        sections.append(("好差评", ["指标", "数值"], [[k, _flat(v)] for k, v in report.ratings.items()]))
+        sections.append(("好差评", ["名次", "部门", "评价数", "满意率", "差评", "整改", "按时回访率", "按时整改率"],
+                         [[r.get("rank"), r.get("name", r.get("agency")), r["count"], percent(r["satisfaction_rate"]),
+                           r["bad"], r["rectifications"], percent(r["callback_on_time_rate"]),
+                           percent(r["fix_on_time_rate"])] for r in report.ratings]))
     return sections
-
-
-def _flat(value: object) -> str:
-    if isinstance(value, dict):
-        return "，".join(f"{k}: {_flat(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "；".join(_flat(v) for v in value)
-    return str(value)
 
 
 def heading(report: Report) -> str:

@@ -31,7 +31,10 @@ def render(report: Report) -> bytes:
             pdf.add_page()
         pdf.image(io.BytesIO(png), w=180)
     for title, columns, rows in tables(report):
-        pdf.add_page() if pdf.get_y() > 240 else pdf.ln(4)
+        if pdf.get_y() > 240:
+            pdf.add_page()
+        else:
+            pdf.ln(4)
         pdf.set_font("cjk", size=12)
         pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=7)

@@ -191,6 +191,11 @@ def test_weekly_bulletin_matches_the_figures_computed_independently(on, run):
     assert ledger["opened"] > 0 and ledger["escalated"] > 0
     assert any(i["kind"] in ("problem", "duty", "task") for i in ledger["open_items"]) or ledger["closed"]
 
+    rated = Counter()
+    for day in (WEEK3[0] + timedelta(days=n) for n in range(7)):
+        rated.update(on.rated.get(day, {}))
+    assert {r["agency"]: r["count"] for r in got["ratings"]} == dict(rated) and sum(rated.values()) > 10
+
     projects = got["projects"]
     assert [p["code"] for p in projects] == ["KP-EAST-PARK"] and projects[0]["leader_name"] == "王副县长"
     assert projects[0]["cases"] == 3  # filed by the project's enterprise on the first three Mondays
