@@ -35,7 +35,9 @@ class Counts(BaseModel):
     accepted: int = 0
     issued: int = 0  # an agency: tasks approved
     denied: int = 0
-    returned: int = 0  # the hall: 退件; an agency: tasks cancelled
+    returned: int = 0  # the hall: 退件; an agency: tasks cancelled (the case returned, refused or withdrawn)
+    refused: int = 0  # the hall: 不予受理
+    withdrawn: int = 0  # the hall: 撤回 (or a correction never answered)
     decided: int = 0  # finished with a due date to measure against
     on_time: int = 0
     on_time_rate: float | None = None  # on_time / decided, None when nothing was decided

@@ -22,6 +22,7 @@ from services.queries.connection import Reader, calendar as read_calendar, day, 
 from services.queries.projects import project_progress, running_on
 
 ISSUED = ("issued", "partially_issued")
+DECIDED_CASE = ("issued", "partially_issued", "denied")  # ended by a decision: measured against the due date
 DECIDED_TASK = ("approved", "denied")
 LIGHTS = ("green", "yellow", "red", "stopped", "unknown")
 
@@ -65,7 +66,9 @@ def build_report(read: Reader, period: Period, tz: ZoneInfo, *, agency: str | No
             hall.issued += c["status"] in ISSUED
             hall.denied += c["status"] == "denied"
             hall.returned += c["status"] == "returned"
-            if c["status"] != "returned" and c["due_date"] is not None:
+            hall.refused += c["status"] == "refused"
+            hall.withdrawn += c["status"] == "withdrawn"
+            if c["status"] in DECIDED_CASE and c["due_date"] is not None:
                 hall.decided += 1
                 hall.on_time += finished <= day(c["due_date"])
     hall.on_time_rate = rate(hall.on_time, hall.decided)

@@ -7,7 +7,8 @@ from schemas.report import Report
 LIGHT_NAMES = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "stopped": "暂停计时", "unknown": "无法计算"}
 STATUS_NAMES = {"assigned": "交办", "supervised": "督查", "closed": "销号"}
 CASE_STATUS_NAMES = {"correction_required": "待补正", "in_review": "审查中", "issued": "已办结", "partially_issued": "部分办结",
-                     "denied": "不予许可", "awaiting_materials": "待补交容缺材料", "suspended": "中止", "returned": "退件"}
+                     "denied": "不予许可", "awaiting_materials": "待补交容缺材料", "suspended": "中止", "returned": "退件",
+                     "refused": "不予受理", "withdrawn": "撤回"}
 KIND_NAMES = {"review": "逾期任务", "verification": "告知承诺核查", "problem": "问题清单", "duty": "责任清单",
               "task": "任务清单"}
 
@@ -20,8 +21,8 @@ def tables(report: Report) -> list[tuple[str, list[str], list[list[object]]]]:
     """Every section as (title, columns, rows): Markdown, XLSX sheets and the PDF all print these."""
     h = report.hall
     sections = [
-        ("大厅总体", ["收件", "受理", "办结（出证）", "不予许可", "退件", "按时办结率"],
-         [[h.received, h.accepted, h.issued, h.denied, h.returned, percent(h.on_time_rate)]]),
+        ("大厅总体", ["收件", "受理", "办结（出证）", "不予许可", "退件", "不予受理", "撤回", "按时办结率"],
+         [[h.received, h.accepted, h.issued, h.denied, h.returned, h.refused, h.withdrawn, percent(h.on_time_rate)]]),
         ("各部门办理情况", ["部门", "收件", "准予", "不予", "退回", "按时率", "绿灯", "黄灯", "红灯", "暂停"],
          [[a.name, a.counts.received, a.counts.issued, a.counts.denied, a.counts.returned,
            percent(a.counts.on_time_rate), a.open_by_light["green"], a.open_by_light["yellow"],

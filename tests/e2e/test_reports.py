@@ -100,8 +100,10 @@ def expected(made: Generated, start: date, end: date) -> dict:
     finished = [c for c in cases if within(local(c["finished_at"]))]
     hall["issued"] = sum(c["status"] in ("issued", "partially_issued") for c in finished)
     hall["denied"] = sum(c["status"] == "denied" for c in finished)
-    hall["returned"] = sum(c["status"] == "returned" for c in finished)
-    timed = [c for c in finished if c["status"] != "returned" and c["due_date"] is not None]
+    for status in ("returned", "refused", "withdrawn"):
+        hall[status] = sum(c["status"] == status for c in finished)
+    timed = [c for c in finished if c["status"] in ("issued", "partially_issued", "denied")
+             and c["due_date"] is not None]
     hall["on_time"] = sum(local(c["finished_at"]) <= as_day(c["due_date"]) for c in timed)
     hall["decided"] = len(timed)
 
@@ -160,7 +162,7 @@ def test_weekly_bulletin_matches_the_figures_computed_independently(on, run):
     got, want = report(run, "weekly", "--date", "2026-03-18"), expected(on, *WEEK3)
     assert (got["period_start"], got["period_end"]) == tuple(d.isoformat() for d in WEEK3)
     hall = got["hall"]
-    for key in ("received", "accepted", "issued", "denied", "returned", "decided", "on_time"):
+    for key in ("received", "accepted", "issued", "denied", "returned", "refused", "withdrawn", "decided", "on_time"):
         assert hall[key] == want["hall"][key], key
     assert hall["received"] > 40 and hall["issued"] > 10 and hall["denied"] > 0
     assert hall["on_time_rate"] == round(want["hall"]["on_time"] / want["hall"]["decided"], 4)
