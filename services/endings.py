@@ -27,6 +27,7 @@ from services.clocks import close_ledger, resume_clock
 from services.records import enqueue_notice, lock_case, lock_case_by_id, record, tasks_of
 
 _EVENT = {Ending.REFUSAL: "refused", Ending.WITHDRAWAL: "withdrawn", Ending.LAPSE: "withdrawn"}
+_DROPPED = ("dispatch_review", "fetch_shared")  # notices (and their gateway deliveries) still go out
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def withdraw(session: Session, case_no: str, *, reason: str | None, operator: st
     return _end(session, case, Ending.WITHDRAWAL, reason, operator, clock)
 
 
-def _end(session: Session, case: Case, ending: Ending, reason: str | None, actor: str, clock: Clock) -> EndResult:
+def _end(session: Session, case: Case, ending: Ending, reason: str | None, actor: str, clock: Clock,
+         run_id: str | None = None) -> EndResult:
     reason = check_ending(CaseStatus(case.status), ending, reason)
     cancelled = []
     for task in tasks_of(session, case.id):
@@ -68,15 +70,15 @@ def _end(session: Session, case: Case, ending: Ending, reason: str | None, actor
             record(session, case, clock.now, "cancelled", actor, f"task {task.id} {task.matter}: case {ending.value}")
             cancelled.append(task.id)
     commitments.void_open(session, case, clock, f"case {STATUS[ending].value}")
-    dropped = session.execute(  # dispatches not sent yet, incidents parked: nobody should carry them out now
-        update(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),
-                                 OutboxItem.kind != "notify")
+    dropped = session.execute(  # reviews not dispatched yet, documents not fetched (or parked as incidents):
+        update(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),  # nobody needs them
+                                 OutboxItem.kind.in_(_DROPPED))
         .values(done_at=clock.now, claimed_by=None, claimed_at=None)
     ).rowcount
     case.status, case.end_reason, case.light, case.suspended_from = STATUS[ending].value, reason, None, None
     case.finished_at = case.updated_at = case.last_acted_at = clock.now
     record(session, case, clock.now, _EVENT[ending], actor, reason
-           + (f"; {dropped} queued item(s) dropped" if dropped else ""))
+           + (f"; {dropped} queued item(s) dropped" if dropped else ""), run_id)
     notice = NOTICE[ending]
     enqueue_notice(session, case, clock.now, STATUS[ending].value,
                    {"reason": reason, "notice": notice, "date": clock.today.isoformat(), "matters": case.matters})
@@ -107,7 +109,7 @@ def sweep_unanswered_corrections(session: Session, clock: Clock, *, after_days: 
         if case.status != CaseStatus.CORRECTION_REQUIRED.value or case.last_acted_at >= cutoff:
             continue
         _end(session, case, Ending.LAPSE, f"correction unanswered for {after_days} working days "
-             f"(last act {case.last_acted_at.astimezone(clock.now.tzinfo).date()})", "system", clock)
+             f"(last act {case.last_acted_at.astimezone(clock.now.tzinfo).date()})", "system", clock, run_id)
         report.withdrawn += 1
         report.case_ids.append(case.id)
     return report

@@ -90,3 +90,28 @@ def _id(url: str, case_no: str) -> int:
 
     with engine_for(url, write=False).connect() as conn:
         return conn.execute(text("SELECT id FROM case_file WHERE case_no = :n"), {"n": case_no}).scalar_one()
+
+
+def test_an_agent_withdraws_its_own_case_under_a_mandate_to_submit(env, run, application):
+    import json
+    import uuid
+
+    url = env.url
+    path = application("RESTAURANT")
+    body = json.loads(path.read_text("utf-8"))
+    agents = []
+    for scope in ("submit,supplement", "supplement"):
+        agent = f"AG-{uuid.uuid4().hex[:8]}"
+        assert run("agent", "add", agent, "--name", "代办员", "--operator", "admin").code == 0
+        granted = run("mandate", "grant", agent, "--applicant", body["applicant"]["uscc"], "--until", "2026-12-31",
+                      "--scope", scope, "--operator", "admin")
+        assert granted.code == 0, granted.err
+        agents.append(agent)
+    path.write_text(json.dumps({**body, "channel": "proxy", "agent": agents[0]}, ensure_ascii=False), "utf-8")
+    case_no = submit(run, path, operator=agents[0])["case_no"]
+    assert show(run, case_no)["visits"] == 0  # filed by the agent: the applicant never came
+
+    refused(run, url, "withdraw", case_no, "--reason", "不办了", "--operator", agents[1], says="did not file")
+    result = run("withdraw", case_no, "--reason", "申请人委托撤回", "--operator", agents[0], "--json")
+    assert result.code == 0, result.err
+    assert result.json()["status"] == "withdrawn"
