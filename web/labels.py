@@ -42,6 +42,7 @@ CLOCK = {
 ROLE = {
     "window": N_("Window clerk"),
     "reviewer": N_("Reviewer"),
+    "head": N_("Agency head"),
     "supervisor": N_("Supervisor"),
     "admin": N_("Administrator"),
     "agent": N_("Agent"),

@@ -98,6 +98,14 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
     city.click("form[action$='/extension'] button")
     city.wait_for_load_state()
     assert "延期 10 个工作日： 已申请" in city.locator("section.card").first.inner_text()
+    supervisor = desk("supervisor-1")  # a supervisor approves the extension from the case page
+    supervisor.goto(f"{hall.base}/hall/cases/{case_no}")
+    supervisor.click("button[name=decision][value=approve]")
+    supervisor.wait_for_load_state()
+    row = supervisor.locator("tr", has_text="户外招牌设置").first.inner_text()
+    assert "延期 10 个工作日： 已通过" in row and "2026年3月19日" in row  # its limit moved by 10 working days
+    inspect(supervisor, "case-extension-approved")
+    city.reload()
     city.click("button[value=approve]")
     city.wait_for_load_state()
 

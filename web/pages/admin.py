@@ -57,7 +57,7 @@ async def add_operator(request: Request, operator: HallOperator = Depends(admini
     def use_case(session, clock, form):
         role = form.get("role") or ""
         return staff.add_operator(session, (form.get("id") or "").strip(), role,
-                                  agency=(form.get("agency") or None) if role == "reviewer" else None,
+                                  agency=(form.get("agency") or None) if role in ("reviewer", "head") else None,
                                   name=(form.get("name") or "").strip(), phone=(form.get("phone") or "").strip() or None,
                                   by=operator.id, now=clock.now)
 

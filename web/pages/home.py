@@ -11,7 +11,7 @@ from web.pages.session import signed_in
 
 router = APIRouter()
 
-START = {"window": "/hall/window", "reviewer": "/hall/review", "agent": "/hall/agent",
+START = {"window": "/hall/window", "reviewer": "/hall/review", "head": "/hall/review", "agent": "/hall/agent",
          "supervisor": "/hall/supervision", "admin": "/hall/admin"}
 
 

@@ -26,8 +26,11 @@ router = APIRouter(prefix="/hall")
 ACTIONS = ("approve", "deny", "supplement", "special-start", "special-end")
 
 
+AGENCY_DESK = ("reviewer", "head")  # an agency's reviewers and its head (负责人: signs off, approves extensions)
+
+
 def _reviewer(operator: HallOperator) -> None:
-    if operator.role != "reviewer":
+    if operator.role not in AGENCY_DESK:
         raise PageError(403, N_("Only an agency's reviewers work at the review desk"))
 
 
@@ -91,6 +94,23 @@ async def ask_extension(task_id: int, request: Request, operator: HallOperator =
         problem = problem_of(exc)
         return _task_page(request, operator, task_id, error=problem, status=problem["status"])
     return RedirectResponse(f"/hall/review/tasks/{task_id}", status_code=303)
+
+
+@router.post("/review/tasks/{task_id}/extension/decision")
+async def decide_extension(task_id: int, request: Request, operator: HallOperator = Depends(signed_in)):
+    """A supervisor, or the head of the task's agency, approves the extension (the limits move) or refuses it."""
+    from services import extensions
+
+    form = await request.form()
+    note = (form.get("note") or "").strip() or None
+    approve = form.get("decision") == "approve"
+    try:
+        result = acting(request, lambda session, clock: extensions.decide(session, task_id, approve=approve, note=note,
+                                                                           operator=operator.id, clock=clock))
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        raise PageError(problem["status"], problem["title"], problem["detail"]) from None
+    return RedirectResponse(f"/hall/cases/{result.case_no}", status_code=303)
 
 
 @router.post("/review/tasks/{task_id}")
