@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, time
+from functools import lru_cache
 
 from schemas.report import Report
 from services.reporting.charts import charts, cjk_font
@@ -54,11 +55,13 @@ def render(report: Report) -> bytes:
     return bytes(pdf.output())
 
 
+@lru_cache(maxsize=1)
 def _simplified_chinese() -> int:
-    """Noto Sans CJK's collection holds JP, KR, SC, TC, HK faces: the SC one (index 2 in Debian's file)."""
+    """Noto Sans CJK's collection holds JP, KR, SC, TC, HK faces: the SC one (index 2 in Debian's file). Found
+    once a process: reading the collection's names costs over a second."""
     from fontTools.ttLib import TTCollection
 
-    for index, face in enumerate(TTCollection(str(cjk_font())).fonts):
+    for index, face in enumerate(TTCollection(str(cjk_font()), lazy=True).fonts):
         if "SC" in face["name"].getDebugName(1):
             return index
     return 0
