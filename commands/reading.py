@@ -49,6 +49,9 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
                f"{case.legal_representative_id}{phone}; due {case.due_date or '-'}")
     if case.agent:
         say(f"filed and followed by agent {case.agent} (帮代办)")
+    say(f"results by {case.delivery_mode}" + (f" to {case.delivery_address}" if case.delivery_address else "")
+        + (f", collected {local_time(case.collected_at)}" if case.collected_at else "")
+        + f"; visits to the hall: {case.visits}" + (f"; ended: {case.end_reason}" if case.end_reason else ""))
     if case.missing:
         say("missing: " + ", ".join(named(m, names) for m in case.missing))
     if case.due_note:
@@ -57,7 +60,7 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
            [[r.task_id, named(r.matter, names) + (" (optional)" if r.optional else ""), named(r.agency, names), r.status,
              r.clock, r.due_date or r.due_note, r.light,
              "; ".join(x for x in (r.reason, ", ".join(named(m, names) for m in r.requested_materials),
-                                   f"assigned to {r.assignee}" if r.assignee else "") if x)]
+                                   f"assigned to {r.assignee}" if r.assignee else "", _chain(r), _extension(r)) if x)]
             for r in case.reviews])
     if case.suspensions:
         print_table("clock stops", ["task", "kind", "reason", "from", "to", "working days"],
@@ -75,6 +78,17 @@ def show(case_no: Annotated[str, typer.Argument(help="The case number.")], opera
                 for c in case.certificates])
     print_table("timeline", ["at", "kind", "actor", "detail"],
            [[local_time(e.at), e.kind, e.actor, e.detail] for e in case.events])
+
+
+def _chain(review) -> str:
+    """签批: the steps signed so far and the next one."""
+    signed = " → ".join(f"{x.name} {x.operator}" for x in review.sign_offs)
+    return "; ".join(x for x in (signed, f"next: {review.next_step}" if review.next_step else "") if x)
+
+
+def _extension(review) -> str:
+    x = review.extension
+    return f"延期 +{x.days} {x.status}" + (f" by {x.decided_by}" if x.decided_by else "") if x else ""
 
 
 @app.command()

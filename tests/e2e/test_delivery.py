@@ -60,3 +60,10 @@ def notices(url: str) -> dict[str, str]:
         rows = conn.execute(text("SELECT c.case_no, n.message FROM notification n JOIN case_file c ON c.id = n.case_id "
                                  "WHERE n.kind = 'issued'")).all()
     return dict(rows)
+
+
+def test_show_says_how_results_leave_and_how_often_the_applicant_came(env, run, application):
+    case_no = submit(run, application("COMPANY_START", delivery={"mode": "post", "address": "湘潭市雨湖区1号"}))["case_no"]
+    shown = run("show", case_no)
+    assert shown.code == 0, shown.err
+    assert "results by post to 湘潭市雨湖区1号; visits to the hall: 1" in shown.out
