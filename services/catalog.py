@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -39,12 +41,13 @@ def parse_catalog_text(text: str) -> tuple[dict, Catalog]:
 
 def parse_catalog_document(document: dict) -> tuple[dict, Catalog]:
     """Check a catalog document (a YAML file's, an imported list's); return it as stored and the catalog."""
-    try:
-        parsed = CatalogFile.model_validate(document)
-    except ValidationError as exc:
-        raise CatalogError(_first_error(document, exc)) from None
-    document = parsed.model_dump(mode="json")
-    return document, catalog_from_document(document)
+    with _no_collection():
+        try:
+            parsed = CatalogFile.model_validate(document)
+        except ValidationError as exc:
+            raise CatalogError(_first_error(document, exc)) from None
+        document = parsed.model_dump(mode="json")
+        return document, catalog_from_document(document)
 
 
 def read_catalog_file(path: Path) -> str:
@@ -93,11 +96,27 @@ def catalog_version(session: Session, version_id: int) -> Catalog:
     """
     key = (session.get_bind().url.render_as_string(hide_password=False), version_id)
     if key not in _parsed:
-        row = session.get(CatalogVersion, version_id)
-        if row is None:
-            raise Refused(f"catalog version {version_id} is missing")
-        _parsed[key] = catalog_from_document(row.document, checked=True)
+        with _no_collection():
+            row = session.get(CatalogVersion, version_id)
+            if row is None:
+                raise Refused(f"catalog version {version_id} is missing")
+            _parsed[key] = catalog_from_document(row.document, checked=True)
     return _parsed[key]
+
+
+@contextmanager
+def _no_collection():
+    """No garbage collection while a large catalog is read or checked: its JSON and domain objects are tens of
+    thousands of new objects, and in a process with its modules loaded every full collection walks them
+    all (most of what a 10,000-material catalog cost a `submit`). Nothing is lost: what is left for the
+    collector waits for its next run."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _current(session: Session) -> CatalogVersion | None:
