@@ -41,7 +41,25 @@ def render(report: Report) -> bytes:
     book.properties.created = book.properties.modified = stamp
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _settled(buffer.getvalue(), stamp)
+
+
+def _settled(workbook: bytes, stamp: datetime) -> bytes:
+    """The same bytes for the same report: openpyxl stamps the save time into docProps/core.xml and every zip
+    entry; both get the period's end instead."""
+    import re
+    import zipfile
+
+    modified = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    source, target = zipfile.ZipFile(io.BytesIO(workbook)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + modified.encode(), data)
+            out.writestr(zipfile.ZipInfo(entry.filename, date_time=stamp.timetuple()[:6]), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return target.getvalue()
 
 
 def _sheet_name(title: str) -> str:
