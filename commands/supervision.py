@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -96,25 +97,56 @@ def ledger_close(
 
 
 @audit_app.command("verify")
-def audit_verify(operator: OperatorOpt = None, as_json: JsonOpt = False) -> None:
-    """Check every case's timeline hash chain; report the first broken link (exit 1 if any)."""
-    from approvals.errors import Refused
+def audit_verify(
+    against: Annotated[Path | None, typer.Option("--against", help="Also check a checkpoint file's heads.")] = None,
+    operator: OperatorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every keyed chain, replay the recorded states against the rows, count the case numbers; with
+    --against, find a checkpoint's heads again. Exit 1 naming each row that is wrong."""
     from approvals.permissions import Act
+    from services.audit import audit_key, read_checkpoint
     from services.queries.supervision import audit
 
     with reading(operator, Act.AUDIT) as (read, _):
-        report = audit(read)
+        checkpoint = read_checkpoint(against, audit_key()) if against is not None else None
+        report = audit(read, against=checkpoint)
     if as_json:
         print_json(report)
     elif report["ok"]:
-        say(f"timeline intact: {report['events']} events in {report['cases']} cases")
+        say(f"timeline intact: {report['events']} events in {report['cases']} cases; system chain intact: "
+            f"{report['system_events']} events; every row explained" + (f"; every head of the checkpoint of {checkpoint['at']} found" if checkpoint else ""))
+    else:
+        for found in report["problems"]:
+            say(f"{found['row']}: {found['problem']}", err=True)
     if not report["ok"]:
-        broken = report["first_broken"]
-        message = (f"timeline broken: case {broken['case_no']}, event id {broken['event_id']} (seq {broken['seq']}): "
-                   f"{broken['problem']}")
-        if as_json:
-            sys.exit(1)
-        raise Refused(message)
+        sys.exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Annotated[Path | None, typer.Option("--out", help="Write it to this file (default: print it).")] = None,
+    operator: OperatorOpt = None,
+) -> None:
+    """Export the heads of every chain now, sealed with the key: keep it elsewhere, and `audit verify --against`
+    it later to catch a tail cut off or a chain rewritten since."""
+    import json
+
+    from approvals.errors import BadInput
+    from approvals.permissions import Act
+    from services.audit import audit_key, checkpoint
+
+    with reading(operator, Act.AUDIT) as (read, _):
+        document = checkpoint(read, audit_key(), app_settings().current_time())
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.write_text(text + "\n", "utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}: {exc.strerror}") from None
+    say(f"checkpoint of {len(document['cases'])} case chains and the system chain written to {out}")
 
 
 # --- orchestration (these import Prefect) ---------------------------------------------------

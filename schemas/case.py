@@ -123,6 +123,7 @@ class CaseEvent(SQLModel, table=True):
     seq: int | None = None  # position in the case's hash chain (approvals.audit)
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
+    state: str | None = None  # the last event of a transaction: the case as it left it (JSON; services.audit)
 
 
 class SubmitResult(BaseModel):

@@ -55,3 +55,4 @@ class EventChain(SQLModel, table=True):
     case_id: int = Field(primary_key=True, foreign_key="case_file.id")
     seq: int = 0
     hash: str = Field(max_length=64)
+    at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the last event's time: none is recorded earlier

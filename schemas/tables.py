@@ -1,6 +1,7 @@
 """Every table, imported once so that SQLModel.metadata knows them all (Alembic, tests)."""
 
 from schemas.access import ApiToken, SignInAttempt, WebSession
+from schemas.audit import AuditEvent, AuditHead, CaseNumberDay
 from schemas.calendar import CalendarOverride
 from schemas.case import Case, CaseEvent
 from schemas.catalog import CatalogVersion
@@ -18,6 +19,9 @@ from schemas.sharing import SharedMaterial
 from schemas.staff import EventChain, Mandate, Operator
 
 __all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "CaseNumberDay",
     "ApiToken",
     "SignInAttempt",
     "WebSession",

@@ -84,7 +84,7 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     )
     legal = application.applicant.legal_representative
     case = insert(session, Case, [dict(
-        case_no="",  # numbered after its id, below
+        case_no=_next_case_no(session, clock.today),
         request_id=application.request_id,
         request_digest=digest,
         catalog_version=version,
@@ -112,7 +112,6 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
         last_acted_at=clock.now,
         updated_at=clock.now,
     )], match="case_no")[0]  # a plain row (services.rows), written back once the application is settled
-    case.case_no = f"OV{clock.today:%Y%m%d}{case.id:06d}"
     new_chain(session, case.id)
     record(session, case, clock.now, "submitted", actor, f"{'matter' if bundle.single else 'bundle'} {bundle.code} "
            f"via {case.channel}, results by {case.delivery_mode}"
@@ -131,6 +130,15 @@ def submit(session: Session, application: ApplicationIn, *, actor: str, clock: C
     notes = list(assessment.notes) + ([case.due_note] if case.due_note else [])
     return SubmitResult(case_no=case.case_no, status=case.status, missing=list(assessment.missing), created=True,
                         notes=notes, shared=shared)
+
+
+def _next_case_no(session: Session, today) -> str:
+    """`OV{day}{n}`: the day's next number, 1, 2, 3... with no gap on either database. The day's counter row
+    stays locked until the submission commits, and a submission rolled back gives its number back."""
+    number = raw(session).one(
+        "INSERT INTO case_number_day (day, last) VALUES (%(day)s, 1) "
+        "ON CONFLICT (day) DO UPDATE SET last = case_number_day.last + 1 RETURNING last", day=today.isoformat())["last"]
+    return f"OV{today:%Y%m%d}{number:06d}"
 
 
 def _check_identifiers(application: ApplicationIn, clock: Clock) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from approvals.catalog import Catalog, CatalogError
 from approvals.errors import BadInput, Refused
 from schemas.catalog import CatalogFile, CatalogVersion, catalog_from_document
+from services import records as _records  # noqa: F401  (its commit hook writes the audit chains)
 from services.db import raw
 
 BUILTIN = "builtin"
@@ -70,6 +71,7 @@ def load_catalog(session: Session, text: str | None = None, *, source: str, acto
     current = _current(session)
     if current is not None and current.digest == digest:
         return current, False
+    session.info.setdefault("actor", actor)
     version = CatalogVersion(loaded_at=now, loaded_by=actor, source=source, digest=digest, document=document)
     session.add(version)
     session.flush()

@@ -12,12 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from approvals.audit import GENESIS, event_hash
-from approvals.errors import NotFound
+from approvals.errors import NotFound, Refused
 from schemas.case import Case
 from schemas.orchestration import OutboxItem
 from schemas.review import ReviewTask
 from schemas.staff import EventChain
+from services import audit as _audit  # noqa: F401  (its flush listener notes the system chain's changes)
 from services.db import is_sqlite, raw
+from services.queries.connection import utc
 from services.rows import Row, load
 
 CHAIN = EventChain.__table__
@@ -43,9 +45,9 @@ def lock_case_by_id(session: Session, case_id: int) -> Case:
 
 
 _TASKS_OF = select(ReviewTask).where(ReviewTask.case_id == bindparam("case_id")).order_by(ReviewTask.id)
-_HEADS = (select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash).where(CHAIN.c.case_id.in_(bindparam("ids", expanding=True)))
+_HEADS = (select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash, CHAIN.c.at).where(CHAIN.c.case_id.in_(bindparam("ids", expanding=True)))
           .order_by(CHAIN.c.case_id).with_for_update())
-_HEAD = "SELECT case_id, seq, hash FROM event_chain WHERE case_id = %(case_id)s"
+_HEAD = "SELECT case_id, seq, hash, at FROM event_chain WHERE case_id = %(case_id)s"
 
 
 def lock_case_of_task(session: Session, task_id: int) -> Row | None:
@@ -81,20 +83,28 @@ def record(session: Session, case: Case, at: datetime, kind: str, actor: str, de
 
 
 def record_many(session: Session, events: list[dict]) -> None:
-    """Append events (dicts of case_id, at, kind, actor, detail, flow_run_id), each chained in its case.
+    """Append events (dicts of case_id, at, kind, actor, detail, flow_run_id), each in its case's sequence.
 
-    The events and the new heads are written together just before the transaction commits (one INSERT
-    for all events).
+    The events, their keyed hashes (the last of each case with the case's state) and the new heads are
+    written together just before the transaction commits (one INSERT for all events). No event is recorded
+    earlier than its case's last one: a person's act on a clock behind it is refused; the engine's, or a
+    clock a moment behind (another machine's), is recorded at the last event's time.
     """
     heads = lock_heads(session, [e["case_id"] for e in events])
     pending = session.info.setdefault("chain_events", [])
     for e in events:
         head = heads[e["case_id"]]
-        row = {"flow_run_id": None, "detail": "", **e, "seq": head.seq + 1, "prev_hash": head.hash}
-        row["hash"] = event_hash(head.hash, row["case_id"], row["seq"], row["at"], row["kind"], row["actor"],
-                                 row["detail"], row["flow_run_id"])
-        head.seq, head.hash = row["seq"], row["hash"]
+        row = {"flow_run_id": None, "detail": "", **e, "seq": head.seq + 1}
+        if head.at is not None and row["at"] < head.at:
+            if row["actor"] != "system" and (head.at - row["at"]).total_seconds() > _SKEW_SECONDS:
+                raise Refused(f"the clock reads {row['at'].isoformat()}, before the case's last event "
+                              f"({head.at.isoformat()}): nothing is recorded earlier than what came before")
+            row["at"] = head.at
+        head.seq, head.at = row["seq"], row["at"]
         pending.append(row)
+
+
+_SKEW_SECONDS = 60  # two machines' clocks may disagree by this much
 
 
 def lock_heads(session: Session, case_ids) -> dict:
@@ -113,20 +123,21 @@ def lock_heads(session: Session, case_ids) -> dict:
         found = db.cursor(_HEAD if db.sqlite else _HEAD + " FOR UPDATE", {"case_id": unknown[0]}).fetchall()
     else:
         found = session.execute(_HEADS, {"ids": unknown}).all()
-    for case_id, seq, digest in found:
-        heads[case_id] = _Head(seq, digest, stored=seq)
+    for case_id, seq, digest, at in found:
+        heads[case_id] = _Head(seq, digest, stored=seq, at=utc(at))
     for case_id in unknown:
         heads.setdefault(case_id, _Head(0, GENESIS, stored=None))
     return heads
 
 
 class _Head:
-    """A case's chain head as this transaction moves it; `stored` is the seq in event_chain (None: no row)."""
+    """A case's chain head as this transaction moves it: the last seq given out and its time; `hash` is the
+    last written event's (events are hashed at commit); `stored` is the seq in event_chain (None: no row)."""
 
-    __slots__ = ("seq", "hash", "stored")
+    __slots__ = ("seq", "hash", "stored", "at")
 
-    def __init__(self, seq: int, digest: str, stored: int | None):
-        self.seq, self.hash, self.stored = seq, digest, stored
+    def __init__(self, seq: int, digest: str, stored: int | None, at: datetime | None = None):
+        self.seq, self.hash, self.stored, self.at = seq, digest, stored, at
 
 
 def new_chain(session: Session, case_id: int) -> None:
@@ -142,7 +153,7 @@ def savepoint(session: Session) -> Iterator[None]:
     info = session.info
     events, queued = list(info.get("chain_events", [])), dict(info.get("outbox", {}))
     heads = info.setdefault("chain_heads", {})
-    saved = {c: (h.seq, h.hash, h.stored) for c, h in heads.items()}
+    saved = {c: (h.seq, h.hash, h.stored, h.at) for c, h in heads.items()}
     nested = session.begin_nested()
     try:
         yield
@@ -152,7 +163,7 @@ def savepoint(session: Session) -> Iterator[None]:
         info["chain_events"], info["outbox"] = events, queued
         for case_id in list(heads):
             if case_id in saved:
-                heads[case_id].seq, heads[case_id].hash, heads[case_id].stored = saved[case_id]
+                heads[case_id].seq, heads[case_id].hash, heads[case_id].stored, heads[case_id].at = saved[case_id]
             else:  # first locked inside the savepoint: its lock went with it
                 del heads[case_id]
         raise
@@ -161,16 +172,21 @@ def savepoint(session: Session) -> Iterator[None]:
 @event.listens_for(Session, "before_commit")
 def _write_chain(session) -> None:
     """What the transaction queued goes out with it: outbox rows (one statement, a key already there is
-    left alone), timeline events (one statement) and the chain heads they moved."""
+    left alone), timeline events (one statement) hashed with the audit key, the last of each case carrying
+    the case's state (services.audit), the chain heads they moved, and the system chain's events."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # rows the ORM holds (a new case) go first, and audited rows are noted (services.audit)
     queued = session.info.pop("outbox", None)
     pending = session.info.pop("chain_events", None)
-    if not (queued or pending):
+    if not (queued or pending or session.info.get("audited")):
         return
-    session.flush()  # rows the ORM holds (a new case) go first
     db = raw(session)  # every action ends here: straight over the DB-API, in one round trip on PostgreSQL
     heads = session.info.get("chain_heads", {}) if pending else {}
-    new = [{"case_id": c, "seq": h.seq, "hash": h.hash} for c, h in heads.items() if h.stored is None]
-    moved = [{"case_id": c, "seq": h.seq, "hash": h.hash} for c, h in heads.items()
+    if pending:
+        _hash_events(db, heads, pending)
+    new = [{"case_id": c, "seq": h.seq, "hash": h.hash, "at": db.stamp(h.at)} for c, h in heads.items()
+           if h.stored is None]
+    moved = [{"case_id": c, "seq": h.seq, "hash": h.hash, "at": db.stamp(h.at)} for c, h in heads.items()
              if h.stored is not None and h.stored != h.seq]
     with db.together():
         if queued:
@@ -179,19 +195,46 @@ def _write_chain(session) -> None:
         if pending:
             db.many(_EVENT_ROWS, [{**row, "at": db.stamp(row["at"])} for row in pending])
         if new:
-            db.many("INSERT INTO event_chain (case_id, seq, hash) VALUES (%(case_id)s, %(seq)s, %(hash)s)", new)
+            db.many("INSERT INTO event_chain (case_id, seq, hash, at) VALUES (%(case_id)s, %(seq)s, %(hash)s, %(at)s)",
+                    new)
         if moved:
-            db.many("UPDATE event_chain SET seq = %(seq)s, hash = %(hash)s WHERE case_id = %(case_id)s", moved)
+            db.many("UPDATE event_chain SET seq = %(seq)s, hash = %(hash)s, at = %(at)s WHERE case_id = %(case_id)s",
+                    moved)
     for head in heads.values():
         head.stored = head.seq
+    if session.info.get("audited"):
+        from services.audit import write_system_events
+
+        write_system_events(session, db, pending[-1]["at"] if pending else _now())
+
+
+def _hash_events(db, heads: dict, pending: list[dict]) -> None:
+    """Chain the pending events after their heads, with the audit key; the last event of each case carries
+    the case's state as this transaction leaves it."""
+    from services.audit import audit_key, case_states
+
+    key, states = audit_key(), case_states(db, {e["case_id"] for e in pending})
+    last = {e["case_id"]: index for index, e in enumerate(pending)}
+    for index, row in enumerate(pending):
+        head = heads[row["case_id"]]
+        row["state"] = states.get(row["case_id"]) if last[row["case_id"]] == index else None
+        row["prev_hash"] = head.hash
+        row["hash"] = head.hash = event_hash(key, head.hash, row["case_id"], row["seq"], row["at"], row["kind"],
+                                             row["actor"], row["detail"], row["flow_run_id"], row["state"])
+
+
+def _now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
 
 
 _OUTBOX_ROWS = ('INSERT INTO outbox_item ("key", kind, case_id, task_id, payload, created_at, attempts) '
                 "VALUES (%(key)s, %(kind)s, %(case_id)s, %(task_id)s, %(payload)s, %(created_at)s, %(attempts)s) "
                 'ON CONFLICT ("key") DO NOTHING')  # a key already queued is left alone
-_EVENT_ROWS = ("INSERT INTO case_event (case_id, at, kind, actor, detail, flow_run_id, seq, prev_hash, hash) "
+_EVENT_ROWS = ("INSERT INTO case_event (case_id, at, kind, actor, detail, flow_run_id, seq, prev_hash, hash, state) "
                "VALUES (%(case_id)s, %(at)s, %(kind)s, %(actor)s, %(detail)s, %(flow_run_id)s, %(seq)s, "
-               "%(prev_hash)s, %(hash)s)")
+               "%(prev_hash)s, %(hash)s, %(state)s)")
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -200,6 +243,8 @@ def _forget_heads(session, transaction) -> None:
         session.info.pop("chain_heads", None)
         session.info.pop("chain_events", None)
         session.info.pop("outbox", None)
+        session.info.pop("audited", None)
+        session.info.pop("actor", None)
 
 
 def enqueue(session: Session, case: Case, now: datetime, key: str, kind: str, *,

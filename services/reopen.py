@@ -45,9 +45,8 @@ def reopen(
     if not reason:
         raise BadInput("--reason is required")
     case = lock_case(session, case_no)
-    case.last_acted_at = clock.now
-    record(session, case, clock.now, "reopened", operator, reason)
-    if reassign is not None:
+    task = None
+    if reassign is not None:  # checked before anything is written
         task_id, to = reassign
         task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
         if task is None or task.case_id != case.id:
@@ -60,7 +59,10 @@ def reopen(
         if taker.role is not Role.REVIEWER or taker.agency != task.agency or not taker.enabled:
             raise Refused(f"{to.strip()} is not an enabled reviewer of {task.agency}: task {task.id} stays "
                           f"with {task.assignee or task.agency}")
-        task.assignee = to.strip()
+    case.last_acted_at = clock.now
+    record(session, case, clock.now, "reopened", operator, reason)
+    if task is not None:
+        task.assignee = reassign[1].strip()
         for item in session.exec(select(LedgerItem).where(LedgerItem.task_id == task.id,
                                                          LedgerItem.status != "closed")):
             item.assigned_to = task.assignee

@@ -36,6 +36,7 @@ def authorise(session: Session, operator_id: str, act: Act, *, agency: str | Non
     """The operator, if it may do `act` (on a task of `agency`); refused otherwise."""
     who = actor(session, operator_id)
     permissions.check(who, act, agency=agency)
+    session.info["actor"] = who.id  # who the system chain records for what this transaction changes
     return who
 
 
@@ -47,6 +48,7 @@ def add_operator(session: Session, operator_id: str, role: str, *, agency: str |
     """An administrator adds a window clerk, a reviewer or the head of one agency, a supervisor or an administrator."""
     if not bootstrap:
         authorise(session, by, Act.ADMINISTER)
+    session.info.setdefault("actor", by)
     _check_id(operator_id)
     roles = {r.value for r in permissions.STAFF_ROLES}
     if role not in roles:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from approvals.audit import Link, check_chain
 from approvals.errors import BadInput
 from approvals.identifiers import uscc_problem
 from schemas.views import (
@@ -48,26 +47,13 @@ def ledger(read: Reader, *, open_only: bool, agency: str | None = None, leader: 
     ]
 
 
-def audit(read: Reader) -> dict:
-    """Walk every case's timeline chain in one pass; report the first broken link (approvals.audit)."""
-    heads = {r["case_id"]: (r["seq"], r["hash"]) for r in read.rows("SELECT case_id, seq, hash FROM event_chain")}
-    numbers = {r["id"]: r["case_no"] for r in read.rows("SELECT id, case_no FROM case_file")}
-    events, first = 0, None
-    rows = read.rows("SELECT * FROM case_event ORDER BY case_id, seq, id")
-    by_case: dict[int, list[Link]] = {case_id: [] for case_id in numbers}
-    for r in rows:
-        events += 1
-        if r["case_id"] not in numbers:
-            first = first or {"case_no": None, "event_id": r["id"], "seq": r["seq"],
-                              "problem": f"event {r['id']} belongs to no case"}
-            continue
-        by_case[r["case_id"]].append(Link(r["id"], r["case_id"], r["seq"], utc(r["at"]), r["kind"], r["actor"],
-                                          r["detail"], r["flow_run_id"], r["prev_hash"], r["hash"]))
-    for case_id in sorted(by_case):
-        broken = check_chain(case_id, by_case[case_id], *heads.get(case_id, (0, None)))
-        if broken is not None:
-            found = {"case_no": numbers[case_id], "event_id": broken.event_id, "seq": broken.seq,
-                     "problem": broken.problem}
-            first = first if first is not None and first["case_no"] is None else found
-            break
-    return {"ok": first is None, "cases": len(numbers), "events": events, "first_broken": first}
+def audit(read: Reader, against: dict | None = None) -> dict:
+    """Every chain (keyed), every recorded state against the rows, the case numbers, and a checkpoint's heads
+    (services.audit.verify); `first_broken` is the first problem, `problems` all of them (up to 50)."""
+    from services.audit import audit_key, verify
+
+    report = verify(read, audit_key(), against=against)
+    first = report["problems"][0] if report["problems"] else None
+    return {**report, "first_broken": first and {"case_no": first["row"].removeprefix("case "),
+                                                 "event_id": first["event_id"],
+                                                 "seq": None, "problem": first["problem"]}}

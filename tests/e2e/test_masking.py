@@ -12,6 +12,7 @@ from tests.conftest import new_resident_id
 from tests.support import approve_all, review, show
 
 PHONE = "13912345678"
+INTERNATIONAL = "+86 137 0000 4321"
 
 
 class _Everything(logging.Handler):
@@ -51,6 +52,9 @@ def test_no_identifier_appears_unmasked_in_any_output_or_log(env, run, applicati
     path = application("COMPANY_START", omit=("LEASE",))
     body = json.loads(path.read_text("utf-8"))
     body["applicant"]["legal_representative"] |= {"id_number": resident_id, "phone": PHONE}
+    # identifiers typed into free text: a name, a leader, reasons (with and without the country code)
+    body["applicant"]["name"] = f"测试企业 联系 {INTERNATIONAL}"
+    body |= {"key_project": True, "leader": f"王五 {resident_id}"}
     path.write_text(json.dumps(body, ensure_ascii=False), "utf-8")
     outputs: list[str] = []
 
@@ -59,7 +63,8 @@ def test_no_identifier_appears_unmasked_in_any_output_or_log(env, run, applicati
         outputs.extend((result.out, result.err))
         return result
 
-    assert cli("agent", "add", agent, "--name", "代办员", "--phone", "13800001111", "--operator", "admin").code == 0
+    assert cli("agent", "add", agent, "--name", "代办员 +8613600002222", "--phone", "13800001111",
+               "--operator", "admin").code == 0
     case_no = json.loads(cli("submit", path, "--json").out)["case_no"]
     cli("submit", path)  # the same request again, as a table
     cli("supplement", case_no, "--material", "LEASE")
@@ -76,6 +81,9 @@ def test_no_identifier_appears_unmasked_in_any_output_or_log(env, run, applicati
     assert cli("orchestrate", "--case", case_no, "--operator", "admin").code == 0  # Prefect runs, logs
     assert cli("sweep", "--operator", "supervisor-1").code == 0
     assert cli("audit", "verify", "--operator", "admin").code == 0
+    assert cli("reopen", case_no, "--reason", f"申请人来电 {INTERNATIONAL}", "--operator", "admin").code == 0
+    for args in (["show", case_no], ["show", case_no, "--json"], ["cases", "--json"], ["operator", "list", "--json"]):
+        assert cli(*args, "--operator", "admin").code == 0
     cli("submit", path.with_name("missing.json"))  # errors too
 
     shown = show(run, case_no)
@@ -84,7 +92,7 @@ def test_no_identifier_appears_unmasked_in_any_output_or_log(env, run, applicati
     names, prefect_text = _prefect_records()
     assert any(case_no in name for name in names), "no flow run of this case: the search would prove nothing"
     captured = "\n".join(outputs + every_log_line + [prefect_text])
-    for secret in (resident_id, PHONE, "13800001111"):
+    for secret in (resident_id, PHONE, "13800001111", "137 0000 4321", "13700004321", "13600002222"):
         assert secret not in captured, f"{secret} leaked: ...{captured[max(0, captured.find(secret) - 300):captured.find(secret) + 100]}"
     assert resident_id[:6] + "********" in captured  # what was shown is there, masked
 

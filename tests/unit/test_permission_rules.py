@@ -63,11 +63,14 @@ def test_key_project_limits_are_shortened_rounded_up_never_below_one_day(days, f
     assert shortened(days, factor) == expected
 
 
-def _chain(n: int) -> list[Link]:
+KEY = b"k" * 32
+
+
+def _chain(n: int, key: bytes = KEY) -> list[Link]:
     links, prev = [], GENESIS
     for seq in range(1, n + 1):
         at = datetime(2026, 3, 2, 1, seq, tzinfo=UTC)
-        digest = event_hash(prev, 7, seq, at, "kind", "actor", f"detail {seq}", None)
+        digest = event_hash(key, prev, 7, seq, at, "kind", "actor", f"detail {seq}", None)
         links.append(Link(100 + seq, 7, seq, at, "kind", "actor", f"detail {seq}", None, prev, digest))
         prev = digest
     return links
@@ -75,17 +78,19 @@ def _chain(n: int) -> list[Link]:
 
 def test_an_intact_chain_passes_and_every_kind_of_tampering_is_found():
     links = _chain(5)
-    assert check_chain(7, links, 5, links[-1].hash) is None
+    assert check_chain(KEY, 7, links, 5, links[-1].hash) is None
+    rewritten = _chain(5, key=b"not the key".ljust(32))  # a consistent chain, made without the key
+    assert "keyed hash" in check_chain(KEY, 7, rewritten, 5, rewritten[-1].hash).problem
     edited = links[:2] + [replace(links[2], detail="changed")] + links[3:]
-    assert "edited" in check_chain(7, edited, 5, links[-1].hash).problem
+    assert "edited" in check_chain(KEY, 7, edited, 5, links[-1].hash).problem
     deleted = links[:2] + links[3:]
-    assert check_chain(7, deleted, 5, links[-1].hash).event_id == links[3].id
+    assert check_chain(KEY, 7, deleted, 5, links[-1].hash).event_id == links[3].id
     truncated = links[:4]
-    assert "rows deleted" in check_chain(7, truncated, 5, links[-1].hash).problem
+    assert "rows deleted" in check_chain(KEY, 7, truncated, 5, links[-1].hash).problem
     forged = links[:2] + [replace(links[2], id=999, hash="f" * 64)] + links[2:]
-    assert check_chain(7, forged, 5, links[-1].hash) is not None
+    assert check_chain(KEY, 7, forged, 5, links[-1].hash) is not None
     relinked = links[:3] + [replace(links[3], prev_hash="0" * 64)] + links[4:]
-    assert "does not link" in check_chain(7, relinked, 5, links[-1].hash).problem
+    assert "does not link" in check_chain(KEY, 7, relinked, 5, links[-1].hash).problem
 
 
 def test_identifiers_in_free_text_are_masked():
@@ -145,3 +150,28 @@ def test_token_scopes_parsed():
 
     assert parse_token_scopes(" submit , read ", None) == {TokenScope.SUBMIT, TokenScope.READ}
     assert parse_token_scopes("decide", "FIRE") == {TokenScope.DECIDE}
+
+
+def test_a_state_no_event_explains_is_named_by_its_row():
+    from approvals.audit import state_differences
+
+    recorded = {"status": "in_review", "tasks": {"3": "pending"}, "certificates": {}, "promises": {"1": "open"}}
+    current = {"status": "issued", "tasks": {"3": "approved by SAMR-reviewer"},
+               "certificates": {"OV1-BIZ": "issued"}, "promises": {}}
+    found = state_differences(recorded, current)
+    assert any(f.startswith("case_file: status 'issued'") for f in found)
+    assert any(f.startswith("review_task 3: approved by SAMR-reviewer") for f in found)
+    assert any(f.startswith("certificate OV1-BIZ: issued that no event explains") for f in found)
+    assert any(f.startswith("commitment 1: gone") for f in found)
+    assert state_differences(current, current) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("电话 +86 139 1234 5678", "电话 +86 139****5678"),
+    ("+8613912345678", "+86 139****5678"),
+    ("0086-10-65123456", "0086 ******3456"),
+    ("139-1234-5678 或 139 1234 5678", "139****5678 或 139****5678"),
+    ("OV20261128000001 2026-03-02T09:00:00+08:00 13 working days", "OV20261128000001 2026-03-02T09:00:00+08:00 13 working days"),
+])
+def test_phone_numbers_with_or_without_the_country_code_are_masked(text, expected):
+    assert mask_text(text) == expected

@@ -86,7 +86,7 @@ def upgrade() -> None:
 
 def _chain_existing_events() -> None:
     """Events written before the chain existed are chained now, in the order they were written."""
-    from approvals.audit import GENESIS, event_hash
+    GENESIS = "0" * 64  # the plain SHA-256 chain of this revision; 0008 chains every event again, keyed
 
     bind = op.get_bind()
     events = sa.table("case_event", sa.column("id"), sa.column("case_id"), sa.column("at", schemas.types.UTCDateTime()),
@@ -103,6 +103,18 @@ def _chain_existing_events() -> None:
         heads[row.case_id] = (seq + 1, digest)
     if heads:
         bind.execute(chain.insert(), [{"case_id": c, "seq": s, "hash": h} for c, (s, h) in heads.items()])
+
+
+def event_hash(prev: str, case_id: int, seq: int, at, kind: str, actor: str, detail: str, flow_run_id) -> str:
+    import hashlib
+    import json
+    from datetime import UTC
+
+    body = json.dumps(
+        [prev, case_id, seq, at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"), kind, actor, detail, flow_run_id],
+        ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def downgrade() -> None:
