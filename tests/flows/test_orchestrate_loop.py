@@ -51,7 +51,7 @@ def test_on_a_server_the_loop_replaces_the_interval_runs_unless_switched_off(mon
     monkeypatch.setenv("ONEVISIT_POLL_EVERY_SECONDS", "45")
     get_settings.cache_clear()
     looped = deployments("a-pool")
-    assert [d.name for d in looped] == ["sweep", "orchestrate-loop"]
+    assert [d.name for d in looped] == ["sweep", "orchestrate-loop", "report-daily", "report-weekly"]
     assert looped[1].parameters["request"]["seconds"] == 900 and looped[1].work_pool_name == "a-pool"
     assert looped[1].parameters["request"]["poll_agencies_every"] == 45
     monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "600")
@@ -59,7 +59,7 @@ def test_on_a_server_the_loop_replaces_the_interval_runs_unless_switched_off(mon
     assert deployments()[1].parameters["request"]["seconds"] == 600
     monkeypatch.setenv("ONEVISIT_ORCHESTRATE_LOOP_SECONDS", "0")
     get_settings.cache_clear()
-    assert [d.name for d in deployments()] == ["orchestrate", "sweep", "poll-agencies"]
+    assert [d.name for d in deployments()] == ["orchestrate", "sweep", "poll-agencies", "report-daily", "report-weekly"]
 
 
 def test_on_a_prefect_server_agencies_decisions_are_pulled_on_their_own_schedule(monkeypatch):

@@ -38,11 +38,11 @@ def test_the_daily_deployment_runs_publishes_artifacts_and_runs_twice_into_one_r
     try:
         api = stack.start_server()
         onevisit = str(Path(sys.executable).with_name("onevisit"))
-        stack._spawn("serve", [onevisit, "serve"], stack.env(
-            ONEVISIT_DATABASE_URL=db.url, ONEVISIT_NOW=MONDAY, ONEVISIT_HOME=str(tmp_path / "home"),
-            ONEVISIT_REPORTS_DIR=str(reports), ONEVISIT_ORCHESTRATE_EVERY_SECONDS="3600",
-            ONEVISIT_SWEEP_EVERY_SECONDS="3600", ONEVISIT_POLL_EVERY_SECONDS="3600", ONEVISIT_ORCHESTRATE_LOOP_SECONDS="0",
-            PREFECT_RUNNER_POLL_FREQUENCY="1"))
+        stack.start_process(
+            "serve", [onevisit, "serve"], ONEVISIT_DATABASE_URL=db.url, ONEVISIT_NOW=MONDAY,
+            ONEVISIT_HOME=str(tmp_path / "home"), ONEVISIT_REPORTS_DIR=str(reports),
+            ONEVISIT_ORCHESTRATE_EVERY_SECONDS="3600", ONEVISIT_SWEEP_EVERY_SECONDS="3600",
+            ONEVISIT_POLL_EVERY_SECONDS="3600", ONEVISIT_ORCHESTRATE_LOOP_SECONDS="0", PREFECT_RUNNER_POLL_FREQUENCY="1")
         deadline = time.monotonic() + 180
         while httpx.post(f"{api}/deployments/filter", json={"deployments": {"name": {"any_": ["report-daily"]}}},
                          timeout=5).json() == []:
