@@ -224,3 +224,40 @@ def test_reopen_without_prefect_says_what_it_wrote_and_exits_0(env, run, applica
     assert f"{case_no} reopened" in done.stdout and "stays queued" in done.stderr
     assert "Traceback" not in done.stderr
     assert any(e["kind"] == "reopened" for e in show(run, case_no)["events"])
+
+
+# --- 9. consecutive case numbers ------------------------------------------------------------------
+
+
+def test_case_numbers_skip_nothing_when_concurrent_submissions_roll_back(env, run, application):
+    """Four clerks file the same request at once: one case, the others roll back (a lost race on the request
+    id, then found as the same request) and give their numbers back; the next case takes the next number."""
+    import threading
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from approvals.calendar import WorkingCalendar
+    from approvals.deadlines import Clock
+    from commands.common import write
+    from schemas.case import ApplicationIn
+    from services import cases
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    same = ApplicationIn.model_validate_json(application("RESTAURANT").read_text("utf-8"))
+    barrier, numbers = threading.Barrier(4), []
+
+    def file() -> None:
+        barrier.wait()
+        result = write(lambda s: cases.submit(s, same, actor="window-1", clock=Clock(now, WorkingCalendar())),
+                       retry_on_conflict=True)
+        numbers.append(result.case_no)
+
+    threads = [threading.Thread(target=file) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(set(numbers)) == 1 and len(numbers) == 4, numbers
+    following = submit(run, application("RESTAURANT"))["case_no"]
+    assert int(following[10:]) == int(numbers[0][10:]) + 1, (numbers[0], following)
+    assert following[:10] == numbers[0][:10]
