@@ -55,51 +55,7 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
     now = clock.now
     events: list[dict] = []
     touched: set[int] = set()
-
-    def move(table, to: str, *where):
-        returning = [table.c.id, table.c.due_date] + (
-            [table.c.case_id, table.c.matter, table.c.agency, table.c.assignee] if table is TASK else []
-        )
-        return session.execute(
-            update(table).where(*where).values(light=to, updated_at=now).returning(*returning)
-        ).all()
-
-    # tasks: red once the due date has passed, yellow from the last working day before it
-    red = move(TASK, "red", TASK.c.light.in_(["green", "yellow"]), TASK.c.due_date < b.today)
-    yellow = move(TASK, "yellow", TASK.c.light == "green", TASK.c.due_date >= b.today,
-                  TASK.c.due_date <= b.last_yellow)
-    green = move(TASK, "green", TASK.c.light.in_(["yellow", "red"]), TASK.c.due_date > b.last_yellow)
-    report.tasks_red, report.tasks_yellow, report.tasks_green = len(red), len(yellow), len(green)
-    for light, rows in (("red", red), ("yellow", yellow), ("green", green)):
-        for task_id, due, case_id, matter, _agency, _assignee in rows:
-            touched.add(case_id)
-            events.append(_event(case_id, now, "light", f"task {task_id} {matter}: {light} (due {due})", run_id))
-
-    # case clocks
-    for light, where in (
-        ("red", (CASE.c.light.in_(["green", "yellow"]), CASE.c.due_date < b.today)),
-        ("yellow", (CASE.c.light == "green", CASE.c.due_date >= b.today, CASE.c.due_date <= b.last_yellow)),
-        ("green", (CASE.c.light.in_(["yellow", "red"]), CASE.c.due_date > b.last_yellow)),
-    ):
-        rows = move(CASE, light, *where)
-        setattr(report, f"cases_{light}", len(rows))
-        for case_id, due in rows:
-            touched.add(case_id)
-            events.append(_event(case_id, now, "light", f"case clock: {light} (due {due})", run_id))
-
-    # 交办: every red task gets a ledger item, once per missed due date
-    if red:
-        items = [
-            {"task_id": task_id, "case_id": case_id, "agency": agency, "kind": "review", "missed_due": due,
-             "status": "assigned",
-             "assigned_to": assignee or agency, "opened_at": now, "opened_on": clock.today}
-            for task_id, due, case_id, _matter, agency, assignee in red
-        ]
-        opened = session.execute(insert_ignore(session, LEDGER, ["task_id", "missed_due"])
-                                 .returning(LEDGER.c.case_id, LEDGER.c.task_id, LEDGER.c.assigned_to), items).all()
-        report.ledger_opened = len(opened)
-        for case_id, task_id, assigned_to in opened:
-            events.append(_event(case_id, now, "ledger_assigned", f"task {task_id} overdue: assigned to {assigned_to} (交办)", run_id))
+    relight(session, clock, run_id, report, events, touched)
 
     # 督查: still open after N more working days: escalated to the agency's supervisor
     try:
@@ -128,7 +84,7 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
         .values(status="closed", closed_at=now, closed_by="system", closing_note="task no longer open")
         .returning(LEDGER.c.case_id)
     ).all()
-    report.ledger_closed = len(closed)
+    report.ledger_closed += len(closed)
 
     if events:
         record_many(session, events)
@@ -144,7 +100,8 @@ def _sweep_hand_entered(session: Session, b, threshold: date, now: datetime, eve
     hand = (LEDGER.c.kind.in_(HAND_KINDS), LEDGER.c.status != "closed")
     for to, where in (
         ("red", (LEDGER.c.light.in_(["green", "yellow"]), LEDGER.c.missed_due < b.today)),
-        ("yellow", (LEDGER.c.light == "green", LEDGER.c.missed_due >= b.today, LEDGER.c.missed_due <= b.last_yellow)),
+        ("yellow", (LEDGER.c.light.in_(["green", "red"]), LEDGER.c.missed_due >= b.today,
+                    LEDGER.c.missed_due <= b.last_yellow)),
         ("green", (LEDGER.c.light.in_(["yellow", "red"]), LEDGER.c.missed_due > b.last_yellow)),
     ):
         for item_id, case_id, due in session.execute(
@@ -165,6 +122,85 @@ def _sweep_hand_entered(session: Session, b, threshold: date, now: datetime, eve
             touched.add(case_id)
             events.append(_event(case_id, now, "ledger_supervised", f"ledger item {item_id} overdue: escalated to {to} (督查)", run_id))
     return len(escalated)
+
+
+def relight(session: Session, clock: Clock, run_id: str | None = None, report: SweepReport | None = None,
+            events: list[dict] | None = None, touched: set[int] | None = None) -> SweepReport:
+    """Every stored light made what today and the stored due date say, in both directions (a red task whose due
+    date a calendar change moved is yellow or green again), a ledger item (交办) opened for every task that
+    turns red, and the items of tasks no longer overdue closed (销号: the cause went away). The sweep runs it,
+    and so does every calendar change, so the database and every view agree at once. Writes the events itself
+    unless the caller collects them."""
+    report = report if report is not None else SweepReport()
+    own = events is None
+    events = [] if events is None else events
+    touched = set() if touched is None else touched
+    b = bands(clock.calendar, clock.today)
+    now = clock.now
+
+    def move(table, to: str, *where):
+        returning = [table.c.id, table.c.due_date] + (
+            [table.c.case_id, table.c.matter, table.c.agency, table.c.assignee] if table is TASK else []
+        )
+        return session.execute(
+            update(table).where(*where).values(light=to, updated_at=now).returning(*returning)
+        ).all()
+
+    # tasks: red once the due date has passed, yellow from the last working day before it, green before that
+    red = move(TASK, "red", TASK.c.light.in_(["green", "yellow"]), TASK.c.due_date < b.today)
+    yellow = move(TASK, "yellow", TASK.c.light.in_(["green", "red"]), TASK.c.due_date >= b.today,
+                  TASK.c.due_date <= b.last_yellow)
+    green = move(TASK, "green", TASK.c.light.in_(["yellow", "red"]), TASK.c.due_date > b.last_yellow)
+    report.tasks_red, report.tasks_yellow, report.tasks_green = len(red), len(yellow), len(green)
+    for light, rows in (("red", red), ("yellow", yellow), ("green", green)):
+        for task_id, due, case_id, matter, _agency, _assignee in rows:
+            touched.add(case_id)
+            events.append(_event(case_id, now, "light", f"task {task_id} {matter}: {light} (due {due})", run_id))
+
+    # case clocks
+    for light, where in (
+        ("red", (CASE.c.light.in_(["green", "yellow"]), CASE.c.due_date < b.today)),
+        ("yellow", (CASE.c.light.in_(["green", "red"]), CASE.c.due_date >= b.today, CASE.c.due_date <= b.last_yellow)),
+        ("green", (CASE.c.light.in_(["yellow", "red"]), CASE.c.due_date > b.last_yellow)),
+    ):
+        rows = move(CASE, light, *where)
+        setattr(report, f"cases_{light}", len(rows))
+        for case_id, due in rows:
+            touched.add(case_id)
+            events.append(_event(case_id, now, "light", f"case clock: {light} (due {due})", run_id))
+
+    # 交办: every red task gets a ledger item, once per missed due date
+    if red:
+        items = [
+            {"task_id": task_id, "case_id": case_id, "agency": agency, "kind": "review", "missed_due": due,
+             "status": "assigned",
+             "assigned_to": assignee or agency, "opened_at": now, "opened_on": clock.today}
+            for task_id, due, case_id, _matter, agency, assignee in red
+        ]
+        opened = session.execute(insert_ignore(session, LEDGER, ["task_id", "missed_due"])
+                                 .returning(LEDGER.c.case_id, LEDGER.c.task_id, LEDGER.c.assigned_to), items).all()
+        report.ledger_opened = len(opened)
+        for case_id, task_id, assigned_to in opened:
+            events.append(_event(case_id, now, "ledger_assigned", f"task {task_id} overdue: assigned to {assigned_to} (交办)", run_id))
+
+    # 销号 when the cause goes away: the task runs on, no longer overdue (a calendar change moved its due date)
+    # (by the open items, few, each looking up its task: never a scan of the running tasks)
+    on_time = exists().where(TASK.c.id == LEDGER.c.task_id, TASK.c.light.in_(["green", "yellow"]),
+                             TASK.c.due_date >= b.today)
+    relieved = session.execute(
+        update(LEDGER)
+        .where(LEDGER.c.status != "closed", LEDGER.c.kind == "review", on_time)
+        .values(status="closed", closed_at=now, closed_by="system", closing_note="no longer overdue: due date moved")
+        .returning(LEDGER.c.case_id, LEDGER.c.task_id)
+    ).all()
+    report.ledger_closed += len(relieved)
+    for case_id, task_id in relieved:
+        touched.add(case_id)
+        events.append(_event(case_id, now, "ledger_closed", f"task {task_id} no longer overdue: crossed off (销号)", run_id))
+    if own and events:
+        record_many(session, events)
+    report.case_ids = sorted(touched)
+    return report
 
 
 def _event(case_id: int, at: datetime, kind: str, detail: str, run_id: str | None) -> dict:

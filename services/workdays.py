@@ -22,6 +22,7 @@ from services.queries import connection as reads
 from services.clocks import case_clock, count_stop, task_clock
 from services.db import raw
 from services.records import lock_heads, record_many
+from services.sweep import relight
 
 
 def calendar_for(session: Session) -> WorkingCalendar:
@@ -148,6 +149,8 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock, *, actor: 
         record_many(session, [{"case_id": case_id, "at": clock.now, "kind": "due_dates_moved", "actor": actor,
                                "detail": f"{why}: {'; '.join(moved_here)}", "flow_run_id": None}
                               for case_id, moved_here in sorted(lines.items())])
+    session.flush()
+    relight(session, clock)  # the stored lights and the ledger follow at once, not at the next sweep
     return moved
 
 
