@@ -84,6 +84,17 @@ def find_silent_runs(run_id: str) -> list[str]:
     return marked
 
 
+@task(name="export-audit-checkpoint")
+def export_checkpoint() -> str | None:
+    """The audit chains' heads, sealed, into ONEVISIT_CHECKPOINT_DIR (when set): periodic checkpoints."""
+    from services.audit import write_checkpoint
+
+    settings = get_settings()
+    if settings.checkpoint_dir is None:
+        return None
+    return str(write_checkpoint(settings.url, settings.checkpoint_dir, settings.current_time()))
+
+
 @flow(name=FLOW_NAME, on_crashed=[record_crash])
 def sweep() -> sweeps.SweepReport:
     """Lights, promises, the ledger and silent runs; named for when it swept and what changed, with an artifact."""
@@ -104,6 +115,7 @@ def sweep() -> sweeps.SweepReport:
         report.verifications_overdue = promises.verification_overdue
         report.corrections_withdrawn = lapsed.withdrawn
         find_silent_runs(run_id)
+        export_checkpoint()
     except Exception as exc:
         with UnitOfWork(settings.url) as uow:
             outbox.end_run(uow.session, run_id, "FAILED", settings.current_time(), message=str(exc)[:2000])

@@ -244,6 +244,19 @@ def checkpoint(read, key: bytes, now: datetime) -> dict:
     return {**document, "seal": chains.seal(key, document)}
 
 
+def write_checkpoint(url: str, directory: Path, now: datetime) -> Path:
+    """A checkpoint file in `directory` (ONEVISIT_CHECKPOINT_DIR), named for when it was taken: the sweep's
+    periodic one. Keep the directory off the database's machine, or copy it away."""
+    from services.queries.connection import reader
+
+    with reader(url) as read:
+        document = checkpoint(read, audit_key(), now)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"checkpoint-{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    return path
+
+
 def read_checkpoint(path: Path, key: bytes) -> dict:
     from services.files import read_text_file
 

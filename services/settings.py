@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     key_file: Path | None = None  # the installation's secret, outside the database; default: `home`/secret.key
     now: datetime | None = None  # a test clock: ISO 8601 with offset
     timezone: str = "Asia/Shanghai"
+    checkpoint_dir: Path | None = None  # the sweep writes a sealed checkpoint of the audit chains here each run
     max_file_bytes: int = Field(1_048_576, ge=1_024, le=1_073_741_824)  # an application or catalog file, at most
     operator: str | None = None  # who acts, when a command is not told with --operator
     orchestrate_every_seconds: int = Field(10, ge=1, le=86_400)  # how often `serve` looks for work

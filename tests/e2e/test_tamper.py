@@ -150,3 +150,12 @@ def test_a_checkpoint_edited_to_fit_is_refused(hall, run):
     hall["checkpoint"].write_text(json.dumps(document), "utf-8")
     result = run("audit", "verify", "--against", hall["checkpoint"], "--operator", "admin")
     assert result.code == 2 and "seal" in result.err
+
+
+def test_the_sweep_writes_a_periodic_checkpoint_that_verifies(hall, run, monkeypatch, tmp_path):
+    monkeypatch.setenv("ONEVISIT_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    assert run("sweep", "--operator", "supervisor-1").code == 0
+    (written,) = (tmp_path / "checkpoints").glob("checkpoint-*.json")
+    assert hall["issued"] in json.loads(written.read_text("utf-8"))["cases"]
+    result = run("audit", "verify", "--against", written, "--operator", "admin")
+    assert result.code == 0, result.err
