@@ -102,5 +102,6 @@ def calendar_show(year: Annotated[int, typer.Argument(help="The year.")], operat
              ", ".join(d.strftime("%m-%d") for d in m.holidays),
              ", ".join(d.strftime("%m-%d") for d in m.makeup_workdays),
              "; ".join(f"{o['day']:%m-%d} {'workday' if o['workday'] else 'holiday'} ({o['reason']})"
-                       for o in m.overrides if o["workday"] != (o["day"].weekday() < 5))]  # a year's import sets
+                       + (f", set {len(o['history']) + 1} times" if o["history"] else "")
+                       for o in m.overrides if o["workday"] != (o["day"].weekday() < 5) or o["history"])]  # a year's import sets
             for m in view.months])  # every day: the ones that differ from the weekday rule are the news

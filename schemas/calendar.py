@@ -17,3 +17,17 @@ class CalendarOverride(SQLModel, table=True):
     reason: str
     set_by: str
     set_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CalendarOverrideChange(SQLModel, table=True):
+    """Every setting of a day, in order, kept: an override says what a day is now, its history what it was,
+    who changed it and why (a later `calendar set` or import no longer erases the earlier reason)."""
+
+    __tablename__ = "calendar_override_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    workday: bool
+    reason: str
+    set_by: str
+    set_at: datetime = Field(sa_type=UTCDateTime)

@@ -2,7 +2,7 @@
 
 from schemas.access import ApiToken, SignInAttempt, WebSession
 from schemas.audit import AuditEvent, AuditHead, CaseNumberDay
-from schemas.calendar import CalendarOverride
+from schemas.calendar import CalendarOverride, CalendarOverrideChange
 from schemas.case import Case, CaseEvent
 from schemas.catalog import CatalogVersion
 from schemas.certificate import Certificate
@@ -26,6 +26,7 @@ __all__ = [
     "SignInAttempt",
     "WebSession",
     "CalendarOverride",
+    "CalendarOverrideChange",
     "ClockStop",
     "Commitment",
     "CreditRecord",

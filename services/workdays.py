@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from approvals import deadlines
@@ -13,7 +14,7 @@ from approvals.deadlines import Clock
 from approvals.errors import BadInput
 from approvals.permissions import Act
 from approvals.review import CaseStatus, TaskStatus
-from schemas.calendar import CalendarOverride
+from schemas.calendar import CalendarOverride, CalendarOverrideChange
 from schemas.case import Case
 from schemas.clock import ClockStop
 from schemas.review import ReviewTask
@@ -63,6 +64,7 @@ def set_day(session: Session, day: date, workday: bool, *, reason: str, actor: s
         session.add(CalendarOverride(day=day, workday=workday, reason=reason, set_by=actor, set_at=clock.now))
     else:
         row.workday, row.reason, row.set_by, row.set_at = workday, reason, actor, clock.now
+    session.add(CalendarOverrideChange(day=day, workday=workday, reason=reason, set_by=actor, set_at=clock.now))
     session.flush()
     calendar = calendar_for(session)
     kind = "working day" if workday else "holiday"
@@ -80,8 +82,12 @@ def import_year(session: Session, notice: YearNotice, *, actor: str, clock: Cloc
         select(CalendarOverride).where(CalendarOverride.day >= first, CalendarOverride.day <= date(notice.year, 12, 31)))}
     known = WorkingCalendar()  # the announced calendar alone: what a day was before any override
     changed = []
+    history = []
     for day, workday in notice.days().items():
         row = stored.get(day)
+        if row is None or (row.workday, row.reason) != (workday, notice.source):
+            history.append({"day": day, "workday": workday, "reason": notice.source, "set_by": actor,
+                            "set_at": clock.now})
         if row is None:
             session.add(CalendarOverride(day=day, workday=workday, reason=notice.source, set_by=actor, set_at=clock.now))
             if known.announced(day.year) and known.is_workday(day) == workday:
@@ -94,6 +100,8 @@ def import_year(session: Session, notice: YearNotice, *, actor: str, clock: Cloc
         else:
             continue
         changed.append(day)
+    if history:
+        session.execute(insert(CalendarOverrideChange.__table__), history)
     session.flush()
     if not changed:
         return 0, 0

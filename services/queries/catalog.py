@@ -37,7 +37,13 @@ def catalog_names(read: Reader) -> dict[str, str]:
 
 
 def calendar_overrides(read: Reader) -> list[dict]:
-    return [{"day": day(r["day"]), "workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"]}
+    """The overrides in force, each with its `history`: the earlier settings of its day, oldest first."""
+    earlier: dict = {}
+    for r in read.rows("SELECT day, workday, reason, set_by, set_at FROM calendar_override_change ORDER BY id"):
+        earlier.setdefault(day(r["day"]), []).append(
+            {"workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"], "set_at": r["set_at"]})
+    return [{"day": day(r["day"]), "workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"],
+             "history": earlier.get(day(r["day"]), [])[:-1]}
             for r in read.rows("SELECT day, workday, reason, set_by FROM calendar_override ORDER BY day")]
 
 

@@ -63,3 +63,14 @@ def test_a_faulty_year_file_is_refused_whole_and_nothing_is_written(fresh_env, r
     assert run("calendar", "import", EXAMPLE, "--operator", "window-1").code == 1  # administrators only
     shown = run("calendar", "show", "2027", "--json", "--operator", "admin").json()
     assert all(m["working_days"] is None for m in shown["months"]) and not any(m["overrides"] for m in shown["months"])
+
+
+def test_a_day_set_again_keeps_its_earlier_settings(fresh_env, run):
+    for kind, reason in (("holiday", "县政府通知 first"), ("workday", "通知更正 second"), ("holiday", "再次更正 third")):
+        assert run("calendar", "set", "2026-06-15", kind, "--reason", reason, "--operator", "admin").code == 0
+    shown = run("calendar", "show", "2026", "--json", "--operator", "admin").json()
+    override = next(o for o in shown["months"][5]["overrides"] if o["day"] == "2026-06-15")
+    assert (override["workday"], override["reason"]) == (False, "再次更正 third")
+    assert [(h["workday"], h["reason"], h["set_by"]) for h in override["history"]] == [
+        (False, "县政府通知 first", "admin"), (True, "通知更正 second", "admin")]
+    assert "set 3 times" in run("calendar", "show", "2026", "--operator", "admin").out
