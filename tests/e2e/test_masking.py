@@ -36,13 +36,16 @@ def every_log_line():
 
 
 def _prefect_records() -> tuple[list[str], str]:
-    """What Prefect's API keeps: every flow run's name and parameters, and every log line sent to it."""
+    """What Prefect's API keeps: every flow run's name and parameters, every log line and every artifact."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs()
         logs = client.read_logs()
-    return [r.name for r in runs], json.dumps([r.parameters for r in runs] + [entry.message for entry in logs],
+        artifacts = client.read_artifacts()
+    assert artifacts, "no Prefect artifact: searching them would prove nothing"
+    return [r.name for r in runs], json.dumps([r.parameters for r in runs] + [entry.message for entry in logs]
+                                              + [[a.key, a.description, a.data] for a in artifacts],
                                               ensure_ascii=False, default=str)
 
 
