@@ -141,6 +141,16 @@ def test_the_test_clock_is_refused_on_a_database_not_made_for_it(run, production
     assert run("operator", "add", "w-9", "--role", "window").code == 0  # without the clock it works
 
 
+def test_even_on_a_test_database_no_act_is_recorded_before_the_cases_last_event(env, run, application):
+    case = show(run, submit(run, application("RESTAURANT"))["case_no"])
+    task = review(case, "BIZ_LICENCE")["task_id"]
+    with nothing_written(env.url):
+        result = run("decide", task, "approve", "--operator", "SAMR-reviewer", now="1900-01-01T09:00:00+08:00")
+    assert_one_line(result, 1, "before the case's last event")
+    later = run("decide", task, "approve", "--operator", "SAMR-reviewer", now="2026-03-02T10:00:00+08:00")
+    assert later.code == 0, later.err
+
+
 def test_init_with_the_test_clock_set_needs_the_flag(run, monkeypatch, tmp_path):
     monkeypatch.setenv("ONEVISIT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     monkeypatch.setenv("ONEVISIT_NOW", "2026-03-02T09:00:00+08:00")
