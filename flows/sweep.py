@@ -61,13 +61,16 @@ def sweep_corrections(run_id: str) -> endings.LapseSweep:
 
 @task(name="find-silent-runs")
 def find_silent_runs(run_id: str) -> list[str]:
-    """Runs still RUNNING past the claim lease: ask Prefect how they ended; silence means crashed."""
+    """Runs recorded RUNNING: Prefect's own state as soon as it is final (crashed, failed, cancelled, completed);
+    past the claim lease with no final state in Prefect, silence means crashed."""
     settings = get_settings()
+    now = settings.current_time()
     with UnitOfWork(settings.url, write=False) as uow:
-        silent = [r.id for r in sweeps.silent_runs(uow.session, settings.current_time(), settings.claim_lease_seconds)]
+        running = {r.id: r.started_at for r in sweeps.silent_runs(uow.session, now, 0)}
+        stale = {r.id for r in sweeps.silent_runs(uow.session, now, settings.claim_lease_seconds)}
     marked = []
     with get_client(sync_client=True) as client:
-        for silent_id in silent:
+        for silent_id in running:
             if silent_id == run_id:
                 continue
             try:
@@ -75,6 +78,8 @@ def find_silent_runs(run_id: str) -> list[str]:
             except ObjectNotFound:  # unknown to this Prefect API: nobody will ever hear from it again
                 state = None
             terminal = state is not None and state.is_final()
+            if not terminal and silent_id not in stale:
+                continue  # running, as far as Prefect knows, and within its lease
             verdict = state.type.value if terminal and not state.is_completed() else ("COMPLETED" if terminal else "CRASHED")
             with UnitOfWork(settings.url) as uow:
                 sweeps.mark_run(uow.session, silent_id, verdict, settings.current_time(),

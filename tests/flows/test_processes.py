@@ -126,3 +126,24 @@ def test_reopen_leaves_the_claims_of_a_live_run_alone(env, run, application):
     with UnitOfWork(env.url, write=False) as uow:
         done = uow.session.exec(select(OutboxItem.done_at).where(OutboxItem.id.in_([i.id for i in items]))).all()
     assert all(d is not None for (d,) in done)
+
+
+def test_the_sweep_takes_prefects_word_that_a_run_crashed_without_waiting_for_the_lease(sqlite_env, run):
+    from prefect import flow, get_client
+    from prefect.states import Crashed
+
+    @flow(name="onevisit-test-crashed")
+    def crashed_elsewhere() -> None:
+        pass
+
+    with get_client(sync_client=True) as client:  # a run Prefect knows crashed (its process was killed)
+        crashed = client.create_flow_run(crashed_elsewhere, state=Crashed(message="process killed"))
+    now = datetime.fromisoformat(os.environ["ONEVISIT_NOW"])
+    with UnitOfWork(sqlite_env.url) as uow:  # it started a moment ago: well within the claim lease
+        uow.session.add(FlowRunRecord(id=str(crashed.id), flow_name="onevisit-orchestrate", name="crashed",
+                                      state="RUNNING", started_at=now - timedelta(seconds=5)))
+        uow.commit()
+    assert run("sweep", "--operator", "admin").code == 0
+    with UnitOfWork(sqlite_env.url, write=False) as uow:
+        record = uow.session.get(FlowRunRecord, str(crashed.id))
+        assert (record.state, record.message) == ("CRASHED", "found by the sweep: Prefect says Crashed")
