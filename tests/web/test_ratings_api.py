@@ -63,3 +63,30 @@ def test_an_expired_token_is_forbidden_and_an_unfinished_case_cannot_be_rated(we
                        applicant.post(f"/api/v1/ratings/online/{stale}", json={"level": 5})):
             assert answer.status_code == 403 and "expired on" in answer.json()["error"]["message"], answer.text
         assert applicant.get(f"/api/v1/ratings/online/{token}").json()["rated"] is False
+
+
+def test_the_link_on_the_receipt_opens_a_page_that_rates_once_without_sign_in(web, run, application):
+    """`/rate/TOKEN`, the link itself: a page in Chinese with the case's agencies by name and the five
+    levels; its form (CSRF-bound to the visitor, as the sign-in form is) records the rating once."""
+    import re
+
+    case_no = submit(run, application("RESTAURANT", optional_matters=[]))["case_no"]
+    assert approve_all(run, case_no)["status"] == "issued"
+    token = _token(run, case_no)
+    with web.client() as applicant:
+        assert applicant.get(f"/rate/{token[:-2]}xx").status_code in (400, 403)  # a forged link: no form
+        page = applicant.get(f"/rate/{token}")
+        assert page.status_code == 200, page.text
+        assert "好差评" in page.text and "非常满意" in page.text and "消防救援大队" in page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        without = applicant.post(f"/rate/{token}", data={"level": "5"})
+        assert without.status_code == 403  # no CSRF token: refused, nothing written
+        sent = applicant.post(f"/rate/{token}", data={"csrf_token": csrf, "level": "4", "agency-FIRE": "2",
+                                                      "indicator-1": "3", "comment": "  很方便  "})
+        assert sent.status_code == 200 and "评价已记录" in sent.text, sent.text
+        twice = applicant.post(f"/rate/{token}", data={"csrf_token": csrf, "level": "5"})
+        assert twice.status_code == 409
+        assert "已在网上评价过" in applicant.get(f"/rate/{token}").text
+
+    [stored] = run("ratings", "--case", case_no, "--json").json()
+    assert stored["level"] == 4 and stored["channel"] == "online" and stored["comment"] == "很方便"

@@ -11,11 +11,11 @@ STATIC = Path(__file__).parent.parent / "static"
 
 
 def include_pages(app: FastAPI) -> None:
-    from web.pages import admin, agents, cases, home, review, signin, supervision, window
+    from web.pages import admin, agents, cases, home, rate, review, signin, supervision, window
     from web.pages.common import PageError, SignInNeeded
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, home, window, cases, review, agents, supervision, admin):
+    for module in (signin, rate, home, window, cases, review, agents, supervision, admin):
         app.include_router(module.router)
     app.add_exception_handler(PageError, home.page_error)
     app.add_exception_handler(SignInNeeded, home.sign_in_needed)

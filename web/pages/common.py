@@ -176,10 +176,10 @@ _TITLES = {
 
 def problem_of(exc: Exception) -> dict:
     """What a page shows of a domain error: a translated title and the engine's own words."""
-    from approvals.errors import BadInput, NotFound
+    from approvals.errors import BadInput, Forbidden, NotFound
 
     from web.refusals import explained
 
     kind = "not_found" if isinstance(exc, NotFound) else "bad_input" if isinstance(exc, BadInput) else "refused"
-    status = {"not_found": 404, "bad_input": 400, "refused": 409}[kind]
+    status = 403 if isinstance(exc, Forbidden) else {"not_found": 404, "bad_input": 400, "refused": 409}[kind]
     return {"title": _TITLES[kind], "detail": str(exc), "status": status, "explained": explained(str(exc))}
