@@ -6,9 +6,10 @@ for accessibility (axe-core) and for English showing through the Chinese."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from tests.browser.conftest import inspect
-from tests.conftest import new_resident_id, new_uscc
+from tests.browser.conftest import VIEWPORT, inspect
+from tests.conftest import MONDAY, new_resident_id, new_uscc
 
 ALL_BUT_FIRE_ACCEPTANCE = ["ID_LEGAL_REP", "ARTICLES", "LEASE", "SHAREHOLDER_ID", "OFFICER_APPOINTMENT", "FLOOR_PLAN",
                            "FOOD_SAFETY_RULES", "FOOD_EQUIPMENT_LIST", "FIRE_SAFETY_RULES", "SIGN_DESIGN",
@@ -37,7 +38,7 @@ def open_task(page, case_no: str, matter_name: str) -> None:
     page.wait_for_load_state()
 
 
-def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
+def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall, browser):
     clerk = desk("window-1")
     assert clerk.url.endswith("/hall/window")
     inspect(clerk, "window")
@@ -125,3 +126,20 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall):
     clerk.goto(f"{hall.base}/hall/cases/{case_no}")
     assert "满意" in clerk.locator("section", has_text="好差评").first.inner_text()
     inspect(clerk, "case-issued")
+
+    # the applicant opens the link the results notice carries, signed in as nobody, and rates online
+    from services.ratings import link_for
+    from services.settings import Settings
+
+    _token, link = link_for(Settings(database_url=hall.url), case_no, date.fromisoformat(MONDAY[:10]))
+    applicant = browser.new_context(viewport=VIEWPORT, locale="zh-CN").new_page()
+    applicant.goto(f"{hall.base}{link}")
+    assert "消防救援大队" in applicant.inner_text("main")
+    inspect(applicant, "rate-online")
+    applicant.check("input[name=level][value='5']")
+    applicant.select_option("select[name=matter-FIRE_CHECK]", "3")
+    applicant.fill("textarea[name=comment]", "一次就办好了")
+    applicant.click("main button[type=submit]")
+    applicant.wait_for_load_state()
+    assert "评价已记录" in applicant.inner_text("main")
+    applicant.context.close()

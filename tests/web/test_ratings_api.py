@@ -81,7 +81,7 @@ def test_the_link_on_the_receipt_opens_a_page_that_rates_once_without_sign_in(we
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         without = applicant.post(f"/rate/{token}", data={"level": "5"})
         assert without.status_code == 403  # no CSRF token: refused, nothing written
-        sent = applicant.post(f"/rate/{token}", data={"csrf_token": csrf, "level": "4", "agency-FIRE": "2",
+        sent = applicant.post(f"/rate/{token}", data={"csrf_token": csrf, "level": "4", "matter-FIRE_CHECK": "2",
                                                       "indicator-1": "3", "comment": "  很方便  "})
         assert sent.status_code == 200 and "评价已记录" in sent.text, sent.text
         twice = applicant.post(f"/rate/{token}", data={"csrf_token": csrf, "level": "5"})

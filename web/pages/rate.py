@@ -45,8 +45,8 @@ async def rate(token: str, request: Request):
         form = _form(request, token)
         given = RatingIn(
             level=int(posted.get("level") or 0),
-            agencies={m["agency"]: int(posted[f"agency-{m['agency']}"]) for m in form["matters"]
-                      if posted.get(f"agency-{m['agency']}")},
+            matters={m["code"]: int(posted[f"matter-{m['code']}"]) for m in form["matters"]
+                     if posted.get(f"matter-{m['code']}")},
             indicators={name: int(posted[f"indicator-{n}"]) for n, name in enumerate(form["indicators"])
                         if posted.get(f"indicator-{n}")},
             comment=(posted.get("comment") or "").strip() or None,
