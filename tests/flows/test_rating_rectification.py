@@ -72,7 +72,8 @@ def test_notice_token_and_rectification_on_the_clock_and_the_ledger(fresh_env, r
     report = _sweep(run, MONDAY, "17:00:00")
     assert report["rectifications_yellow"] == 4 and report["rectifications_red"] == 0
     _step(run, fixed, "--callback", "--note", "已回访", operator="FIRE-reviewer", day=MONDAY, time="17:30:00")
-    _step(run, voided[0], "--appeal", "--reason", "恶意差评: 与本局无关", operator="SAMR-reviewer", day=MONDAY)
+    _step(run, voided[0], "--appeal", "--reason", "恶意差评: 与本局无关", operator="SAMR-reviewer", day=MONDAY,
+          time="17:45:00")  # the clock never runs back: after the sweep at 17:00
     assert _step(run, voided[0], "--void", "--note", "查实", operator="supervisor-1", day=MONDAY,
                  time="18:00:00")["rating_voided"]
 
