@@ -128,8 +128,8 @@ def hall(tmp_path_factory):
     served.stop()
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")  # not the session: Playwright's sync API leaves an event loop behind it, in which
+def browser():                    # Prefect's sync-compatible calls (flow.to_deployment) would return coroutines
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
