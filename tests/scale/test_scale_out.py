@@ -114,7 +114,8 @@ def test_two_workers_carry_200_cases_through_once(stack, onevisit_pg, monkeypatc
     with temporary_settings({PREFECT_API_URL: stack.api_url}):
         from flows.serving import register_on_pool
 
-        assert len(register_on_pool(pool)) == 3  # orchestration, the sweep and agencies' decisions, each scheduled
+        # orchestration, the sweep, agencies' decisions, the daily and the weekly report, each scheduled
+        assert len(register_on_pool(pool)) == 5
     # Small batches, so that the work spreads over many flow runs and both workers.
     for name in ("worker-a", "worker-b"):
         stack.start_worker(pool, name, cwd=ROOT, limit=1, ONEVISIT_DATABASE_URL=url, ONEVISIT_BATCH_SIZE="150",
