@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from services.catalog import builtin_catalog_text, parse_catalog_text  # noqa: E402
-from services.catalog_sheet import write_workbook  # noqa: E402
+from services.catalog_sheet.writing import write_workbook  # noqa: E402
 
 ONEVISIT = str(Path(sys.executable).parent / "onevisit")
 

@@ -56,7 +56,7 @@ def catalog_import(
     from approvals.errors import BadInput
     from approvals.permissions import Act
     from services import catalog as catalogs
-    from services.catalog_sheet import read_workbook
+    from services.catalog_sheet.reading import read_workbook
     from services.staff import authorise
 
     who = acting_operator(operator)
@@ -87,7 +87,7 @@ def catalog_template(
 ) -> None:
     """Write an implementation list workbook to fill in (the shape `catalog import` reads)."""
     from services.catalog import builtin_catalog_text, parse_catalog_text
-    from services.catalog_sheet import example_document, write_workbook
+    from services.catalog_sheet.writing import example_document, write_workbook
 
     document, _ = parse_catalog_text(builtin_catalog_text())
     write_workbook(document if builtin else example_document(document), file)

@@ -1,10 +1,10 @@
-"""The cells of an implementation list (services.catalog_sheet): codes, days, flags, fees, modes."""
+"""The cells of an implementation list (services.catalog_sheet.columns): codes, days, flags, fees, modes."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.catalog_sheet import _code, _codes, _core, _days, _fee, _flag, _mode, _steps, _steps_text
+from services.catalog_sheet.columns import _code, _codes, _core, _days, _fee, _flag, _mode, _steps, steps_text
 
 
 def test_a_numeric_code_is_taken_as_its_digits_and_a_rounded_one_refused():
@@ -52,6 +52,6 @@ def test_a_sign_off_chain_in_one_cell():
     steps = _steps("初审、审核；签发（负责人）")
     assert steps == [{"name": "初审", "role": "reviewer"}, {"name": "审核", "role": "reviewer"},
                      {"name": "签发", "role": "head"}]
-    assert _steps(_steps_text(steps)) == steps
+    assert _steps(steps_text(steps)) == steps
     with pytest.raises(ValueError, match="not a step"):
         _steps("签发（局长）")

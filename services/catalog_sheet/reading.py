@@ -1,175 +1,15 @@
-"""A county's implementation list (实施清单) as a spreadsheet: read whole into a catalog, or written from one.
-
-Three sheets (or three CSV files): 事项 (one row per matter), 材料 (one row per material of a matter)
-and 一件事 (one row per matter of a bundle; the bundle's name and promise on its first row). Every
-cell is checked and every fault is reported with its sheet, row and column; a workbook with one
-fault loads nothing. Columns onevisit does not know are kept on the row's matter, material or
-bundle entry (`extra_columns`) and reported, never dropped silently. Matter codes may be numeric
-(the province's 事项编码).
-"""
+"""Reading a workbook (or three CSV files) into a catalog document, every fault reported at its cell."""
 
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from approvals.catalog import REFORM_MODES, Catalog, catalog_problems
+from approvals.catalog import Catalog, catalog_problems
 from approvals.errors import BadInput
-
-MATTERS, MATERIALS, BUNDLES = "事项", "材料", "一件事"
-CODE = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
-SEPARATORS = re.compile(r"[;；,，、\s]+")
-YES, NO = {"是", "yes", "y", "true", "1", "允许", "可选"}, {"否", "no", "n", "false", "0", "不允许", "", "必选"}
-CORE, SECONDARY = {"主要", "主要材料", "核心", "core"}, {"次要", "次要材料", "非核心", "secondary"}
-FREE = {"免费", "不收费", "无", "0", ""}
-MODE_BY_LABEL = {label: key for key, label in REFORM_MODES.items()} | {key: key for key in REFORM_MODES}
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str  # as the province's list names it
-    key: str  # the catalog's field
-    required: bool = False
-    read: Callable[[object], object] = str  # raises ValueError with a message for a bad cell
-
-
-def _text(value: object) -> str:
-    text = "" if value is None else str(value).strip()
-    if not text:
-        raise ValueError("is empty")
-    return text
-
-
-def _code(value: object) -> str:
-    """A code as text; a number is taken as its digits (a province's 事项编码), never rounded."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a code")
-    if isinstance(value, float):
-        if not value.is_integer() or value >= 2**53:
-            raise ValueError(f"{value!r} is a rounded number: store the code as text")
-        value = int(value)
-    text = _text(value).upper()
-    if not CODE.match(text):
-        raise ValueError(f"{text!r} is not a code (capital letters, digits and _, starting with a letter or digit)")
-    return text
-
-
-def _days(value: object) -> int:
-    text = _text(value).removesuffix("个工作日").removesuffix("工作日").removesuffix("天").strip()
-    try:
-        days = int(float(text)) if isinstance(value, float) and value.is_integer() else int(text)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a number of working days") from None
-    if days < 1:
-        raise ValueError(f"{days} is not a number of working days (at least 1)")
-    return days
-
-
-def _flag(value: object) -> bool:
-    return _either("" if value is None else str(value).strip().lower(), YES, NO, "是 nor 否")
-
-
-def _core(value: object) -> bool:
-    return _either(_text(value), CORE, SECONDARY, "主要 nor 次要")
-
-
-def _either(text: str, true_words: set[str], false_words: set[str], names: str) -> bool:
-    if text in true_words:
-        return True
-    if text in false_words:
-        return False
-    raise ValueError(f"{text!r} is neither {names}")
-
-
-def _fee(value: object) -> str:
-    text = "" if value is None else str(value).strip().removesuffix("元").strip()
-    if text in FREE:
-        return "0"
-    try:
-        fee = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not 免费 or an amount in yuan") from None
-    if fee < 0 or fee != fee.quantize(Decimal("0.01")):
-        raise ValueError(f"{value!r} is not an amount in yuan (fen at most)")
-    return str(fee)
-
-
-def _mode(value: object) -> str:
-    text = _text(value)
-    if text not in MODE_BY_LABEL:
-        raise ValueError(f"{text!r} is not one of {', '.join(REFORM_MODES.values())}")
-    return MODE_BY_LABEL[text]
-
-
-def _codes(value: object) -> list[str]:
-    return [_code(part) for part in SEPARATORS.split("" if value is None else str(value).strip()) if part]
-
-
-def _source(value: object) -> str:
-    text = _text(value)
-    if not re.match(r"^[a-z][a-z0-9_]*$", text):
-        raise ValueError(f"{text!r} is not a data-sharing service's name (lower case letters, digits, _)")
-    return text
-
-
-STEP_ROLES = {"": "reviewer", "审批人员": "reviewer", "reviewer": "reviewer", "负责人": "head", "head": "head"}
-STEP = re.compile(r"^(?P<name>[^（(]+)(?:[（(](?P<role>[^）)]*)[）)])?$")
-
-
-def _steps(value: object) -> list[dict]:
-    """A sign-off chain: `初审、审核、签发（负责人）`, each step signed by a reviewer unless it names 负责人."""
-    steps = []
-    for part in SEPARATORS.split(_text(value)):
-        found = STEP.match(part) if part else None
-        role = STEP_ROLES.get((found.group("role") or "").strip()) if found else None
-        if found is None or role is None:
-            raise ValueError(f"{part!r} is not a step (a name, and （负责人） when the head signs it)")
-        steps.append({"name": found.group("name").strip(), "role": role})
-    return steps
-
-
-def _steps_text(steps: list[dict]) -> str:
-    return "、".join(s["name"] + ("（负责人）" if s.get("role") == "head" else "") for s in steps)
-
-
-SHEETS: dict[str, tuple[Column, ...]] = {
-    MATTERS: (
-        Column("事项编码", "code", True, _code),
-        Column("事项名称", "name", True, _text),
-        Column("实施机构编码", "agency", True, _code),
-        Column("实施机构", "agency_name", True, _text),
-        Column("法定办结时限", "statutory_days", True, _days),
-        Column("承诺办结时限", "promised_days", True, _days),
-        Column("前置事项", "depends_on", False, _codes),
-        Column("告知承诺", "notification_commitment", False, _flag),
-        Column("证照分离", "reform_mode", False, _mode),
-        Column("收费标准", "fee_yuan", False, _fee),
-        Column("容缺补齐时限", "promise_days", False, _days),
-        Column("退件宽限期", "grace_days", False, _days),
-        Column("核查时限", "verify_days", False, _days),
-        Column("可承诺材料", "promisable", False, _codes),
-        Column("当场办结", "on_the_spot", False, _flag),
-        Column("审批环节", "steps", False, _steps),
-    ),
-    MATERIALS: (
-        Column("事项编码", "matter", True, _code),
-        Column("材料编码", "code", True, _code),
-        Column("材料名称", "name", True, _text),
-        Column("材料类型", "core", True, _core),
-        Column("共享来源", "shared_from", False, _source),
-    ),
-    BUNDLES: (
-        Column("一件事编码", "bundle", True, _code),
-        Column("一件事名称", "name", False, _text),
-        Column("承诺办结时限", "promised_days", False, _days),
-        Column("事项编码", "matter", True, _code),
-        Column("可选", "optional", False, _flag),
-    ),
-}
+from services.catalog_sheet.columns import BUNDLES, MATERIALS, MATTERS, SHEETS, letter
 
 
 @dataclass
@@ -234,11 +74,6 @@ def _xlsx_rows(path: Path) -> dict[str, list[tuple]]:
         workbook.close()
 
 
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
 
 class _Reader:
     """One pass over the three tables, then the catalog's own checks, each fault mapped back to its cell."""
@@ -287,7 +122,7 @@ class _Reader:
             if column is None:
                 extra[header] = index
             elif column.key in where:
-                self.error(Cell(name, 1, _letter(index), header), f"column repeated (first in {_letter(where[column.key])})")
+                self.error(Cell(name, 1, letter(index), header), f"column repeated (first in {letter(where[column.key])})")
             else:
                 where[column.key] = index
         for column in SHEETS[sheet]:
@@ -306,7 +141,7 @@ class _Reader:
                 if index is None:
                     continue
                 raw = row[index] if index < len(row) else None
-                cell = Cell(name, number, _letter(index), column.header)
+                cell = Cell(name, number, letter(index), column.header)
                 self.cells[(sheet, number, column.key)] = cell
                 if raw is None or str(raw).strip() == "":
                     if column.required:
@@ -436,48 +271,3 @@ class _Reader:
             return self._cell(BUNDLES, number, "matter" if key == "matters" else key) if number else \
                 f"{self.names[BUNDLES]} ({code})"
         return f"{part} {code}"
-
-
-def example_document(document: dict, bundle: str = "RESTAURANT") -> dict:
-    """One bundle of a catalog with its matters and agencies: the template's example rows."""
-    chosen = next(b for b in document["bundles"] if b["code"] == bundle)
-    codes = {e["matter"] for e in chosen["matters"]}
-    matters = [m for m in document["matters"] if m["code"] in codes]
-    agencies = [a for a in document["agencies"] if a["code"] in {m["agency"] for m in matters}]
-    return {"agencies": agencies, "matters": matters, "bundles": [chosen]}
-
-
-def write_workbook(document: dict, path: Path) -> None:
-    """Write a catalog document (as stored) as an implementation list workbook: the template's shape."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=False)
-    workbook.remove(workbook.active)
-    agency_names = {a["code"]: a["name"] for a in document["agencies"]}
-    rows = {
-        MATTERS: ([m["code"], m["name"], m["agency"], agency_names[m["agency"]], m["statutory_days"],
-                   m["promised_days"], "；".join(m.get("depends_on", [])),
-                   "是" if m.get("notification_commitment") else "否",
-                   REFORM_MODES.get(m.get("reform_mode") or "", ""), _fee_text(m.get("fee_yuan")),
-                   m.get("promise_days"), m.get("grace_days"), m.get("verify_days"), "；".join(m.get("promisable", [])),
-                   "是" if m.get("on_the_spot") else "否", _steps_text(m.get("steps", []))] for m in document["matters"]),
-        MATERIALS: ([m["code"], x["code"], x["name"], "主要" if x.get("core", True) else "次要", x.get("shared_from")]
-                    for m in document["matters"] for x in m.get("materials", [])),
-        BUNDLES: ([b["code"], b["name"] if i == 0 else None, b["promised_days"] if i == 0 else None, e["matter"],
-                   "是" if e.get("optional") else "否"] for b in document["bundles"] for i, e in enumerate(b["matters"])),
-    }
-    for sheet, columns in SHEETS.items():
-        table = workbook.create_sheet(sheet)
-        table.append([c.header for c in columns])
-        for cell in table[1]:
-            cell.font = Font(bold=True)
-        for row in rows[sheet]:
-            table.append(row)
-        for index, column in enumerate(columns):
-            table.column_dimensions[_letter(index)].width = max(10, len(column.header) * 2 + 4)
-    workbook.save(path)
-
-
-def _fee_text(fee: object) -> str:
-    return "免费" if fee in (None, "0", 0) or Decimal(str(fee)) == 0 else str(fee)
