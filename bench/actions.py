@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from lifecycle import applications, bench_database, prepare, queue, run_clerks  # noqa: E402
+from _cases import applications, bench_database, prepare, queue  # noqa: E402
+from _rounds import run_clerks  # noqa: E402
 
 
 def clerk(url: str, cases: int, tag: str) -> dict:

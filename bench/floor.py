@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from lifecycle import bench_database, child, prepare, run_clerks, spiff_peers  # noqa: E402
+from _cases import bench_database, prepare  # noqa: E402
+from _rounds import child, run_clerks, spiff_peers  # noqa: E402
 
 MATTERS = [("SAMR_FILING", "SAMR"), ("SIGN_FILING", "CITY_MGMT"), ("FIRE_FILING", "FIRE"), ("TAX_FILING", "STA"),
            ("HR_FILING", "HRSS")]

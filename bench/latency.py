@@ -62,7 +62,8 @@ def main() -> None:
 
 
 def measure(stack, url: str, options) -> dict:
-    import lifecycle
+    import _embedded  # noqa: F401  (the worker and flow runs started below: Prefect's home a throwaway one)
+    from _cases import applications, prepare
     from sqlalchemy import func
     from sqlmodel import select
 
@@ -80,7 +81,7 @@ def measure(stack, url: str, options) -> dict:
                       ONEVISIT_ORCHESTRATE_EVERY_SECONDS="60")
     get_settings.cache_clear()
     settings = get_settings()
-    lifecycle.prepare(url)
+    prepare(url)
     stack.start_server(PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5")
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -99,7 +100,7 @@ def measure(stack, url: str, options) -> dict:
                              materials=(), clock=clock)
             uow.commit()
 
-    for application in lifecycle.applications(options.cases, uuid.uuid4().hex[:8]):
+    for application in applications(options.cases, uuid.uuid4().hex[:8]):
         with UnitOfWork(url) as uow:
             clock = Clock(settings.current_time(), calendar_for(uow.session))
             use_cases.submit(uow.session, application, actor="window-1", clock=clock)

@@ -34,63 +34,22 @@ import argparse
 import json
 import os
 import resource
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import _embedded  # noqa: E402,F401  (Prefect's embedded API in a throwaway home, quiet logs)
-from _postgres import scratch_postgres  # noqa: E402
-
-CATALOG = ROOT / "bench" / "parallel5_catalog.yaml"
-BUNDLE = "PARALLEL5"
-MATERIALS = ["ID_LEGAL_REP", "LEASE"]
+from _cases import applications, bench_database, prepare, queue  # noqa: E402
+from _rounds import medians_beside_spiff, spiff_peers  # noqa: E402
+from _serving import start_serving, stop_serving, wait_until  # noqa: E402
 
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def applications(count: int, tag: str):
-    from approvals.identifiers import resident_id_check_char, uscc_check_char
-    from schemas.case import ApplicationIn
-
-    for seq in range(count):
-        uscc = f"91350200MA{seq % 10_000_000:07d}"
-        id_body = f"35020319850101{seq % 1000:03d}"
-        yield ApplicationIn.model_validate({
-            "request_id": f"bench-{tag}-{seq}",
-            "bundle": BUNDLE,
-            "channel": "window",
-            "applicant": {"name": f"基准测试企业{seq}", "uscc": uscc + uscc_check_char(uscc),
-                          "legal_representative": {"name": "测试", "id_number": id_body + resident_id_check_char(id_body)}},
-            "materials": MATERIALS,
-        })
-
-
-def prepare(url: str) -> None:
-    from datetime import datetime, timezone
-
-    from services.catalog import load_catalog
-    from services.db import UnitOfWork
-    from services.migrate import upgrade
-    from services.staff import staff_the_hall
-
-    upgrade(url)
-    with UnitOfWork(url) as uow:
-        load_catalog(uow.session, CATALOG.read_text("utf-8"), source=str(CATALOG.name), actor="admin",
-                     now=datetime.now(timezone.utc))
-        uow.commit()
-    with UnitOfWork(url) as uow:
-        staff_the_hall(uow.session, datetime.now(timezone.utc))  # window-1 and {AGENCY}-reviewer
-        uow.commit()
 
 
 def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Path | None = None,
@@ -193,21 +152,6 @@ def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Pat
     return result
 
 
-def queue(url: str, numbers: list[str]) -> list[tuple[int, str]]:
-    """The pending review tasks of these cases, with their agencies, in task order."""
-    from sqlmodel import select
-
-    from schemas.case import Case
-    from schemas.review import ReviewTask
-    from services.db import UnitOfWork
-
-    with UnitOfWork(url, write=False) as uow:
-        return list(uow.session.exec(
-            select(ReviewTask.id, ReviewTask.agency).join(Case, Case.id == ReviewTask.case_id)
-            .where(Case.case_no.in_(numbers), ReviewTask.status == "pending").order_by(ReviewTask.id)
-        ).all())
-
-
 def undispatched(url: str, numbers: list[str]) -> int:
     """Dispatches of these cases' reviews still queued."""
     from sqlalchemy import func
@@ -241,50 +185,6 @@ def finished(url: str, cases: int) -> bool:
     return delivered == 5 * cases and queued == 0
 
 
-def wait_until(condition, what: str, timeout: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench: gave up waiting for {what} after {timeout:.0f} s")
-        time.sleep(0.02)
-
-
-def start_serving(folder: Path, loop_seconds: int) -> subprocess.Popen:
-    """`onevisit serve` on the embedded default, in a process group of its own: one long flow run at a time
-    looking for work 4 times a second (`loop_seconds` 0: a flow run whenever work is found, looking every
-    second); returns once its first sweep (a flow run, which starts Prefect's embedded API) is done."""
-    log_path = folder / "serve.log"
-    log = open(log_path, "w")
-    served = subprocess.Popen([sys.executable, "-c", "import cli; cli.main(['serve'])"], cwd=ROOT,
-                              env={**os.environ, "ONEVISIT_ORCHESTRATE_EVERY_SECONDS": "1",
-                                   "ONEVISIT_ORCHESTRATE_LOOP_SECONDS": str(loop_seconds)},
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
-    deadline = time.monotonic() + 180
-    while "sweep:" not in log_path.read_text(errors="replace"):
-        if served.poll() is not None or time.monotonic() > deadline:
-            stop_serving(served)
-            raise SystemExit(f"onevisit serve did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-    return served
-
-
-def stop_serving(served: subprocess.Popen) -> None:
-    """SIGTERM the whole group (serve and the embedded Prefect server it started); SIGKILL what is left."""
-    import signal
-
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(served.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            served.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def check(url: str, cases: int) -> None:
     """Every case issued once, five certificates each, all delivered, nothing left queued."""
     from sqlalchemy import func
@@ -306,44 +206,6 @@ def check(url: str, cases: int) -> None:
                          f"{queued} queued for {cases} cases")
 
 
-@contextmanager
-def bench_database(admin_url: str | None) -> Iterator[str]:
-    """A database of the bench's own: a fresh PostgreSQL database made with ADMIN_URL (the engines on it
-    disposed and the database dropped afterwards), or a SQLite file in a temp folder."""
-    if not admin_url:
-        with tempfile.TemporaryDirectory(prefix="onevisit-bench-") as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    with scratch_postgres(admin_url) as url:
-        try:
-            yield url
-        finally:
-            from services.db import engine_for
-
-            engine_for(url).dispose()
-            engine_for(url, write=False).dispose()
-
-
-def run_clerks(script: str, url: str, share: int, clerks: int) -> tuple[float, list[dict]]:
-    """`python SCRIPT --clerk URL --cases SHARE` in K processes that start acting at once (each prints
-    "ready", waits for a line, acts, prints one JSON line); the seconds until the last was done, and what
-    each printed."""
-    processes = [subprocess.Popen([sys.executable, script, "--clerk", url, "--cases", str(share)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(clerks)]
-    for process in processes:
-        if process.stdout.readline().strip() != "ready":
-            raise SystemExit("bench: a clerk did not start")
-    start = time.perf_counter()
-    for process in processes:
-        process.stdin.write("\n")
-        process.stdin.flush()
-    outputs = [json.loads(process.stdout.readline()) for process in processes]
-    seconds = time.perf_counter() - start
-    for process in processes:
-        process.wait()
-    return seconds, outputs
-
-
 def one_round(options) -> dict:
     if options.postgres:
         with bench_database(options.postgres) as url:
@@ -354,21 +216,6 @@ def one_round(options) -> dict:
     with tempfile.TemporaryDirectory(prefix="onevisit-bench-") as folder:
         return run_round(f"sqlite:///{folder}/bench.db", options.cases, options.wave, options.inline, Path(folder),
                          options.loop_seconds)
-
-
-def spiff_peers(cases: int, wave: int, admin_url: str | None) -> dict[str, list[str]]:
-    """The command lines of SpiffWorkflow's two runs of the same cases, for `child`: in memory, and durable on
-    the same kind of database as ours (a fresh PostgreSQL database with ADMIN_URL, else a SQLite file)."""
-    spiff = [str(ROOT / "bench" / "spiff_lifecycle.py"), "--cases", str(cases), "--wave", str(wave)]
-    return {"memory": spiff, "durable": spiff + (["--postgres", admin_url] if admin_url else ["--durable"])}
-
-
-def child(args: list[str]) -> dict:
-    """A round in a process of its own, so peak memory is that round's."""
-    done = subprocess.run([sys.executable, *args], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -398,42 +245,8 @@ def main() -> None:
     own = [__file__, "--cases", str(options.cases), "--wave", str(options.wave), "--loop-seconds",
            str(options.loop_seconds)] + (["--inline"] if options.inline else []) + (
         ["--postgres", options.postgres] if options.postgres else [])
-    peers = spiff_peers(options.cases, options.wave, options.postgres)
-    rows = []
-    for index in range(options.rounds):
-        ours = child(own)
-        theirs = {name: child(args) for name, args in peers.items()} if options.spiff else {}
-        ratios = {name: round(ours["cases_per_s"] / peer["cases_per_s"], 2) for name, peer in theirs.items()}
-        rows.append((ours, theirs, ratios))
-        if not options.json:
-            memory = f"{ours['peak_rss_mb']} MB" + (f", serve {ours['serve_peak_rss_mb']} MB"
-                                                    if "serve_peak_rss_mb" in ours else "")
-            print(f"round {index + 1}: onevisit {ours['cases_per_s']} cases/s ({ours['seconds']} s, {memory}; "
-                  f"{ours['phase_seconds']})" + "".join(
-                      f"; spiffworkflow {peer['store']} {peer['cases_per_s']} cases/s, ratio {ratios[name]}"
-                      for name, peer in theirs.items()), flush=True)
-    result = {
-        "cases": options.cases,
-        "seconds": statistics.median(r[0]["seconds"] for r in rows),
-        "cases_per_s": statistics.median(r[0]["cases_per_s"] for r in rows),
-        "peak_rss_mb": statistics.median(r[0]["peak_rss_mb"] for r in rows),
-        "backend": rows[0][0]["backend"],
-        "mode": rows[0][0]["mode"],
-        "rounds": options.rounds,
-    }
-    if "serve_peak_rss_mb" in rows[0][0]:
-        result["serve_peak_rss_mb"] = statistics.median(r[0]["serve_peak_rss_mb"] for r in rows)
-    if options.spiff:  # medians of each round's figure and ratio (the ratio of medians may differ)
-        result["spiff_cases_per_s"] = statistics.median(r[1]["memory"]["cases_per_s"] for r in rows)
-        result["ratio"] = statistics.median(r[2]["memory"] for r in rows)
-        result["spiff_durable_cases_per_s"] = statistics.median(r[1]["durable"]["cases_per_s"] for r in rows)
-        result["ratio_durable"] = statistics.median(r[2]["durable"] for r in rows)
-        if not options.json:
-            print(f"median of {options.rounds}: onevisit {result['cases_per_s']} cases/s; spiffworkflow in memory "
-                  f"{result['spiff_cases_per_s']}, ratio {result['ratio']}; durable "
-                  f"{rows[0][1]['durable']['store']} {result['spiff_durable_cases_per_s']}, "
-                  f"ratio {result['ratio_durable']}", flush=True)
-    print(json.dumps(result))
+    peers = spiff_peers(options.cases, options.wave, options.postgres) if options.spiff else {}
+    print(json.dumps(medians_beside_spiff(own, peers, options.rounds, quiet=options.json)))
 
 
 if __name__ == "__main__":

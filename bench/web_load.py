@@ -175,7 +175,8 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="run on a fresh PostgreSQL database (else SQLite)")
     options = parser.parse_args()
     backend = "postgresql" if options.postgres else "sqlite"
-    from lifecycle import bench_database
+    import _embedded  # noqa: F401  (the web's process imports Prefect: its home a throwaway one, quiet logs)
+    from _cases import bench_database
 
     with bench_database(options.postgres) as url, tempfile.TemporaryDirectory(prefix="onevisit-web-home-") as home:
         os.environ["ONEVISIT_KEY_FILE"] = str(Path(home) / "secret.key")
