@@ -65,6 +65,35 @@ def queue(url: str, numbers: list[str]) -> list[tuple[int, str]]:
         ).all())
 
 
+def submit_one(url: str, application, settings) -> str:
+    """The window files one application: one unit of work, one commit; the case's number."""
+    from approvals.deadlines import Clock
+    from services import cases as use_cases
+    from services.db import UnitOfWork
+    from services.workdays import calendar_for
+
+    with UnitOfWork(url) as uow:
+        clock = Clock(settings.current_time(), calendar_for(uow.session))
+        number = use_cases.submit(uow.session, application, actor="window-1", clock=clock).case_no
+        uow.commit()
+    return number
+
+
+def decide_one(url: str, task_id: int, agency: str, settings) -> None:
+    """The agency's reviewer approves one review task: one unit of work, one commit."""
+    from approvals.deadlines import Clock
+    from approvals.review import Action
+    from services import cases as use_cases
+    from services.db import UnitOfWork
+    from services.workdays import calendar_for
+
+    with UnitOfWork(url) as uow:
+        clock = Clock(settings.current_time(), calendar_for(uow.session))
+        use_cases.decide(uow.session, task_id, Action.APPROVE, operator=f"{agency}-reviewer", reason=None,
+                         materials=(), clock=clock)
+        uow.commit()
+
+
 @contextmanager
 def bench_database(admin_url: str | None) -> Iterator[str]:
     """A database of the bench's own: a fresh PostgreSQL database made with ADMIN_URL (the engines on it

@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import _embedded  # noqa: E402,F401  (Prefect's embedded API in a throwaway home, quiet logs)
-from _cases import applications, bench_database, prepare, queue  # noqa: E402
+from _cases import applications, bench_database, decide_one, prepare, queue, submit_one  # noqa: E402
 from _rounds import medians_beside_spiff, spiff_peers  # noqa: E402
 from _serving import start_serving, stop_serving, wait_until  # noqa: E402
 
@@ -61,12 +61,7 @@ def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Pat
     have been dispatched, while the next wave is being submitted. `inline`: this process runs the flow
     itself between waves (`run_until_idle`, as `onevisit orchestrate` does), so the clerks wait for it.
     """
-    from approvals.deadlines import Clock
-    from approvals.review import Action
-    from services import cases as use_cases
-    from services.db import UnitOfWork
     from services.settings import get_settings
-    from services.workdays import calendar_for
 
     os.environ["ONEVISIT_DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -95,20 +90,13 @@ def run_round(url: str, cases: int, wave: int, inline: bool = False, folder: Pat
     def submit_wave(count: int) -> list[str]:
         numbers = []
         for application in (next(source) for _ in range(count)):
-            with UnitOfWork(url) as uow:
-                clock = Clock(settings.current_time(), calendar_for(uow.session))
-                numbers.append(use_cases.submit(uow.session, application, actor="window-1", clock=clock).case_no)
-                uow.commit()
+            numbers.append(submit_one(url, application, settings))
         lap("submit")
         return numbers
 
     def decide_wave(numbers: list[str]) -> None:
         for task_id, agency in queue(url, numbers):  # the agencies' queues
-            with UnitOfWork(url) as uow:
-                clock = Clock(settings.current_time(), calendar_for(uow.session))
-                use_cases.decide(uow.session, task_id, Action.APPROVE, operator=f"{agency}-reviewer", reason=None,
-                                 materials=(), clock=clock)
-                uow.commit()
+            decide_one(url, task_id, agency, settings)
         lap("decide")
 
     source = applications(cases, tag)
