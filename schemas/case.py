@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from schemas.types import Line, Name, UTCDateTime
+from approvals.deadlines import Light
+from approvals.review import CaseStatus
+from schemas.types import Line, Name, RuleEnum, UTCDateTime
 
 
 class LegalRepresentativeIn(BaseModel):
@@ -82,7 +84,7 @@ class Case(SQLModel, table=True):
     agent: str | None = Field(default=None, index=True)  # 代办员 filing and following the case
     key_project: bool = False
     leader: str | None = None  # a key project's responsible leader (包联领导)
-    status: str = Field(index=True)
+    status: CaseStatus = Field(sa_type=RuleEnum(CaseStatus), index=True)
     promised_days: int
     matters: list[str] = Field(sa_type=JSON)
     commitment_matters: list[str] = Field(default_factory=list, sa_type=JSON)  # 告知承诺 asked for
@@ -92,11 +94,11 @@ class Case(SQLModel, table=True):
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_date: date | None = None
     due_note: str | None = None
-    light: str | None = None  # as last swept; None unless in review with a running clock
+    light: Light | None = Field(default=None, sa_type=RuleEnum(Light))  # as last swept; None unless in review with a running clock
     suspended_days: int = 0  # working days during which some task waited (closed stops)
     stops_open: int = 0  # tasks whose clock is stopped now; the case clock stops with the first
     stopped_on: date | None = None
-    suspended_from: str | None = None  # the status a suspension (broken 容缺 promise) interrupted
+    suspended_from: CaseStatus | None = Field(default=None, sa_type=RuleEnum(CaseStatus))  # the status a suspension (broken 容缺 promise) interrupted
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_acted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # by a person or agency
     single_matter: bool = False  # 事项单办: `bundle` holds the one matter's code
@@ -128,7 +130,7 @@ class CaseEvent(SQLModel, table=True):
 
 class SubmitResult(BaseModel):
     case_no: str
-    status: str
+    status: CaseStatus
     missing: list[str]
     created: bool
     notes: list[str] = []  # e.g. why a deadline cannot be computed

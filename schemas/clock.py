@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from schemas.types import UTCDateTime
+from approvals.deadlines import StopKind
+from schemas.types import RuleEnum, UTCDateTime
 
 
 class ClockStop(SQLModel, table=True):
@@ -15,7 +16,7 @@ class ClockStop(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="review_task.id", index=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
-    kind: str  # supplement | special
+    kind: StopKind = Field(sa_type=RuleEnum(StopKind))  # supplement | special
     reason: str
     started_at: datetime = Field(sa_type=UTCDateTime)
     started_on: date

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from schemas.types import UTCDateTime
+from approvals.commitments import CommitmentKind, CommitmentStatus
+from schemas.types import RuleEnum, UTCDateTime
 
 
 class Commitment(SQLModel, table=True):
@@ -16,10 +17,10 @@ class Commitment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
-    kind: str  # deficiency | notification
+    kind: CommitmentKind = Field(sa_type=RuleEnum(CommitmentKind))  # deficiency | notification
     materials: list[str] = Field(sa_type=JSON)  # deficiency: what was promised
     matter: str | None = None  # notification: the matter decided on the promise
-    status: str  # open | fulfilled | broken | verified | failed
+    status: CommitmentStatus = Field(sa_type=RuleEnum(CommitmentStatus))  # open | fulfilled | broken | verified | failed | void
     signed_at: datetime = Field(sa_type=UTCDateTime)
     due_date: date | None = None  # deficiency: supply by; notification: verify by (set at issuance)
     grace_days: int = 15

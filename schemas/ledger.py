@@ -9,7 +9,8 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 import schemas.rating  # noqa: F401  (the `rectification` table its foreign key names, known wherever this one is)
-from schemas.types import UTCDateTime
+from approvals.deadlines import Light
+from schemas.types import RuleEnum, UTCDateTime
 
 
 class LedgerItem(SQLModel, table=True):
@@ -32,7 +33,7 @@ class LedgerItem(SQLModel, table=True):
     missed_due: date  # the due date: missed already for automatic items, ahead for hand-entered ones
     title: str | None = None  # a hand-entered item's text
     leader: str | None = None  # the leader who follows a hand-entered item (包联领导)
-    light: str | None = None  # a hand-entered item's light by its due date, as last swept
+    light: Light | None = Field(default=None, sa_type=RuleEnum(Light))  # a hand-entered item's light by its due date, as last swept
     created_by: str | None = None  # the supervisor who entered it
     status: str  # assigned (交办) | supervised (督查) | closed (销号)
     assigned_to: str

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from schemas.types import UTCDateTime
+from approvals.deadlines import Light
+from approvals.ratings import Channel, Level, RectificationStatus
+from schemas.types import IntRuleEnum, RuleEnum, UTCDateTime
 
 
 class Rating(SQLModel, table=True):
@@ -19,8 +21,8 @@ class Rating(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
-    channel: str  # window | online
-    level: int  # 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意
+    channel: Channel = Field(sa_type=RuleEnum(Channel))  # window | online
+    level: Level = Field(sa_type=IntRuleEnum(Level))  # 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意
     indicators: dict = Field(default_factory=dict, sa_type=JSON)  # indicator name (Chinese) -> level
     comment: str | None = None  # as written; shown masked
     rater_phone: str | None = Field(default=None, max_length=32)
@@ -43,7 +45,7 @@ class RatingItem(SQLModel, table=True):
     rating_id: int = Field(foreign_key="rating.id", index=True)
     matter: str | None = None  # None: the agency's level
     agency: str
-    level: int
+    level: Level = Field(sa_type=IntRuleEnum(Level))
     given: bool = True  # False: derived for an agency the applicant did not rate by name
 
 
@@ -58,12 +60,12 @@ class Rectification(SQLModel, table=True):
     case_id: int = Field(foreign_key="case_file.id", index=True)
     agency: str  # an agency code, or HALL
     operator: str | None = None  # who answers for it: the agency's deciding reviewer, or the window clerk
-    status: str  # open | called_back | fixed | explained | voided
+    status: RectificationStatus = Field(sa_type=RuleEnum(RectificationStatus))  # open | called_back | fixed | explained | voided
     opened_at: datetime = Field(sa_type=UTCDateTime)
     callback_due: date | None = None
     fix_due: date | None = None
     due_note: str | None = None  # why a due date is unknown
-    light: str | None = None  # as last swept
+    light: Light | None = Field(default=None, sa_type=RuleEnum(Light))  # as last swept
     called_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     called_back_by: str | None = None
     callback_note: str | None = None

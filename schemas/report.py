@@ -8,7 +8,10 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from schemas.types import UTCDateTime
+from approvals.deadlines import Light
+from approvals.reports import ReportKind
+from approvals.review import CaseStatus
+from schemas.types import RuleEnum, UTCDateTime
 
 
 class ReportIssue(SQLModel, table=True):
@@ -18,7 +21,7 @@ class ReportIssue(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("kind", "period_start", "scope"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str  # daily | weekly | monthly
+    kind: ReportKind = Field(sa_type=RuleEnum(ReportKind))  # daily | weekly | monthly
     period_start: date
     period_end: date
     scope: str  # "" for the hall, else an agency code
@@ -66,7 +69,7 @@ class CaseLine(BaseModel):
     case_no: str
     bundle: str
     applicant: str
-    status: str
+    status: CaseStatus
     reason: str
 
 
@@ -77,7 +80,7 @@ class LedgerLine(BaseModel):
     title: str
     status: str
     due: date
-    light: str | None
+    light: Light | None
     assigned_to: str
     escalated_to: str | None
     leader: str | None
@@ -117,7 +120,7 @@ class RankLine(BaseModel):
 
 
 class Report(BaseModel):
-    kind: str
+    kind: ReportKind
     title: str
     period_start: date
     period_end: date

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from schemas.types import UTCDateTime
+from approvals.deadlines import Light, StopKind
+from approvals.review import Action, TaskStatus
+from schemas.types import RuleEnum, UTCDateTime
 
 
 class ReviewTask(SQLModel, table=True):
@@ -23,16 +25,16 @@ class ReviewTask(SQLModel, table=True):
     agency: str = Field(index=True)
     optional: bool = False
     depends_on: list[str] = Field(sa_type=JSON)
-    status: str = Field(index=True)
+    status: TaskStatus = Field(sa_type=RuleEnum(TaskStatus), index=True)
     promised_days: int
     statutory_days: int
     started_on: date | None = None  # the clock's start; the day itself does not count
     due_date: date | None = None
     due_note: str | None = None  # why there is no due date (a year with no announced calendar)
-    light: str | None = None  # as last swept; None while not running (waiting, stopped, decided)
+    light: Light | None = Field(default=None, sa_type=RuleEnum(Light))  # as last swept; None while not running (waiting, stopped, decided)
     supplement_days: int = 0  # working days stopped for the applicant (closed stops)
     special_days: int = 0  # working days in special procedures (closed stops)
-    stopped: str | None = None  # the open stop's kind: supplement | special
+    stopped: StopKind | None = Field(default=None, sa_type=RuleEnum(StopKind))  # the open stop's kind: supplement | special
     stopped_on: date | None = None
     assignee: str | None = None
     requested_materials: list[str] = Field(sa_type=JSON)
@@ -59,7 +61,7 @@ class SignOff(SQLModel, table=True):
     step: int  # 0 for the first step
     name: str  # the step's name in the catalog (初审)
     operator: str
-    action: str  # approve | deny
+    action: Action = Field(sa_type=RuleEnum(Action))  # approve | deny
     signed_at: datetime = Field(sa_type=UTCDateTime)
 
 

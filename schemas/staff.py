@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from schemas.types import UTCDateTime
+from approvals.permissions import Role
+from schemas.types import RuleEnum, UTCDateTime
 
 
 class Operator(SQLModel, table=True):
@@ -16,7 +17,7 @@ class Operator(SQLModel, table=True):
     __tablename__ = "operator"
 
     id: str = Field(primary_key=True, max_length=64)
-    role: str = Field(index=True)
+    role: Role = Field(sa_type=RuleEnum(Role), index=True)
     agency: str | None = None  # a reviewer's agency
     name: str = ""
     phone: str | None = Field(default=None, max_length=32)  # masked wherever it is shown

@@ -6,21 +6,25 @@ Kept apart from the tables so that reading a case imports neither SQLModel nor S
 from __future__ import annotations
 
 from datetime import date, datetime
-
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, model_serializer
+
+from approvals.commitments import CommitmentKind, CommitmentStatus
+from approvals.deadlines import Light, StopKind
+from approvals.review import Action, CaseStatus, TaskStatus
 
 
 class ReviewPublic(BaseModel):
     task_id: int
     matter: str
     agency: str
-    status: str
+    status: TaskStatus
     optional: bool
     depends_on: list[str]
     due_date: date | None
-    light: str | None
+    light: Light | None
     due_note: str | None = None  # why there is no due date
     clock: str | None = None  # running | stopped:supplement | stopped:special; None when not running
     assignee: str | None = None
@@ -39,7 +43,7 @@ class SignOffPublic(BaseModel):
     step: int  # 1 for the first
     name: str
     operator: str
-    action: str
+    action: Action
     signed_at: datetime
 
 
@@ -81,11 +85,11 @@ class CommitmentPublic(BaseModel):
     stands in for some)."""
 
     id: int
-    kind: str
+    kind: CommitmentKind
     materials: list[str] | None = None
     matter: str | None = None
     due_date: date | None
-    status: str
+    status: CommitmentStatus
     signed_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
@@ -105,7 +109,7 @@ class SuspensionPublic(BaseModel):
     """One stop of a task's clock (补齐补正 or 特别程序)."""
 
     task_id: int
-    kind: str
+    kind: StopKind
     reason: str
     started_at: datetime
     ended_at: datetime | None
@@ -122,7 +126,7 @@ class EventPublic(BaseModel):
 
 class CasePublic(BaseModel):
     case_no: str
-    status: str
+    status: CaseStatus
     bundle: str
     bundle_name: str
     channel: str
@@ -138,7 +142,7 @@ class CasePublic(BaseModel):
     accepted_at: datetime | None
     due_date: date | None
     due_note: str | None = None
-    light: str | None
+    light: Light | None
     missing: list[str]
     reviews: list[ReviewPublic]
     commitments: list[CommitmentPublic] = []
@@ -156,13 +160,13 @@ class CasePublic(BaseModel):
 
 class CaseSummary(BaseModel):
     case_no: str
-    status: str
+    status: CaseStatus
     bundle: str
     applicant: str
     uscc: str
     submitted_at: datetime
     due_date: date | None
-    light: str | None
+    light: Light | None
     open_tasks: int
     certificates: int
     reason: str | None = None  # with --stalled or --overdue: why the case is listed
@@ -177,9 +181,9 @@ class TaskRow(BaseModel):
     case_no: str
     matter: str
     agency: str
-    status: str
+    status: TaskStatus
     due_date: date | None
-    light: str | None
+    light: Light | None
     key_project: bool
     due_note: str | None = None
     clock: str | None = None
@@ -205,7 +209,7 @@ class LedgerRow(BaseModel):
     title: str | None  # a hand-entered item's text
     agency: str
     missed_due: date  # a hand-entered item's due date
-    light: str | None  # a hand-entered item's light, as last swept
+    light: Light | None  # a hand-entered item's light, as last swept
     leader: str | None
     status: str
     assigned_to: str
@@ -246,4 +250,6 @@ def plain(value: Any, tz) -> Any:
         return value.astimezone(tz).isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
     return value
