@@ -22,7 +22,7 @@ def apply_decision(session: Session, poll: TicketPoll, result, clock: Clock, run
     """A polled answer: a decision goes through the same use case as a reviewer's ("approved",
     "denied"); "pending" waits for the next poll; a fault is "retry" or, when final, "incident"."""
     task = session.get(ReviewTask, poll.task_id)
-    if task.status != TaskStatus.PENDING.value or task.remote_incident is not None:
+    if task.status != TaskStatus.PENDING or task.remote_incident is not None:
         return "already"
     if isinstance(result, Transient | Permanent):
         if not (isinstance(result, Permanent) or final):

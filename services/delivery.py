@@ -14,7 +14,7 @@ from approvals.review import CaseStatus
 from services import staff
 from services.records import lock_case, record
 
-_ISSUED = (CaseStatus.ISSUED.value, CaseStatus.PARTIALLY_ISSUED.value)
+_ISSUED = (CaseStatus.ISSUED, CaseStatus.PARTIALLY_ISSUED)
 
 
 @dataclass(frozen=True)

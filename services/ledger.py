@@ -55,7 +55,7 @@ def add_item(session: Session, *, kind: str, title: str, agency: str, due: date,
     shade = light(clock.calendar, due, clock.today)
     item = LedgerItem(task_id=None, case_id=case.id if case else None, agency=agency, kind=kind, missed_due=due,
                       status="assigned", assigned_to=agency, opened_at=clock.now, opened_on=clock.today,
-                      title=title, leader=leader, light=shade.value if shade else None, created_by=actor)
+                      title=title, leader=leader, light=shade, created_by=actor)
     session.add(item)
     session.flush()
     if case is not None:

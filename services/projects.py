@@ -42,7 +42,7 @@ def add_project(session: Session, *, code: str, name: str, uscc: str, leader: st
     if problem:
         raise BadInput(f"{uscc!r} is not a valid unified social credit code: {problem}")
     person = session.get(Operator, leader)
-    if person is None or person.role != Role.LEADER.value or not person.enabled:
+    if person is None or person.role != Role.LEADER or not person.enabled:
         raise BadInput(f"--leader {leader!r} is not an enabled operator with the leader role "
                        "(onevisit operator add ID --role leader)")
     found = session.exec(select(KeyProject).where(KeyProject.code == code)).first()

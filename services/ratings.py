@@ -79,7 +79,7 @@ def link_for(settings: Settings, case_no: str, today: date, key: bytes | None = 
 class RateResult:
     rating_id: int
     case_no: str
-    channel: str
+    channel: Channel
     level: int
     agencies: dict[str, int]
     rectifications: list[int]  # items opened by this rating (a bad one)
@@ -109,7 +109,7 @@ def rate(session: Session, case_no: str | None, given: RatingIn, *, clock: Clock
         raise Refused(f"case {case_no} is {case.status}: a case is rated once it has ended")
     if claims is not None and session.exec(select(Rating.id).where(Rating.token_digest == claims.digest)).first():
         raise Refused("this rating token was used already")
-    if session.exec(select(Rating.id).where(Rating.case_id == case.id, Rating.channel == channel.value)).first():
+    if session.exec(select(Rating.id).where(Rating.case_id == case.id, Rating.channel == channel)).first():
         raise Refused(f"case {case_no} was rated {'at the window' if channel is Channel.WINDOW else 'online'} "
                       "already: one rating per case and channel")
     tasks = list(session.exec(select(ReviewTask).where(ReviewTask.case_id == case.id).order_by(ReviewTask.id)))
@@ -124,7 +124,7 @@ def rate(session: Session, case_no: str | None, given: RatingIn, *, clock: Clock
             raise BadInput(f"--agency {agency!r} did not review case {case_no} ({', '.join(agencies)})")
         level(value, f"--level for {agency}")
     by_agency = agency_levels(overall, given.matters, given.agencies, matter_agency, agencies)
-    rating = Rating(case_id=case.id, channel=channel.value, level=overall, indicators=scores, comment=comment,
+    rating = Rating(case_id=case.id, channel=channel, level=overall, indicators=scores, comment=comment,
                     rater_phone=phone, created_at=clock.now, operator=clerk or _filing_clerk(session, case),
                     token_digest=claims.digest if claims else None)
     session.add(rating)
@@ -133,11 +133,11 @@ def rate(session: Session, case_no: str | None, given: RatingIn, *, clock: Clock
                      for m, v in given.matters.items()])
     session.add_all([RatingItem(rating_id=rating.id, matter=None, agency=a, level=v, given=a in given.agencies)
                      for a, v in by_agency.items()])
-    record(session, case, clock.now, "rated", actor, f"{channel.value}: {overall} {overall.label}")
+    record(session, case, clock.now, "rated", actor, f"{channel}: {overall} {overall.label}")
     opened = [_open_rectification(session, case, rating, agency, tasks, clock, callback_days, fix_days)
               for agency in answerable(overall, by_agency)]
     case.last_acted_at = clock.now
-    return RateResult(rating.id, case.case_no, channel.value, overall, by_agency, opened)
+    return RateResult(rating.id, case.case_no, channel, overall, by_agency, opened)
 
 
 def _filing_clerk(session: Session, case: Case) -> str | None:
@@ -145,7 +145,7 @@ def _filing_clerk(session: Session, case: Case) -> str | None:
     first = session.exec(select(CaseEvent.actor).where(CaseEvent.case_id == case.id, CaseEvent.kind == "submitted")
                          .order_by(CaseEvent.id)).first()
     who = session.get(Operator, first) if first else None
-    return who.id if who is not None and who.role == Role.WINDOW.value else None
+    return who.id if who is not None and who.role == Role.WINDOW else None
 
 
 def _open_rectification(session: Session, case: Case, rating: Rating, agency: str, tasks: list[ReviewTask],
@@ -153,7 +153,7 @@ def _open_rectification(session: Session, case: Case, rating: Rating, agency: st
     deciders = [t.decided_by for t in tasks if t.agency == agency and t.decided_by and "@" not in t.decided_by]
     operator = rating.operator if agency == HALL else (deciders[-1] if deciders else None)
     item = Rectification(rating_id=rating.id, case_id=case.id, agency=agency, operator=operator,
-                         status=RectificationStatus.OPEN.value, opened_at=clock.now)
+                         status=RectificationStatus.OPEN, opened_at=clock.now)
     try:
         item.callback_due = due_date(clock.calendar, clock.today, callback_days)
         item.fix_due = due_date(clock.calendar, clock.today, fix_days)
@@ -176,7 +176,7 @@ class RectifyResult:
     id: int
     case_no: str
     agency: str
-    status: str
+    status: RectificationStatus
     appeal: str | None
     rating_voided: bool
 
@@ -196,7 +196,7 @@ def rectify(session: Session, item_id: int, step: Step, *, note: str | None, ope
         _answers_for(who, found)
     case = lock_case_by_id(session, found.case_id)
     item = session.exec(select(Rectification).where(Rectification.id == item_id).with_for_update()).one()
-    status = next_status(RectificationStatus(item.status), step, item.appeal)
+    status = next_status(item.status, step, item.appeal)
     now, voided = clock.now, False
     if step is Step.CALLBACK:
         item.called_back_at, item.called_back_by, item.callback_note = now, operator, note
@@ -216,8 +216,8 @@ def rectify(session: Session, item_id: int, step: Step, *, note: str | None, ope
             voided = True
             _void_rating(session, item.rating_id, operator, clock, note)
         detail = f"appeal {item.appeal} (复核)"
-    item.status = status.value if not voided else RectificationStatus.VOIDED.value
-    record(session, case, now, f"rectification_{step.value}", operator, f"rectification {item.id} {item.agency}: {detail}")
+    item.status = status if not voided else RectificationStatus.VOIDED
+    record(session, case, now, f"rectification_{step}", operator, f"rectification {item.id} {item.agency}: {detail}")
     return RectifyResult(item.id, case.case_no, item.agency, item.status, item.appeal, voided)
 
 
@@ -238,8 +238,8 @@ def _void_rating(session: Session, rating_id: int, operator: str, clock: Clock, 
     rating = session.get(Rating, rating_id)
     rating.voided, rating.voided_at, rating.void_reason = True, clock.now, reason
     for other in session.exec(select(Rectification).where(Rectification.rating_id == rating_id)):
-        if RectificationStatus(other.status) not in CLOSED:
-            other.status, other.light = RectificationStatus.VOIDED.value, None
+        if other.status not in CLOSED:
+            other.status, other.light = RectificationStatus.VOIDED, None
             other.closed_at, other.closed_by, other.closing_note = clock.now, operator, f"rating voided: {reason}"
         _close_ledger(session, other, operator, clock, "rating voided on appeal")
 
@@ -275,21 +275,21 @@ def sweep_rectifications(session: Session, clock: Clock, run_id: str | None = No
     open_items = session.exec(select(Rectification).where(Rectification.closed_at.is_(None))
                               .order_by(Rectification.case_id, Rectification.id)).all()
     for item in open_items:
-        waiting = item.callback_due if item.status == RectificationStatus.OPEN.value else item.fix_due
+        waiting = item.callback_due if item.status == RectificationStatus.OPEN else item.fix_due
         if waiting is None:
             continue
-        light = (Light.RED if waiting < b.today else Light.YELLOW if waiting <= b.last_yellow else Light.GREEN).value
+        light = Light.RED if waiting < b.today else Light.YELLOW if waiting <= b.last_yellow else Light.GREEN
         if light == item.light:
             continue
         case = lock_case_by_id(session, item.case_id)
-        step = "call-back" if item.status == RectificationStatus.OPEN.value else "fix"
-        if item.light is not None or light != Light.GREEN.value:
+        step = "call-back" if item.status == RectificationStatus.OPEN else "fix"
+        if item.light is not None or light != Light.GREEN:
             setattr(report, light, getattr(report, light) + 1)
             record(session, case, clock.now, "light", "system",
                    f"rectification {item.id} {item.agency}: {light} ({step} due {waiting})", run_id)
             touched.add(case.id)
         item.light = light
-        if light != Light.RED.value:
+        if light != Light.RED:
             continue
         opened = session.execute(
             insert_ignore(session, LEDGER, ["rectification_id", "missed_due"]).returning(LEDGER.c.id),

@@ -189,7 +189,7 @@ def fetched(session: Session, case: Case, material: str, document: SharedDocumen
 def open_tickets(session: Session, limit: int, case_no: str | None = None) -> list[TicketPoll]:
     query = (select(ReviewTask, Case).join(Case, Case.id == ReviewTask.case_id)
              .where(ReviewTask.remote_ticket.is_not(None), ReviewTask.remote_incident.is_(None),
-                    ReviewTask.status == TaskStatus.PENDING.value)
+                    ReviewTask.status == TaskStatus.PENDING)
              .order_by(ReviewTask.id).limit(limit))
     if case_no is not None:
         query = query.where(Case.case_no == case_no)

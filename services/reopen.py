@@ -51,7 +51,7 @@ def reopen(
         task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
         if task is None or task.case_id != case.id:
             raise Refused(f"task {task_id} is not a task of case {case.case_no}")
-        if task.status not in {s.value for s in OPEN_TASK}:
+        if task.status not in OPEN_TASK:
             raise Refused(f"task {task_id} is {task.status}: only an open task can be reassigned")
         if not to.strip():
             raise BadInput("--to needs an operator id")
@@ -71,7 +71,7 @@ def reopen(
     settle_case(session, case, actor=operator, clock=clock)
     requeued = remote.clear_incidents(session, case)  # retries spent over HTTP: try again
     for task in tasks_of(session, case.id):
-        if task.status == TaskStatus.PENDING.value and task.dispatched_at is None:
+        if task.status == TaskStatus.PENDING and task.dispatched_at is None:
             requeued += _enqueue_missing(session, case, clock, f"dispatch:task:{task.id}", "dispatch_review", task.id)
     undelivered = session.exec(
         select(Certificate.id).where(Certificate.case_id == case.id, Certificate.delivered_at.is_(None))

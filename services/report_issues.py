@@ -6,16 +6,17 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from approvals.reports import ReportKind
 from schemas.report import ReportIssue
 from services.records import insert_ignore
 
 
-def issued(session: Session, kind: str, period_start: date, scope: str = "") -> ReportIssue | None:
+def issued(session: Session, kind: ReportKind, period_start: date, scope: str = "") -> ReportIssue | None:
     return session.exec(select(ReportIssue).where(ReportIssue.kind == kind, ReportIssue.period_start == period_start,
                                                   ReportIssue.scope == scope)).first()
 
 
-def record_issue(session: Session, *, kind: str, period_start: date, period_end: date, scope: str, digest: str,
+def record_issue(session: Session, *, kind: ReportKind, period_start: date, period_end: date, scope: str, digest: str,
                  files: list[str], flow_run_id: str | None, now: datetime) -> bool:
     """True when this call issued the period's report; False when another run had (nothing is written then)."""
     table = ReportIssue.__table__

@@ -43,17 +43,18 @@ def authorise(session: Session, operator_id: str, act: Act, *, agency: str | Non
 # --- operators -----------------------------------------------------------------------------
 
 
-def add_operator(session: Session, operator_id: str, role: str, *, agency: str | None, name: str,
+def add_operator(session: Session, operator_id: str, role: Role | str, *, agency: str | None, name: str,
                  phone: str | None, by: str, now: datetime, bootstrap: bool = False) -> Operator:
     """An administrator adds a window clerk, a reviewer or the head of one agency, a supervisor or an administrator."""
     if not bootstrap:
         authorise(session, by, Act.ADMINISTER)
     session.info.setdefault("actor", by)
     _check_id(operator_id)
-    roles = {r.value for r in permissions.STAFF_ROLES}
-    if role not in roles:
-        raise BadInput(f"unknown role {role!r} (one of: {', '.join(sorted(roles))}; agents: onevisit agent add)")
-    if Role(role) in permissions.AGENCY_ROLES:
+    if role not in permissions.STAFF_ROLES:
+        raise BadInput(f"unknown role {role!r} (one of: {', '.join(sorted(permissions.STAFF_ROLES))}; "
+                       "agents: onevisit agent add)")
+    role = Role(role)
+    if role in permissions.AGENCY_ROLES:
         if not agency:
             raise BadInput(f"a {role} works for one agency: give --agency CODE")
         _, catalog = catalog_in_force(session)
@@ -71,7 +72,7 @@ def add_agent(session: Session, agent_id: str, *, name: str, phone: str | None, 
     authorise(session, by, Act.ADMINISTER)
     _check_id(agent_id)
     name = clean_name(name, "--name")
-    return _add(session, Operator(id=agent_id, role=Role.AGENT.value, name=name, phone=phone_number(phone),
+    return _add(session, Operator(id=agent_id, role=Role.AGENT, name=name, phone=phone_number(phone),
                                   created_at=now, created_by=by))
 
 
@@ -81,12 +82,12 @@ def ensure_admin(session: Session, admin_id: str, now: datetime) -> bool:
     _check_id(admin_id)
     existing = session.get(Operator, admin_id)
     if existing is not None:
-        if existing.role != Role.ADMIN.value:
+        if existing.role != Role.ADMIN:
             raise Refused(f"operator {admin_id} exists and is a {existing.role}, not an administrator")
         return False
     if session.exec(select(Operator.id).limit(1)).first() is not None:
         return False
-    add_operator(session, admin_id, Role.ADMIN.value, agency=None, name="administrator", phone=None, by="init",
+    add_operator(session, admin_id, Role.ADMIN, agency=None, name="administrator", phone=None, by="init",
                  now=now, bootstrap=True)
     return True
 
@@ -102,9 +103,9 @@ def staff_the_hall(session: Session, now: datetime, *, windows: tuple[str, ...] 
     Who exists already is left as is. Returns how many were added."""
     ensure_admin(session, "admin", now)
     _, catalog = catalog_in_force(session)
-    people = [(who, Role.WINDOW.value, None) for who in windows]
-    people += [(who, Role.SUPERVISOR.value, None) for who in supervisors]
-    people += [(f"{agency}-reviewer{suffix}", Role.REVIEWER.value, agency)
+    people = [(who, Role.WINDOW, None) for who in windows]
+    people += [(who, Role.SUPERVISOR, None) for who in supervisors]
+    people += [(f"{agency}-reviewer{suffix}", Role.REVIEWER, agency)
                for agency in catalog.agencies for suffix in reviewer_suffixes]
     added = 0
     for who, role, agency in people:
@@ -169,7 +170,7 @@ def grant_mandate(session: Session, agent_id: str, uscc: str, scopes: str, until
     if until < clock.today:
         raise BadInput(f"--until {until.isoformat()} is in the past")
     agent = session.get(Operator, agent_id)
-    if agent is None or agent.role != Role.AGENT.value:
+    if agent is None or agent.role != Role.AGENT:
         raise NotFound(f"no agent {agent_id!r} (onevisit agent add)")
     if not agent.enabled:
         raise Refused(f"agent {agent_id} is disabled")

@@ -14,7 +14,7 @@ from sqlalchemy import exists, literal, select, update
 from sqlmodel import Session
 
 from approvals.calendar import CalendarUnknown
-from approvals.deadlines import Clock, Light, bands
+from approvals.deadlines import Clock, bands
 from approvals.review import TaskStatus
 from schemas.case import Case
 from schemas.ledger import LedgerItem
@@ -26,7 +26,6 @@ from services.records import insert_ignore, record_many
 TASK = ReviewTask.__table__
 CASE = Case.__table__
 LEDGER = LedgerItem.__table__
-_LIT = (Light.GREEN.value, Light.YELLOW.value, Light.RED.value)
 
 
 class SweepReport(BaseModel):
@@ -76,7 +75,7 @@ def sweep(session: Session, clock: Clock, *, escalate_after_days: int, run_id: s
     report.ledger_escalated = len(escalated) + hand_escalated
 
     # 销号 happens with the decision; this catches an item whose task ended any other way
-    finished = [TaskStatus.APPROVED.value, TaskStatus.DENIED.value, TaskStatus.CANCELLED.value]
+    finished = [TaskStatus.APPROVED, TaskStatus.DENIED, TaskStatus.CANCELLED]
     orphaned = select(TASK.c.id).where(TASK.c.status.in_(finished))
     closed = session.execute(
         update(LEDGER)

@@ -116,7 +116,7 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock, *, actor: 
     recomputed when they resume."""
     moved = 0
     lines: dict[int, list[str]] = {}
-    running = [TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value]
+    running = [TaskStatus.PENDING, TaskStatus.SUPPLEMENT_REQUESTED]
     tasks = session.exec(
         select(ReviewTask).where(ReviewTask.status.in_(running), ReviewTask.started_on < day,
                                  ReviewTask.stopped.is_(None))
@@ -139,7 +139,7 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock, *, actor: 
                 task.light = "green"  # it had no clock to sweep before; the sweep takes it from here
             moved += 1
     cases = session.exec(
-        select(Case).where(Case.status == CaseStatus.IN_REVIEW.value, Case.accepted_at.is_not(None),
+        select(Case).where(Case.status == CaseStatus.IN_REVIEW, Case.accepted_at.is_not(None),
                            Case.stops_open == 0)
         .where((Case.due_date.is_(None)) | (Case.due_date >= day))
         .with_for_update(key_share=True)

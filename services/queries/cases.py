@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from approvals.calendar import CalendarUnknown, WorkingCalendar
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.identifiers import mask, mask_phone, mask_text
-from approvals.review import FINISHED_CASE, OPEN_TASK, CaseStatus
+from approvals.review import FINISHED_CASE, OPEN_TASK, CaseStatus, TaskStatus
 from schemas.views import (
     CasePublic,
     CaseSummary,
@@ -123,7 +123,7 @@ def show_case(read: Reader, case_no: str, calendar: WorkingCalendar, today: date
 
 
 def _next_step(steps: list[str], task: dict) -> str | None:
-    open_ = task["status"] in {s.value for s in OPEN_TASK} and task["status"] != "waiting"
+    open_ = task["status"] in OPEN_TASK and task["status"] != TaskStatus.WAITING
     return steps[task["step"]] if open_ and steps and task["step"] < len(steps) else None
 
 
@@ -144,13 +144,13 @@ def _commitment(row: dict) -> CommitmentPublic:
 def list_cases(read: Reader, calendar: WorkingCalendar, today: date, *, status: str | None, tz=UTC,
                agent: str | None = None) -> list[CaseSummary]:
     """Cases, oldest first; with `agent`, the agent's worklist (帮代办): its cases, key projects first."""
-    if status is not None and status not in {s.value for s in CaseStatus}:
-        raise BadInput(f"unknown case status {status!r} (one of: {', '.join(s.value for s in CaseStatus)})")
+    if status is not None and status not in set(CaseStatus):
+        raise BadInput(f"unknown case status {status!r} (one of: {', '.join(CaseStatus)})")
     where = [w for w, given in (("c.status = %(status)s", status), ("c.agent = %(agent)s", agent)) if given]
     sql = _CASES_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.id"
     rows = [_summary(calendar, today, tz, r) for r in read.rows(sql, status=status, agent=agent)]
     if agent is not None:
-        rows.sort(key=lambda r: (not r.key_project, r.status in {s.value for s in FINISHED_CASE},
+        rows.sort(key=lambda r: (not r.key_project, r.status in FINISHED_CASE,
                                  LIGHT_ORDER[r.light], r.due_date or date.max))
     return rows
 

@@ -7,22 +7,21 @@ from functools import lru_cache
 
 from approvals import deadlines
 from approvals.calendar import WorkingCalendar
-from approvals.deadlines import ClockState, StopKind
+from approvals.deadlines import ClockState, Light, StopKind
 from approvals.review import CaseStatus, TaskStatus
 from services.queries.connection import day, utc
 
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2, None: 3}  # a queue's order: reddest first
-_RUNNING = {TaskStatus.PENDING.value, TaskStatus.SUPPLEMENT_REQUESTED.value}
+_RUNNING = {TaskStatus.PENDING, TaskStatus.SUPPLEMENT_REQUESTED}
 
 @lru_cache(maxsize=256)  # a few entries a request: it keeps only the last requests' calendars
-def light_of(calendar: WorkingCalendar, due: date | None, today: date) -> str | None:
+def light_of(calendar: WorkingCalendar, due: date | None, today: date) -> Light | None:
     """Memoised: a queue's tasks share few due dates, and the bands cost tens of microseconds to count (the
     calendar is one object a request, never changed once made)."""
-    value = deadlines.light(calendar, due, today)
-    return value.value if value else None
+    return deadlines.light(calendar, due, today)
 
 
-def task_due(calendar: WorkingCalendar, row: dict, today: date) -> tuple[date | None, str | None, str | None]:
+def task_due(calendar: WorkingCalendar, row: dict, today: date) -> tuple[date | None, Light | None, str | None]:
     """(due date, light, note) of a task as of today: a stopped clock's due date moves day by day."""
     if row["status"] not in _RUNNING or row["started_on"] is None:
         return day(row["due_date"]), None, row["due_note"]
@@ -38,10 +37,10 @@ def task_due(calendar: WorkingCalendar, row: dict, today: date) -> tuple[date | 
     return projected.date, None, projected.note
 
 
-def case_due(calendar: WorkingCalendar, row: dict, today: date, tz) -> tuple[date | None, str | None]:
+def case_due(calendar: WorkingCalendar, row: dict, today: date, tz) -> tuple[date | None, Light | None]:
     """(due date, light) of a case's clock as of today."""
     due = day(row["due_date"])
-    if row["status"] != CaseStatus.IN_REVIEW.value:
+    if row["status"] != CaseStatus.IN_REVIEW:
         return due, None
     if not row["stops_open"]:
         return due, light_of(calendar, due, today)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from approvals.calendar import WorkingCalendar
-from approvals.deadlines import light
+from approvals.deadlines import Light, light
 from approvals.reports import rate
 from schemas.report import ProjectLine
 from services.queries.connection import Reader, day, timestamp, utc
@@ -39,8 +39,7 @@ def project_progress(read: Reader, calendar: WorkingCalendar, on: date, end: dat
             continue
         finished = [m for m in mine if m["finished_at"] is not None and local(m["finished_at"]) <= on]
         running = [t for m in mine for t in tasks[m["id"]] if running_on(t, on, local)]
-        red = sum(t["stopped"] is None and light(calendar, day(t["due_date"]), on) is not None
-                  and light(calendar, day(t["due_date"]), on).value == "red" for t in running)
+        red = sum(t["stopped"] is None and light(calendar, day(t["due_date"]), on) == Light.RED for t in running)
         lines.append(ProjectLine(
             code=p["code"], name=p["name"], leader=p["leader"], leader_name=p["leader_name"] or p["leader"],
             team=p["team"], plan=p["plan"], cases=len(mine), issued=sum(m["status"] in ISSUED for m in finished),

@@ -112,7 +112,7 @@ def rating_statistics(read: Reader, start: date, end: date, agency: str | None =
         owed = [x for _, mine in counted for x in mine]
         callback = sum(on_time(_local_day(utc(x["called_back_at"]), zone), day(x["callback_due"])) for x in owed)
         fixed = sum(on_time(_local_day(utc(x["closed_at"]), zone), day(x["fix_due"])) for x in owed
-                    if x["status"] in (RectificationStatus.FIXED.value, RectificationStatus.EXPLAINED.value))
+                    if x["status"] in (RectificationStatus.FIXED, RectificationStatus.EXPLAINED))
         row = {by: group}
         if by == "agency":
             row["name"] = names.get(group, group)

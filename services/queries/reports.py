@@ -128,7 +128,7 @@ def build_report(read: Reader, period: Period, tz: ZoneInfo, *, agency: str | No
         for r, s, flag in rank(_standings(read, calendar, period, local, within))
     ]
     return Report(
-        kind=period.kind.value, title=TITLES[period.kind] + (f"（{agencies[agency]}）" if agency else ""),
+        kind=period.kind, title=TITLES[period.kind] + (f"（{agencies[agency]}）" if agency else ""),
         period_start=period.start, period_end=period.end, scope=agency, hall=hall, agencies=agency_rows,
         matters=matter_rows, cases_per_day={d.isoformat(): per_day[d.isoformat()] for d in period.days()},
         open_by_light={k: total_lights[k] for k in LIGHTS}, overdue=overdue, stalled=stalled,
@@ -169,7 +169,7 @@ def _light_on(calendar: WorkingCalendar, task: dict, on: date) -> str:
     if task["stopped"] is not None and stopped_on is not None and stopped_on <= on:
         return "stopped"
     shade = light(calendar, day(task["due_date"]), on)
-    return shade.value if shade is not None else "unknown"
+    return shade if shade is not None else "unknown"
 
 
 def _overdue(cases: dict[int, dict], red_tasks: dict[int, list[str]], on: date, local) -> list[CaseLine]:
@@ -253,7 +253,7 @@ def _ledger(read: Reader, calendar: WorkingCalendar, period: Period, local, with
             shade = light(calendar, day(r["missed_due"]), period.end)
             items.append(LedgerLine(id=r["id"], kind=r["kind"], agency=r["agency"],
                                     title=_ledger_title(r), status=status,
-                                    due=day(r["missed_due"]), light=shade.value if shade else None,
+                                    due=day(r["missed_due"]), light=shade,
                                     assigned_to=r["assigned_to"], escalated_to=r["escalated_to"] if status == "supervised" else None,
                                     leader=r["leader"]))
     return LedgerFigures(opened=opened, escalated=escalated, closed=closed,

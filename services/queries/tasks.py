@@ -19,8 +19,8 @@ def list_tasks(
     read: Reader, calendar: WorkingCalendar, today: date, *, agency: str | None, status: str | None
 ) -> list[TaskRow]:
     """An agency's queue: key projects first, then the reddest light, then the earliest due date."""
-    if status is not None and status not in {s.value for s in TaskStatus}:
-        raise BadInput(f"unknown task status {status!r} (one of: {', '.join(s.value for s in TaskStatus)})")
+    if status is not None and status not in set(TaskStatus):
+        raise BadInput(f"unknown task status {status!r} (one of: {', '.join(TaskStatus)})")
     if agency is not None:
         _, document = catalog_document(read)
         known = {a["code"] for a in document["agencies"]}
