@@ -95,7 +95,7 @@ def _decide(case_no: str, matter: str, action: Action, reason=None, materials=()
                                   reason=reason, materials=list(materials), clock=_clock(uow.session))
         uow.commit()
     extra = f" → issued {len(result.certificates)} together" if result.certificates else ""
-    console.print(f"  {review.agency:<9} {action.value:<10} {matter:<22} case {result.case_status}{extra}")
+    console.print(f"  {review.agency:<9} {action:<10} {matter:<22} case {result.case_status}{extra}")
 
 
 def _approve_all(case_no: str) -> None:

@@ -35,7 +35,7 @@ class ReportInput(BaseModel):
 
 
 class ReportOutcome(BaseModel):
-    kind: str
+    kind: ReportKind
     status: str  # issued | already_issued | not_a_working_day
     period_start: date | None = None
     period_end: date | None = None
@@ -43,13 +43,13 @@ class ReportOutcome(BaseModel):
 
 
 @task(name="build-report")
-def build(kind: str, day: date) -> Report:
+def build(kind: ReportKind, day: date) -> Report:
     from services.queries.connection import reader
     from services.queries.reports import build_report
 
     settings = get_settings()
     with reader(settings.url) as read:
-        return build_report(read, period_of(parse_kind(kind), day), settings.tz,
+        return build_report(read, period_of(kind, day), settings.tz,
                             stalled_after_days=settings.stalled_after_days)
 
 
@@ -101,22 +101,22 @@ def report_flow(request: ReportInput) -> ReportOutcome:
         with UnitOfWork(settings.url, write=False) as uow:
             clock = Clock(settings.current_time(), calendar_for(uow.session))
             if not scheduled_today(kind, clock.today, clock.calendar):
-                return ReportOutcome(kind=kind.value, status="not_a_working_day")
+                return ReportOutcome(kind=kind, status="not_a_working_day")
             day = last_complete(kind, clock.today, clock.calendar)
     period = period_of(kind, day)
     with UnitOfWork(settings.url, write=False) as uow:
-        done = report_issues.issued(uow.session, kind.value, period.start)
+        done = report_issues.issued(uow.session, kind, period.start)
         if done is not None:
-            return ReportOutcome(kind=kind.value, status="already_issued", period_start=period.start,
+            return ReportOutcome(kind=kind, status="already_issued", period_start=period.start,
                                  period_end=period.end, files=done.files)
-    report = build(kind.value, day)
+    report = build(kind, day)
     files = write_files(report)
     if record(report, files, str(flow_run.id)):
         publish(report)
         status = "issued"
     else:  # another run of the same period got there first: it published
         status = "already_issued"
-    return ReportOutcome(kind=kind.value, status=status, period_start=period.start, period_end=period.end, files=files)
+    return ReportOutcome(kind=kind, status=status, period_start=period.start, period_end=period.end, files=files)
 
 
 def report_deployments(**pool) -> list:
@@ -126,7 +126,7 @@ def report_deployments(**pool) -> list:
     tz = get_settings().timezone
     return [
         report_flow.to_deployment(name="report-daily", schedule=Cron("30 8 * * *", timezone=tz), tags=["onevisit"],
-                                  parameters={"request": ReportInput(kind=ReportKind.DAILY.value).model_dump()}, **pool),
+                                  parameters={"request": ReportInput(kind=ReportKind.DAILY).model_dump()}, **pool),
         report_flow.to_deployment(name="report-weekly", schedule=Cron("35 8 * * *", timezone=tz), tags=["onevisit"],
-                                  parameters={"request": ReportInput(kind=ReportKind.WEEKLY.value).model_dump()}, **pool),
+                                  parameters={"request": ReportInput(kind=ReportKind.WEEKLY).model_dump()}, **pool),
     ]

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from approvals.deadlines import Clock, light
+from approvals.deadlines import Clock, Light, light
 from approvals.errors import BadInput, NotFound, Refused
 from approvals.permissions import Act
 from schemas.ledger import LedgerItem
@@ -30,7 +30,7 @@ class ItemResult:
     agency: str
     status: str
     due: date
-    light: str | None
+    light: Light | None
     assigned_to: str
 
 
