@@ -131,6 +131,24 @@ def check(actor: Actor, act: Act, *, agency: str | None = None) -> None:
                         f"only {agency}'s reviewers {act.value} its tasks")
 
 
+def check_staff_read(actor: Actor) -> None:
+    """The hall's own lists (operators, the ledger, supervision, every case) are staff reads: an agent or an
+    agency's system reads its own cases only."""
+    check(actor, Act.READ)
+    if actor.role in (Role.AGENT, Role.SYSTEM):
+        raise Forbidden(f"{actor.id} reads its own cases only")
+
+
+def own_reads(actor: Actor, named: str | None, what: str) -> str | None:
+    """Whose `what` (worklist, mandates) a read may list: an agent only its own, whatever it names; anyone
+    else the one named (None: everyone's)."""
+    if actor.role is not Role.AGENT:
+        return named
+    if named not in (None, actor.id):
+        raise Forbidden(f"agent {actor.id} reads its own {what} only")
+    return actor.id
+
+
 def bound_agency(actor: Actor) -> str | None:
     """The one agency whose tasks `actor` may see: a reviewer's, or an agency-bound token's (None: any)."""
     return actor.agency if actor.role in (Role.REVIEWER, Role.HEAD, Role.SYSTEM) else None

@@ -83,14 +83,13 @@ def unit_of_work(write: bool = True):
 @contextmanager
 def reading(operator: str | None, act=None, *, agents: bool = False):
     """A read connection and the enabled operator reading through it (agents: their own cases only)."""
-    from approvals.errors import Refused
-    from approvals.permissions import Act, Role
+    from approvals.permissions import Act, check_staff_read
     from services.queries.staff import require
 
     with read_only() as read:
         who = require(read, acting_operator(operator), act or Act.READ)
-        if who.role is Role.AGENT and not agents:
-            raise Refused(f"agent {who.id} reads its own cases only (onevisit cases, onevisit show)")
+        if not agents:
+            check_staff_read(who)
         yield read, who
 
 

@@ -136,7 +136,7 @@ def cases_(
 ) -> None:
     """Cases, oldest first; an agent's worklist puts key projects and open cases first."""
     from approvals.errors import BadInput, Refused
-    from approvals.permissions import Role
+    from approvals.permissions import Role, own_reads
     from services.queries import cases as case_queries
     from services.queries.catalog import catalog_names
 
@@ -146,10 +146,9 @@ def cases_(
         raise BadInput("--agent goes with --status only")
     settings = app_settings()
     with reading(operator, agents=True) as (read, who):
-        if who.role is Role.AGENT:
-            if agent not in (None, who.id) or stalled or overdue:
-                raise Refused(f"agent {who.id} reads its own worklist only (onevisit cases)")
-            agent = who.id
+        if who.role is Role.AGENT and (stalled or overdue):
+            raise Refused(f"agent {who.id} reads its own worklist only (onevisit cases)")
+        agent = own_reads(who, agent, "worklist")
         clock = read_clock(read)
         if agent is not None:
             rows = case_queries.list_cases(read, clock.calendar, clock.today, status=status, tz=clock.now.tzinfo, agent=agent)

@@ -160,15 +160,11 @@ def mandate_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Mandates, with their state today (valid, expired, revoked)."""
-    from approvals.errors import Refused
-    from approvals.permissions import Role
+    from approvals.permissions import own_reads
     from services.queries.staff import list_mandates
 
     with reading(operator, agents=True) as (read, who):
-        if who.role is Role.AGENT:
-            if agent not in (None, who.id):
-                raise Refused(f"agent {who.id} reads its own mandates only")
-            agent = who.id
+        agent = own_reads(who, agent, "mandates")
         rows = list_mandates(read, read_clock(read).today, agent=agent)
     if as_json:
         print_json(rows)

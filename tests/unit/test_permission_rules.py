@@ -175,3 +175,17 @@ def test_a_state_no_event_explains_is_named_by_its_row():
 ])
 def test_phone_numbers_with_or_without_the_country_code_are_masked(text, expected):
     assert mask_text(text) == expected
+
+
+def test_the_halls_lists_are_staff_reads_and_an_agent_lists_only_its_own():
+    from approvals.permissions import check_staff_read, own_reads
+
+    agent, clerk = Actor("agent-1", Role.AGENT), Actor("window-1", Role.WINDOW)
+    check_staff_read(clerk)
+    for outsider in (agent, Actor("token:gov", Role.SYSTEM, acts=frozenset({Act.READ}))):
+        with pytest.raises(Refused, match="reads its own cases only"):
+            check_staff_read(outsider)
+    assert own_reads(agent, None, "mandates") == own_reads(agent, "agent-1", "mandates") == "agent-1"
+    with pytest.raises(Refused, match="agent agent-1 reads its own mandates only"):
+        own_reads(agent, "agent-2", "mandates")
+    assert own_reads(clerk, "agent-2", "mandates") == "agent-2" and own_reads(clerk, None, "worklist") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from approvals.errors import Forbidden
-from approvals.permissions import Act, Role, check
+from approvals.permissions import Act, Role, check, check_staff_read
 from schemas.inputs import AgentIn, MandateIn, RevokeIn
 from services.settings import Settings
 from web.api.responses import out
@@ -19,9 +19,7 @@ def operators(who: CurrentOperator, request: Request, unmasked: bool = False):
     """Every operator and agent, with role, agency and state (phones masked unless an administrator asks)."""
     from services.queries.staff import list_operators
 
-    check(who, Act.READ)
-    if who.role in (Role.AGENT, Role.SYSTEM):
-        raise Forbidden(f"{who.id} reads its own cases only")
+    check_staff_read(who)
     if unmasked:
         check(who, Act.UNMASK)
     with reading(request) as read:
