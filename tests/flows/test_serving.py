@@ -51,12 +51,14 @@ def test_with_the_loop_configured_a_serve_round_is_one_long_flow_run_that_carrie
     ran, next_sweep = serve_once(next_sweep=far)
 
     assert ran and next_sweep == far  # the sweep was not due
-    assert 2.0 <= time.monotonic() - started < 30  # the loop looked for work for its two seconds
+    assert time.monotonic() - started >= 2.0  # the loop looked for work for its two seconds (however loaded we are)
     shown = run("show", case_no, "--json").json()
     kinds = [e["kind"] for e in shown["events"]]
     assert kinds.count("dispatched") == sum(r["status"] == "pending" for r in shown["reviews"]) > 0
-    flows = {r["flow"] for r in run("runs", case_no, "--json").json()}
+    runs = run("runs", case_no, "--json").json()
+    flows = {r["flow"] for r in runs}
     assert "onevisit-orchestrate-loop" in flows and "onevisit-orchestrate" not in flows  # no run per batch
+    assert next(r for r in runs if r["flow"] == "onevisit-orchestrate-loop")["state"] == "COMPLETED"
 
 
 def test_a_park_inside_a_parked_heap_leaves_the_outer_park_in_place(collector_off):
