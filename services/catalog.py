@@ -78,9 +78,12 @@ def load_catalog(session: Session, text: str | None = None, *, source: str, acto
     return version, True
 
 
+CATALOG_IN_FORCE = "SELECT max(id) AS id FROM catalog_version"
+
+
 def catalog_in_force(session: Session) -> tuple[int, Catalog]:
-    found = raw(session).one("SELECT max(id) AS id FROM catalog_version")  # the document is parsed once, below
-    current = found["id"] if found else None
+    found = raw(session).answer("catalog in force", CATALOG_IN_FORCE)  # the document is parsed once, below
+    current = found[0]["id"] if found else None
     if current is None:
         raise Refused("no catalog is loaded: run `onevisit catalog load FILE` (or `onevisit init`)")
     return current, catalog_version(session, current)

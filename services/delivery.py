@@ -12,7 +12,7 @@ from approvals.errors import Refused
 from approvals.permissions import Act
 from approvals.review import CaseStatus
 from services import staff
-from services.records import lock_case, record
+from services.case_repository import cases
 
 _ISSUED = (CaseStatus.ISSUED, CaseStatus.PARTIALLY_ISSUED)
 
@@ -28,7 +28,7 @@ class CollectResult:
 def collect(session: Session, case_no: str, *, operator: str, clock: Clock) -> CollectResult:
     """A window clerk hands the results over (领取); the same hand-over again changes nothing."""
     staff.authorise(session, operator, Act.COLLECT)
-    case = lock_case(session, case_no)
+    case = cases(session).get(case_no)
     if case.collected_at is not None:
         return CollectResult(case.case_no, case.collected_at, case.visits, False)
     if case.status not in _ISSUED:
@@ -37,5 +37,5 @@ def collect(session: Session, case_no: str, *, operator: str, clock: Clock) -> C
         raise Refused(f"case {case.case_no}'s results go by {case.delivery_mode}, not over the counter")
     case.collected_at = case.updated_at = case.last_acted_at = clock.now
     case.visits += 1
-    record(session, case, clock.now, "collected", operator, f"results handed over at the window (visit {case.visits})")
+    case.record(clock.now, "collected", operator, f"results handed over at the window (visit {case.visits})")
     return CollectResult(case.case_no, clock.now, case.visits, True)

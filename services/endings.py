@@ -16,17 +16,16 @@ from sqlmodel import Session, select
 
 from approvals.calendar import CalendarUnknown
 from approvals.deadlines import Clock
-from approvals.endings import NOTICE, STATUS, Ending, check_ending
+from approvals.casefile import CaseFile
+from approvals.endings import NOTICE, Ending, check_ending
 from approvals.errors import Refused
 from approvals.permissions import Act, Role, Scope
-from approvals.review import OPEN_TASK, CaseStatus, TaskStatus
+from approvals.review import CaseStatus
 from schemas.case import Case
 from schemas.orchestration import OutboxItem
-from services import commitments, staff
-from services.clocks import close_ledger, resume_clock
-from services.records import enqueue_notice, lock_case, lock_case_by_id, record, tasks_of
+from services import staff
+from services.case_repository import cases
 
-_EVENT = {Ending.REFUSAL: "refused", Ending.WITHDRAWAL: "withdrawn", Ending.LAPSE: "withdrawn"}
 _DROPPED = ("dispatch_review", "fetch_shared")  # notices (and their gateway deliveries) still go out
 
 
@@ -42,14 +41,13 @@ class EndResult:
 def refuse(session: Session, case_no: str, *, reason: str | None, operator: str, clock: Clock) -> EndResult:
     """不予受理: the window refuses a case it has not accepted, in writing, with the reason (§32)."""
     staff.authorise(session, operator, Act.REFUSE)
-    case = lock_case(session, case_no)
-    return _end(session, case, Ending.REFUSAL, reason, operator, clock)
+    return _end(session, cases(session).get(case_no), Ending.REFUSAL, reason, operator, clock)
 
 
 def withdraw(session: Session, case_no: str, *, reason: str | None, operator: str, clock: Clock) -> EndResult:
     """撤回: the applicant withdraws at any stage before issuance (an agent, under a mandate to submit)."""
     who = staff.authorise(session, operator, Act.WITHDRAW)
-    case = lock_case(session, case_no)
+    case = cases(session).get(case_no)
     if who.role is Role.AGENT:
         if case.agent != who.id:
             raise Refused(f"agent {who.id} did not file case {case.case_no}")
@@ -57,32 +55,16 @@ def withdraw(session: Session, case_no: str, *, reason: str | None, operator: st
     return _end(session, case, Ending.WITHDRAWAL, reason, operator, clock)
 
 
-def _end(session: Session, case: Case, ending: Ending, reason: str | None, actor: str, clock: Clock,
+def _end(session: Session, case: CaseFile, ending: Ending, reason: str | None, actor: str, clock: Clock,
          run_id: str | None = None) -> EndResult:
-    reason = check_ending(CaseStatus(case.status), ending, reason)
-    cancelled = []
-    for task in tasks_of(session, case.id):
-        if task.status in {s.value for s in OPEN_TASK}:
-            resume_clock(session, case, task, actor, clock)
-            task.status, task.light, task.remote_incident, task.updated_at = (TaskStatus.CANCELLED.value, None, None,
-                                                                              clock.now)
-            close_ledger(session, task, actor, clock, f"case {ending.value}")
-            record(session, case, clock.now, "cancelled", actor, f"task {task.id} {task.matter}: case {ending.value}")
-            cancelled.append(task.id)
-    commitments.void_open(session, case, clock, f"case {STATUS[ending].value}")
+    check_ending(case.status, ending, reason)  # before anything is dropped
     dropped = session.execute(  # reviews not dispatched yet, documents not fetched (or parked as incidents):
         update(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.done_at.is_(None),  # nobody needs them
                                  OutboxItem.kind.in_(_DROPPED))
         .values(done_at=clock.now, claimed_by=None, claimed_at=None)
     ).rowcount
-    case.status, case.end_reason, case.light, case.suspended_from = STATUS[ending].value, reason, None, None
-    case.finished_at = case.updated_at = case.last_acted_at = clock.now
-    record(session, case, clock.now, _EVENT[ending], actor, reason
-           + (f"; {dropped} queued item(s) dropped" if dropped else ""), run_id)
-    notice = NOTICE[ending]
-    enqueue_notice(session, case, clock.now, STATUS[ending].value,
-                   {"reason": reason, "notice": notice, "date": clock.today.isoformat(), "matters": case.matters})
-    return EndResult(case.case_no, case.status, reason, cancelled, notice)
+    cancelled = case.end(ending, reason, actor, clock, dropped=dropped, run_id=run_id)
+    return EndResult(case.case_no, case.status, case.end_reason, cancelled, NOTICE[ending])
 
 
 class LapseSweep(BaseModel):
@@ -101,12 +83,11 @@ def sweep_unanswered_corrections(session: Session, clock: Clock, *, after_days: 
     except CalendarUnknown:  # cannot count back from today: close nothing, guess nothing
         return report
     cutoff = datetime.combine(quiet_since, time(), clock.now.tzinfo)  # acted before that day: the days are up
-    ids = session.exec(select(Case.id).where(Case.status == CaseStatus.CORRECTION_REQUIRED.value,
+    ids = session.exec(select(Case.id).where(Case.status == CaseStatus.CORRECTION_REQUIRED,
                                              Case.last_acted_at < cutoff).order_by(Case.id)).all()
     for case_id in ids:
-        case = lock_case_by_id(session, case_id)
-        session.refresh(case)  # read again under the lock: materials may have arrived meanwhile
-        if case.status != CaseStatus.CORRECTION_REQUIRED.value or case.last_acted_at >= cutoff:
+        case = cases(session).by_id(case_id)  # read under the lock: materials may have arrived meanwhile
+        if case.status is not CaseStatus.CORRECTION_REQUIRED or case.last_acted_at >= cutoff:
             continue
         _end(session, case, Ending.LAPSE, f"correction unanswered for {after_days} working days "
              f"(last act {case.last_acted_at.astimezone(clock.now.tzinfo).date()})", "system", clock, run_id)

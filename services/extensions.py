@@ -9,14 +9,10 @@ from sqlmodel import Session, select
 
 from approvals import extension as rules
 from approvals.deadlines import Clock
-from approvals.errors import NotFound
 from approvals.permissions import Act
-from approvals.review import TaskStatus
 from schemas.review import Extension
 from services import staff
-from services.clocks import refresh_case_due, refresh_task_due
-from services.records import enqueue_notice, lock_case_of_task, record, task_rows
-from services.rows import save
+from services.case_repository import cases
 
 
 @dataclass(frozen=True)
@@ -34,13 +30,12 @@ def ask(session: Session, task_id: int, *, reason: str | None, operator: str, cl
     case, task = _locked(session, task_id)
     staff.authorise(session, operator, Act.ASK_EXTENSION, agency=task.agency)
     earlier = session.exec(select(Extension).where(Extension.task_id == task.id)).first()
-    reason = rules.check_request(TaskStatus(task.status), earlier.status if earlier else None, reason)
+    reason = rules.check_request(task.status, earlier.status if earlier else None, reason)
     session.add(Extension(task_id=task.id, case_id=case.id, days=rules.EXTENSION_DAYS, reason=reason,
                           status="requested", requested_by=operator, requested_at=clock.now))
     case.last_acted_at = clock.now
-    record(session, case, clock.now, "extension_requested", operator,
-           f"task {task.id} {task.matter}: +{rules.EXTENSION_DAYS} working days: {reason}")
-    save(session, [case])
+    case.record(clock.now, "extension_requested", operator,
+                f"task {task.id} {task.matter}: +{rules.EXTENSION_DAYS} working days: {reason}")
     return ExtensionResult(task.id, task.matter, case.case_no, "requested", rules.EXTENSION_DAYS, _iso(task.due_date))
 
 
@@ -50,38 +45,27 @@ def decide(session: Session, task_id: int, *, approve: bool, note: str | None, o
     case, task = _locked(session, task_id)
     staff.authorise(session, operator, Act.APPROVE_EXTENSION, agency=task.agency)
     asked = session.exec(select(Extension).where(Extension.task_id == task.id)).first()
-    note = rules.check_decision(TaskStatus(task.status), asked.status if asked else None, approve, note)
+    note = rules.check_decision(task.status, asked.status if asked else None, approve, note)
     asked.status, asked.decided_by, asked.decided_at, asked.note = (
         "approved" if approve else "refused", operator, clock.now, note)
     case.last_acted_at = clock.now
     if approve:
         already = session.exec(select(Extension.id).where(Extension.case_id == case.id, Extension.status == "approved",
                                                           Extension.id != asked.id)).first()
-        task.extended_days += asked.days
-        task.promised_days += asked.days
-        task.statutory_days += asked.days
-        task.updated_at = clock.now
-        if task.started_on is not None:
-            refresh_task_due(task, clock)
-        if already is None:  # the case's clock moves with its first extended task, once
-            case.promised_days += asked.days
-            refresh_case_due(case, clock)
-        record(session, case, clock.now, "extension_approved", operator,
-               f"task {task.id} {task.matter}: +{asked.days} working days, due {task.due_date or 'unknown'}")
-        enqueue_notice(session, case, clock.now, "extended", {"matter": task.matter, "days": asked.days,
-                                                              "due_date": _iso(task.due_date), "reason": asked.reason},
-                       unique=f"task{task.id}")
+        case.extend(task, asked.days, already is None, clock)  # the case's clock moves with its first, once
+        case.record(clock.now, "extension_approved", operator,
+                    f"task {task.id} {task.matter}: +{asked.days} working days, due {task.due_date or 'unknown'}")
+        case.notify(clock.now, "extended", {"matter": task.matter, "days": asked.days,
+                                            "due_date": _iso(task.due_date), "reason": asked.reason},
+                    unique=f"task{task.id}")
     else:
-        record(session, case, clock.now, "extension_refused", operator, f"task {task.id} {task.matter}: {note}")
-    save(session, [case, task])
+        case.record(clock.now, "extension_refused", operator, f"task {task.id} {task.matter}: {note}")
     return ExtensionResult(task.id, task.matter, case.case_no, asked.status, asked.days, _iso(task.due_date))
 
 
 def _locked(session: Session, task_id: int):
-    case = lock_case_of_task(session, task_id) if 0 < task_id < 2**31 else None
-    if case is None:
-        raise NotFound(f"no review task {task_id}")
-    return case, next(t for t in task_rows(session, case.id) if t.id == task_id)
+    case = cases(session).of_task(task_id)
+    return case, case.task(task_id)
 
 
 def _iso(day) -> str | None:

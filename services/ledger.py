@@ -17,7 +17,7 @@ from approvals.permissions import Act
 from schemas.ledger import LedgerItem
 from services import staff
 from services.catalog import catalog_in_force
-from services.records import lock_case, record
+from services.case_repository import cases
 
 HAND_KINDS = ("problem", "duty", "task")  # 问题清单, 责任清单, 任务清单
 KIND_NAMES = {"problem": "问题清单", "duty": "责任清单", "task": "任务清单"}
@@ -51,7 +51,7 @@ def add_item(session: Session, *, kind: str, title: str, agency: str, due: date,
         raise BadInput(f"unknown agency {agency!r} (known: {', '.join(sorted(catalog.agencies))})")
     if due < clock.today:
         raise BadInput(f"--due {due.isoformat()} is before today ({clock.today.isoformat()})")
-    case = lock_case(session, case_no) if case_no is not None else None
+    case = cases(session).get(case_no) if case_no is not None else None
     shade = light(clock.calendar, due, clock.today)
     item = LedgerItem(task_id=None, case_id=case.id if case else None, agency=agency, kind=kind, missed_due=due,
                       status="assigned", assigned_to=agency, opened_at=clock.now, opened_on=clock.today,
@@ -59,7 +59,7 @@ def add_item(session: Session, *, kind: str, title: str, agency: str, due: date,
     session.add(item)
     session.flush()
     if case is not None:
-        record(session, case, clock.now, "ledger_assigned", actor,
+        case.record(clock.now, "ledger_assigned", actor,
                f"{KIND_NAMES[kind]} item {item.id} assigned to {agency}, due {due.isoformat()} (交办): {title}")
     return _result(item)
 
@@ -78,10 +78,8 @@ def close_item(session: Session, item_id: int, *, note: str, actor: str, clock: 
     item.status, item.closed_at, item.closed_by, item.closing_note, item.light = (
         "closed", clock.now, actor, note, None)
     if item.case_id is not None:
-        from schemas.case import Case
-
-        case = session.get(Case, item.case_id)
-        record(session, case, clock.now, "ledger_closed", actor, f"ledger item {item.id} closed (销号): {note}")
+        cases(session).by_id(item.case_id).record(clock.now, "ledger_closed", actor,
+                                                  f"ledger item {item.id} closed (销号): {note}")
     return _result(item)
 
 

@@ -15,7 +15,7 @@ from schemas.project import KeyProject, KeyProjectCase
 from schemas.staff import Operator
 from services import staff
 from services.cases import mark_key_project
-from services.records import lock_case
+from services.case_repository import cases
 
 STAGES = ("land", "planning", "construction", "completion")  # 用地, 规划, 施工, 竣工
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -64,7 +64,7 @@ def attach_case(session: Session, code: str, case_no: str, *, stage: str, actor:
     project = session.exec(select(KeyProject).where(KeyProject.code == code)).first()
     if project is None:
         raise Refused(f"no key project {code}")
-    case = lock_case(session, case_no)
+    case = cases(session).get(case_no)
     if case.uscc != project.uscc:
         raise Refused(f"case {case_no} is {case.applicant_name}'s, not the project's enterprise ({project.uscc})")
     link = session.get(KeyProjectCase, case.id)

@@ -40,7 +40,8 @@ from schemas.rating import Rating, RatingItem, Rectification
 from schemas.review import ReviewTask
 from schemas.staff import Operator
 from services import staff
-from services.records import insert_ignore, lock_case, lock_case_by_id, record
+from services.case_repository import cases
+from services.records import insert_ignore
 from services.settings import Settings
 
 LEDGER = LedgerItem.__table__
@@ -104,7 +105,7 @@ def rate(session: Session, case_no: str | None, given: RatingIn, *, clock: Clock
     scores = indicators(channel, given.indicators)
     phone = staff.phone_number(given.phone)
     comment = (given.comment or "").strip() or None
-    case = lock_case(session, case_no)
+    case = cases(session).get(case_no)
     if case.status not in RATABLE:
         raise Refused(f"case {case_no} is {case.status}: a case is rated once it has ended")
     if claims is not None and session.exec(select(Rating.id).where(Rating.token_digest == claims.digest)).first():
@@ -133,7 +134,7 @@ def rate(session: Session, case_no: str | None, given: RatingIn, *, clock: Clock
                      for m, v in given.matters.items()])
     session.add_all([RatingItem(rating_id=rating.id, matter=None, agency=a, level=v, given=a in given.agencies)
                      for a, v in by_agency.items()])
-    record(session, case, clock.now, "rated", actor, f"{channel}: {overall} {overall.label}")
+    case.record(clock.now, "rated", actor, f"{channel}: {overall} {overall.label}")
     opened = [_open_rectification(session, case, rating, agency, tasks, clock, callback_days, fix_days)
               for agency in answerable(overall, by_agency)]
     case.last_acted_at = clock.now
@@ -163,7 +164,7 @@ def _open_rectification(session: Session, case: Case, rating: Rating, agency: st
         item.due_note = "deadline unknown: the calendar of that year is not announced (onevisit calendar set)"
     session.add(item)
     session.flush()
-    record(session, case, clock.now, "rectification_opened", "system",
+    case.record(clock.now, "rectification_opened", "system",
            f"rectification {item.id} for {agency}: call back by {item.callback_due}, fix by {item.fix_due}")
     return item.id
 
@@ -194,7 +195,7 @@ def rectify(session: Session, item_id: int, step: Step, *, note: str | None, ope
     who = staff.authorise(session, operator, _ACT[step])
     if step in (Step.CALLBACK, Step.FIXED, Step.EXPLAINED, Step.APPEAL):
         _answers_for(who, found)
-    case = lock_case_by_id(session, found.case_id)
+    case = cases(session).by_id(found.case_id)
     item = session.exec(select(Rectification).where(Rectification.id == item_id).with_for_update()).one()
     status = next_status(item.status, step, item.appeal)
     now, voided = clock.now, False
@@ -217,7 +218,7 @@ def rectify(session: Session, item_id: int, step: Step, *, note: str | None, ope
             _void_rating(session, item.rating_id, operator, clock, note)
         detail = f"appeal {item.appeal} (复核)"
     item.status = status if not voided else RectificationStatus.VOIDED
-    record(session, case, now, f"rectification_{step}", operator, f"rectification {item.id} {item.agency}: {detail}")
+    case.record(now, f"rectification_{step}", operator, f"rectification {item.id} {item.agency}: {detail}")
     return RectifyResult(item.id, case.case_no, item.agency, item.status, item.appeal, voided)
 
 
@@ -281,12 +282,12 @@ def sweep_rectifications(session: Session, clock: Clock, run_id: str | None = No
         light = Light.RED if waiting < b.today else Light.YELLOW if waiting <= b.last_yellow else Light.GREEN
         if light == item.light:
             continue
-        case = lock_case_by_id(session, item.case_id)
+        case = cases(session).by_id(item.case_id)
         step = "call-back" if item.status == RectificationStatus.OPEN else "fix"
         if item.light is not None or light != Light.GREEN:
             setattr(report, light, getattr(report, light) + 1)
-            record(session, case, clock.now, "light", "system",
-                   f"rectification {item.id} {item.agency}: {light} ({step} due {waiting})", run_id)
+            case.record(clock.now, "light", "system",
+                        f"rectification {item.id} {item.agency}: {light} ({step} due {waiting})", run_id)
             touched.add(case.id)
         item.light = light
         if light != Light.RED:
@@ -299,8 +300,8 @@ def sweep_rectifications(session: Session, clock: Clock, run_id: str | None = No
         ).all()
         if opened:
             report.ledger_opened += 1
-            record(session, case, clock.now, "ledger_assigned", "system",
-                   f"rectification {item.id} {item.agency}: {step} due {waiting} missed: assigned to "
-                   f"{item.operator or item.agency} (交办)", run_id)
+            case.record(clock.now, "ledger_assigned", "system",
+                        f"rectification {item.id} {item.agency}: {step} due {waiting} missed: assigned to "
+                        f"{item.operator or item.agency} (交办)", run_id)
     report.case_ids = sorted(touched)
     return report

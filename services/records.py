@@ -1,4 +1,5 @@
-"""The shared moves of every use case: lock a case, list its tasks, write its timeline, queue outward work."""
+"""What every unit of work leaves behind: timeline events chained under their case's head, outward work
+queued once per key, and savepoints for the items of a batch."""
 
 from __future__ import annotations
 
@@ -12,67 +13,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from approvals.audit import GENESIS, event_hash
-from approvals.errors import NotFound, Refused
+from approvals.errors import Refused
 from schemas.case import Case
 from schemas.orchestration import OutboxItem
-from schemas.review import ReviewTask
 from schemas.staff import EventChain
 from services import audit as _audit  # noqa: F401  (its flush listener notes the system chain's changes)
-from services.db import is_sqlite, raw
+from services.db import raw
 from services.queries.connection import utc
-from services.rows import Row, load
 
 CHAIN = EventChain.__table__
 
 
-def lock_case(session: Session, case_no: str) -> Case:
-    """The case row, locked for this transaction, and its timeline's head with it (see lock_heads).
-
-    FOR NO KEY UPDATE on PostgreSQL (SQLite writers queue anyway): two writers of one case still take
-    turns, but rows that merely refer to the case (its events, outbox rows, notices: a foreign key takes
-    a KEY SHARE lock) can be written by a flow meanwhile, so a flow never waits on a case's lock while
-    holding locks the case's writer needs."""
-    case = session.exec(select(Case).where(Case.case_no == case_no).with_for_update(key_share=True)).first()
-    if case is None:
-        raise NotFound(f"no case {case_no}")
-    lock_heads(session, [case.id])
-    return case
-
-
-def lock_case_by_id(session: Session, case_id: int) -> Case:
-    case = session.exec(select(Case).where(Case.id == case_id).with_for_update(key_share=True)).one()
-    return case
-
-
-_TASKS_OF = select(ReviewTask).where(ReviewTask.case_id == bindparam("case_id")).order_by(ReviewTask.id)
 _HEADS = (select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash, CHAIN.c.at).where(CHAIN.c.case_id.in_(bindparam("ids", expanding=True)))
           .order_by(CHAIN.c.case_id).with_for_update())
 _HEAD = "SELECT case_id, seq, hash, at FROM event_chain WHERE case_id = %(case_id)s"
-
-
-def lock_case_of_task(session: Session, task_id: int) -> Row | None:
-    """The case a review task belongs to, locked like lock_case, as a plain row (services.rows: a decision
-    writes it back itself); None when there is no such task."""
-    lock = "" if is_sqlite(session.get_bind()) else " FOR NO KEY UPDATE OF case_file"
-    found = load(session, Case, "FROM case_file JOIN review_task ON review_task.case_id = case_file.id "
-                                "WHERE review_task.id = %(task_id)s" + lock, task_id=task_id)
-    if found:
-        lock_heads(session, [found[0].id])
-    return found[0] if found else None
-
-
-def tasks_of(session: Session, case_id: int) -> list[ReviewTask]:
-    """The case's tasks in id order."""
-    return list(session.exec(_TASKS_OF, params={"case_id": case_id}))
-
-
-def task_rows(session: Session, case_id: int) -> list[Row]:
-    """The case's tasks in id order as plain rows, as the database has them now (read under the case's lock).
-
-    Not in the statement that locks the case: on PostgreSQL a row lock waited for re-reads only the
-    locked row, and rows joined to it would come from before the wait (a reviewer approving the last
-    matter a moment after another would not see the other's approval)."""
-    return load(session, ReviewTask, "FROM review_task WHERE case_id = %(case_id)s ORDER BY id", case_id=case_id)
 
 
 def record(session: Session, case: Case, at: datetime, kind: str, actor: str, detail: str = "",
@@ -112,7 +66,7 @@ def lock_heads(session: Session, case_ids) -> dict:
     and keep them in the session; returns every head the session holds.
 
     Lock order, so that two writers never wait on each other in a circle: a use case locks its case, then
-    the case's head (lock_case), then the rows it changes; a flow's batch step locks the heads of all its
+    the case's head (services.case_repository), then the rows it changes; a flow's batch step locks the heads of all its
     cases at once, then the rows it changes. Nobody takes a head while holding a row it changes."""
     heads = session.info.setdefault("chain_heads", {})
     unknown = sorted(set(case_ids) - heads.keys())
@@ -140,6 +94,13 @@ class _Head:
         self.seq, self.hash, self.stored, self.at = seq, digest, stored, at
 
 
+def adopt_head(session: Session, case_id: int, row: tuple | None) -> None:
+    """A case's timeline head read (and locked) by its loader (`(case_id, seq, hash, at)`, or None: no row)."""
+    heads = session.info.setdefault("chain_heads", {})
+    if case_id not in heads:
+        heads[case_id] = _Head(row[1], row[2], stored=row[1], at=utc(row[3])) if row else _Head(0, GENESIS, stored=None)
+
+
 def new_chain(session: Session, case_id: int) -> None:
     """A case created in this transaction starts its timeline from the genesis hash: no head to look up."""
     session.info.setdefault("chain_heads", {})[case_id] = _Head(0, GENESIS, stored=None)
@@ -154,6 +115,8 @@ def savepoint(session: Session) -> Iterator[None]:
     events, queued = list(info.get("chain_events", [])), dict(info.get("outbox", {}))
     heads = info.setdefault("chain_heads", {})
     saved = {c: (h.seq, h.hash, h.stored, h.at) for c, h in heads.items()}
+    repository = info.get("cases")  # services.case_repository, if a case was loaded yet
+    held = repository.holding() if repository is not None else set()
     nested = session.begin_nested()
     try:
         yield
@@ -161,6 +124,8 @@ def savepoint(session: Session) -> Iterator[None]:
     except BaseException:
         nested.rollback()
         info["chain_events"], info["outbox"] = events, queued
+        if info.get("cases") is not None:
+            info["cases"].let_go(held)  # cases first loaded inside: read again if asked for
         for case_id in list(heads):
             if case_id in saved:
                 heads[case_id].seq, heads[case_id].hash, heads[case_id].stored, heads[case_id].at = saved[case_id]
@@ -174,21 +139,28 @@ def _write_chain(session) -> None:
     """What the transaction queued goes out with it: outbox rows (one statement, a key already there is
     left alone), timeline events (one statement) hashed with the audit key, the last of each case carrying
     the case's state (services.audit), the chain heads they moved, and the system chain's events."""
+    repository = session.info.get("cases")  # services.case_repository: the cases it holds, and their lines
+    rows = repository.flush() if repository is not None else None
     if session.new or session.dirty or session.deleted:
-        session.flush()  # rows the ORM holds (a new case) go first, and audited rows are noted (services.audit)
+        if rows is not None and rows.new_cases:
+            with session.no_autoflush:  # the ORM's rows may refer to a case filed now: it goes first
+                rows.send_new_cases(raw(session))
+        session.flush()  # rows the ORM holds go first, and audited rows are noted (services.audit)
     queued = session.info.pop("outbox", None)
     pending = session.info.pop("chain_events", None)
-    if not (queued or pending or session.info.get("audited")):
+    if not (rows or queued or pending or session.info.get("audited")):
         return
     db = raw(session)  # every action ends here: straight over the DB-API, in one round trip on PostgreSQL
     heads = session.info.get("chain_heads", {}) if pending else {}
     if pending:
-        _hash_events(db, heads, pending)
+        _hash_events(db, heads, pending, rows.states if rows is not None else {})
     new = [{"case_id": c, "seq": h.seq, "hash": h.hash, "at": db.stamp(h.at)} for c, h in heads.items()
            if h.stored is None]
     moved = [{"case_id": c, "seq": h.seq, "hash": h.hash, "at": db.stamp(h.at)} for c, h in heads.items()
              if h.stored is not None and h.stored != h.seq]
     with db.together():
+        if rows:
+            rows.send(db)
         if queued:
             db.many(_OUTBOX_ROWS, [{**row, "payload": json.dumps(row["payload"]),
                                     "created_at": db.stamp(row["created_at"])} for row in queued.values()])
@@ -200,6 +172,10 @@ def _write_chain(session) -> None:
         if moved:
             db.many("UPDATE event_chain SET seq = %(seq)s, hash = %(hash)s, at = %(at)s WHERE case_id = %(case_id)s",
                     moved)
+        if not (db.sqlite or session.in_nested_transaction() or session.info.get("audited")):
+            db.cursor("COMMIT", {})  # sent with the rest, one round trip; the session's COMMIT finds nothing left to do
+    if rows:
+        rows.done()
     for head in heads.values():
         head.stored = head.seq
     if session.info.get("audited"):
@@ -208,12 +184,13 @@ def _write_chain(session) -> None:
         write_system_events(session, db, pending[-1]["at"] if pending else _now())
 
 
-def _hash_events(db, heads: dict, pending: list[dict]) -> None:
+def _hash_events(db, heads: dict, pending: list[dict], known: dict[int, str]) -> None:
     """Chain the pending events after their heads, with the audit key; the last event of each case carries
-    the case's state as this transaction leaves it."""
+    the case's state as this transaction leaves it (`known`: the states of the cases the repository held)."""
     from services.audit import audit_key, case_states
 
-    key, states = audit_key(), case_states(db, {e["case_id"] for e in pending})
+    key = audit_key()
+    states = {**case_states(db, {e["case_id"] for e in pending} - known.keys()), **known}
     last = {e["case_id"]: index for index, e in enumerate(pending)}
     for index, row in enumerate(pending):
         head = heads[row["case_id"]]
@@ -241,6 +218,7 @@ _EVENT_ROWS = ("INSERT INTO case_event (case_id, at, kind, actor, detail, flow_r
 def _forget_heads(session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction: its locks are gone, so is what they guarded
         session.info.pop("chain_heads", None)
+        session.info.pop("cases", None)
         session.info.pop("chain_events", None)
         session.info.pop("outbox", None)
         session.info.pop("audited", None)

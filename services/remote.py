@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
+from approvals.casefile import CaseFile
 from approvals.catalog import Catalog
 from approvals.review import TaskStatus
 from schemas.case import Case
@@ -212,7 +213,7 @@ def case_ids(session: Session, task_ids: list[int]) -> list[int]:
 # --- reopen ---------------------------------------------------------------------------------
 
 
-def clear_incidents(session: Session, case: Case) -> int:
+def clear_incidents(session: Session, case: CaseFile) -> int:
     """Put a case's incidents back in play: parked items are queued again, polls resume."""
     cleared = 0
     for item in session.exec(select(OutboxItem).where(OutboxItem.case_id == case.id,
@@ -220,8 +221,8 @@ def clear_incidents(session: Session, case: Case) -> int:
                                                       OutboxItem.done_at.is_(None))):
         item.incident_at, item.claimed_by, item.claimed_at = None, None, None
         cleared += 1
-    for task in session.exec(select(ReviewTask).where(ReviewTask.case_id == case.id,
-                                                      ReviewTask.remote_incident.is_not(None))):
-        task.remote_incident = None
-        cleared += 1
+    for task in case.tasks:
+        if task.remote_incident is not None:
+            task.remote_incident = None
+            cleared += 1
     return cleared

@@ -7,18 +7,18 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from approvals.casefile import CaseFile
 from approvals.deadlines import Clock
 from approvals.errors import BadInput, Refused
 from approvals.permissions import Act, Role
 from approvals.review import OPEN_TASK, TaskStatus
-from schemas.case import Case
 from schemas.certificate import Certificate
 from schemas.ledger import LedgerItem
 from schemas.orchestration import FlowRunCase, FlowRunRecord, OutboxItem
-from schemas.review import ReviewTask
 from services import remote, staff
-from services.cases import settle_case
-from services.records import enqueue, is_queued, lock_case, record, tasks_of
+from services.case_repository import cases
+from services.catalog import catalog_version
+from services.records import is_queued
 
 @dataclass(frozen=True)
 class ReopenResult:
@@ -44,12 +44,12 @@ def reopen(
     reason = (reason or "").strip()
     if not reason:
         raise BadInput("--reason is required")
-    case = lock_case(session, case_no)
+    case = cases(session).get(case_no)
     task = None
     if reassign is not None:  # checked before anything is written
         task_id, to = reassign
-        task = session.get(ReviewTask, task_id) if 0 < task_id < 2**31 else None
-        if task is None or task.case_id != case.id:
+        task = next((t for t in case.tasks if t.id == task_id), None)
+        if task is None:
             raise Refused(f"task {task_id} is not a task of case {case.case_no}")
         if task.status not in OPEN_TASK:
             raise Refused(f"task {task_id} is {task.status}: only an open task can be reassigned")
@@ -60,18 +60,17 @@ def reopen(
             raise Refused(f"{to.strip()} is not an enabled reviewer of {task.agency}: task {task.id} stays "
                           f"with {task.assignee or task.agency}")
     case.last_acted_at = clock.now
-    record(session, case, clock.now, "reopened", operator, reason)
+    case.record(clock.now, "reopened", operator, reason)
     if task is not None:
-        task.assignee = reassign[1].strip()
+        case.reassign(task, reassign[1].strip(), operator, clock)
         for item in session.exec(select(LedgerItem).where(LedgerItem.task_id == task.id,
                                                          LedgerItem.status != "closed")):
             item.assigned_to = task.assignee
-        record(session, case, clock.now, "reassigned", operator, f"task {task.id} {task.matter} to {task.assignee}")
 
-    settle_case(session, case, actor=operator, clock=clock)
+    case.settle(catalog_version(session, case.catalog_version), operator, clock)
     requeued = remote.clear_incidents(session, case)  # retries spent over HTTP: try again
-    for task in tasks_of(session, case.id):
-        if task.status == TaskStatus.PENDING and task.dispatched_at is None:
+    for task in case.tasks:
+        if task.status is TaskStatus.PENDING and task.dispatched_at is None:
             requeued += _enqueue_missing(session, case, clock, f"dispatch:task:{task.id}", "dispatch_review", task.id)
     undelivered = session.exec(
         select(Certificate.id).where(Certificate.case_id == case.id, Certificate.delivered_at.is_(None))
@@ -95,7 +94,7 @@ def reopen(
         item.claimed_by = item.claimed_at = None
         released += 1
     if requeued or released or crashed:
-        record(session, case, clock.now, "requeued", "system",
+        case.record(clock.now, "requeued", "system",
                f"{requeued} queued again, {released} claims freed, crashed runs: {', '.join(crashed) or 'none'}")
     return ReopenResult(case.case_no, case.status, requeued, released, crashed)
 
@@ -105,8 +104,8 @@ def _alive(session: Session, run_id: str) -> bool:
     return run is not None and run.state == "RUNNING"
 
 
-def _enqueue_missing(session: Session, case: Case, clock: Clock, key: str, kind: str, task_id: int | None) -> int:
-    if is_queued(session, key):  # queued before, or just now by settle_case
+def _enqueue_missing(session: Session, case: CaseFile, clock: Clock, key: str, kind: str, task_id: int | None) -> int:
+    if key in case.outward or is_queued(session, key):  # queued before, or just now by the settling
         return 0
-    enqueue(session, case, clock.now, key, kind, task_id=task_id)
+    case.queue(clock.now, key, kind, task_id=task_id)
     return 1

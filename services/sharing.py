@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session
 
 from approvals import intake
+from approvals.casefile import CaseFile
 from approvals.catalog import Bundle, Catalog
 from approvals.deadlines import Clock
-from schemas.case import Case
-from schemas.sharing import SharedMaterial
-from services.records import enqueue
 
 
 def to_pull(catalog: Catalog, bundle: Bundle, provided: Iterable[str], optional_matters: Iterable[str] | None) -> list[str]:
@@ -27,14 +24,10 @@ def to_pull(catalog: Catalog, bundle: Bundle, provided: Iterable[str], optional_
     return [m for m in catalog.materials_of(matters) if catalog.shared_source(m) and m not in given]
 
 
-def queue_at_intake(session: Session, case: Case, catalog: Catalog, materials: list[str], clock: Clock) -> None:
+def queue_at_intake(case: CaseFile, catalog: Catalog, materials: list[str], clock: Clock) -> None:
     """Write each material down as pending and queue its fetch (in the submit transaction; no network)."""
     for material in materials:
-        source = catalog.shared_source(material)
-        session.add(SharedMaterial(case_id=case.id, material=material, source=source, status="pending",
-                                   requested_at=clock.now))
-        enqueue(session, case, clock.now, fetch_key(case.id, material), "fetch_shared",
-                payload={"material": material, "source": source})
+        case.ask_shared(material, catalog.shared_source(material), fetch_key(case.id, material), clock)
 
 
 def fetch_key(case_id: int, material: str) -> str:

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from approvals.deadlines import Clock
 from approvals.permissions import Actor
-from approvals.review import Action
-from approvals.signoff import Step, check_signer, is_last
-from schemas.review import SignOff
+from approvals.signoff import Step, check_signer
 from services.catalog import catalog_version
 from services.db import raw
-from services.records import record
 
 
 def check(session: Session, case, task, who: Actor) -> tuple[tuple[Step, ...], Step | None]:
@@ -22,20 +18,3 @@ def check(session: Session, case, task, who: Actor) -> tuple[tuple[Step, ...], S
     signers = [r["operator"] for r in raw(session).rows(
         "SELECT operator FROM sign_off WHERE task_id = %(t)s", t=task.id)] if steps else []
     return steps, check_signer(steps, task.step, signers, who, task.assignee)
-
-
-def sign(session: Session, case, task, steps: tuple[Step, ...], step: Step | None, action: Action, operator: str,
-         clock: Clock) -> bool:
-    """Record a signature of `step` (approve or deny); True when the decision now waits for a later step."""
-    if step is None or action not in (Action.APPROVE, Action.DENY):
-        return False
-    session.add(SignOff(task_id=task.id, case_id=case.id, step=task.step, name=step.name, operator=operator,
-                        action=action.value, signed_at=clock.now))
-    record(session, case, clock.now, "signed", operator,
-           f"task {task.id} {task.matter}: {step.name} ({task.step + 1}/{len(steps)}) {action.value}")
-    held = action is Action.APPROVE and not is_last(steps, task.step)
-    task.step += 1
-    if task.assignee == operator:  # the binding (reopen --reassign) was for this step
-        task.assignee = None
-    task.updated_at = case.last_acted_at = clock.now
-    return held

@@ -32,6 +32,11 @@ def actor(session: Session, operator_id: str) -> Actor:
     return queries_staff.operator(raw(session), operator_id)
 
 
+def ask_ahead(session: Session, operator_id: str) -> None:
+    """The operator is read with the action's next pipelined read (one round trip fewer on PostgreSQL)."""
+    queries_staff.ask_ahead(raw(session), operator_id)
+
+
 def authorise(session: Session, operator_id: str, act: Act, *, agency: str | None = None) -> Actor:
     """The operator, if it may do `act` (on a task of `agency`); refused otherwise."""
     who = actor(session, operator_id)

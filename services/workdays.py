@@ -20,7 +20,8 @@ from schemas.clock import ClockStop
 from schemas.review import ReviewTask
 from services import staff
 from services.queries import connection as reads
-from services.clocks import case_clock, count_stop, task_clock
+from approvals.case_parts import stopped_days
+from services.clocks import case_clock, task_clock
 from services.db import raw
 from services.records import lock_heads, record_many
 from services.sweep import relight
@@ -127,7 +128,7 @@ def _recompute_open_clocks(session: Session, day: date, clock: Clock, *, actor: 
         uncounted = [stop for stop in session.exec(select(ClockStop).where(ClockStop.task_id == task.id,
                                                                            ClockStop.working_days.is_(None),
                                                                            ClockStop.ended_on.is_not(None)))
-                     if count_stop(stop, task, clock.calendar) is None]
+                     if stopped_days(stop, task, clock) is None]
         if uncounted:  # still not countable: the due date stays unknown, never short by the stopped days
             continue
         due = deadlines.due(clock.calendar, task_clock(task), clock.today)

@@ -28,6 +28,21 @@ class Reader:
         self.connection = connection
         self.sqlite = sqlite
         self.errors = errors  # a unit of work's: a DB-API error raised as SQLAlchemy's, which its callers handle
+        self._ahead: dict[Any, tuple[str, dict]] = {}
+        self._early: dict[Any, list[dict]] = {}
+
+    def ahead(self, key: Any, sql: str, **params: Any) -> None:
+        """Ask a read now and have it answered with the next pipeline (`together`), so that it costs no round
+        trip of its own on PostgreSQL; `early(key)` gives its rows. On SQLite, where a read costs no round
+        trip, nothing is asked ahead: `early` answers None and the caller reads when it needs to."""
+        if not self.sqlite:
+            self._ahead[key] = (sql, params)
+
+    def answer(self, key: Any, sql: str, **params: Any) -> list[dict]:
+        """The rows of `sql`: as answered ahead if it was asked so (`ahead`), else read now."""
+        self._ahead.pop(key, None)  # asked, but no pipeline went since: read now
+        early = self._early.pop(key, None)
+        return early if early is not None else self.rows(sql, **params)
 
     def cursor(self, sql: str, params: dict[str, Any]):
         """The DB-API cursor that ran `sql`, to fetch plain tuples from."""
@@ -53,8 +68,13 @@ class Reader:
         if self.sqlite:
             yield
             return
+        asked, self._ahead = self._ahead, {}
         with self._raising("(pipeline)", None), self.connection.pipeline():
+            cursors = {key: self.cursor(sql, params) for key, (sql, params) in asked.items()}
             yield
+        for key, cursor in cursors.items():
+            names = [d[0] for d in cursor.description]
+            self._early[key] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     @contextmanager
     def _raising(self, sql: str, params: Any) -> Iterator[None]:
@@ -133,7 +153,10 @@ def calendar(read: Reader) -> WorkingCalendar:
 
 def overrides(read: Reader) -> dict[date, bool]:
     """Administrators' overrides of the announced calendar: day -> working day or not."""
-    return {day(r["day"]): bool(r["workday"]) for r in read.rows("SELECT day, workday FROM calendar_override")}
+    return {day(r["day"]): bool(r["workday"]) for r in read.answer("overrides", OVERRIDES)}
+
+
+OVERRIDES = "SELECT day, workday FROM calendar_override"
 
 # --- value normalisation: SQLite hands back text, PostgreSQL typed values ---------------------
 

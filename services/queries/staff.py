@@ -19,10 +19,20 @@ def operator(read: Reader, operator_id: str | None) -> Actor:
         raise BadInput("--operator is required (or set ONEVISIT_OPERATOR)")
     if operator_id.startswith(TOKEN_PREFIX):
         return _system(read, operator_id)
-    row = read.one("SELECT id, role, agency, enabled FROM operator WHERE id = %(i)s", i=operator_id)
+    found = read.answer(("operator", operator_id), _OPERATOR, i=operator_id)
+    row = found[0] if found else None
     if row is None:
         raise Refused(f"unknown operator {operator_id!r} (an administrator adds it: onevisit operator add)")
     return Actor(row["id"], Role(row["role"]), row["agency"], bool(row["enabled"]))
+
+
+_OPERATOR = "SELECT id, role, agency, enabled FROM operator WHERE id = %(i)s"
+
+
+def ask_ahead(read: Reader, operator_id: str | None) -> None:
+    """Have the operator read with the action's first pipeline (see Reader.ahead)."""
+    if operator_id and not operator_id.startswith(TOKEN_PREFIX):
+        read.ahead(("operator", operator_id), _OPERATOR, i=operator_id)
 
 
 def _system(read: Reader, identity: str) -> Actor:

@@ -20,7 +20,7 @@ def _filed(hall) -> tuple[str, dict[str, int]]:
     """A restaurant case filed straight through the use case (not the subject here): its number and task ids."""
     from schemas.case import ApplicationIn
     from services import cases
-    from services.records import task_rows
+    from services.case_repository import cases as case_files
 
     application = ApplicationIn(bundle="RESTAURANT", applicant={
         "name": "川味小厨餐饮有限公司", "uscc": new_uscc(),
@@ -29,9 +29,7 @@ def _filed(hall) -> tuple[str, dict[str, int]]:
 
     def file(session, clock):
         result = cases.submit(session, application, actor="window-1", clock=clock)
-        from services.records import lock_case
-
-        return result.case_no, {t.matter: t.id for t in task_rows(session, lock_case(session, result.case_no).id)}
+        return result.case_no, {t.matter: t.id for t in case_files(session).get(result.case_no).tasks}
 
     return hall.act(file)
 

@@ -213,7 +213,8 @@ def test_a_notice_batch_and_a_denial_of_the_same_case_both_go_through(env, run, 
     (on PostgreSQL, a deadlock would abort one of them). On SQLite writers queue anyway."""
     import uuid
 
-    from services import commitments, outbox
+    from services import outbox
+    from services.case_repository import CaseRepository
 
     case_no = submit(run, application("RESTAURANT", optional_matters=[]))["case_no"]
     approve_matter(run, case_no, "BIZ_LICENCE")
@@ -227,7 +228,7 @@ def test_a_notice_batch_and_a_denial_of_the_same_case_both_go_through(env, run, 
         uow.commit()
     item = next(i for i in items if i.payload.get("kind") == "accepted")
     batch_waiting, denial_reading = threading.Event(), threading.Event()
-    real_record_many, real_open_deficiency = outbox.record_many, commitments.open_deficiency
+    real_record_many, real_of_task = outbox.record_many, CaseRepository.of_task
 
     def held_record_many(session, events):
         if threading.current_thread().name == "batch":
@@ -235,13 +236,14 @@ def test_a_notice_batch_and_a_denial_of_the_same_case_both_go_through(env, run, 
             denial_reading.wait(3)  # the denial gets this far only if it did not wait for the batch's locks
         return real_record_many(session, events)
 
-    def noted_open_deficiency(session, case_id):
+    def noted_of_task(repository, task_id):
+        loaded = real_of_task(repository, task_id)  # the case, its head and its tasks, under their locks
         if threading.current_thread().name == "denial":
             denial_reading.set()
-        return real_open_deficiency(session, case_id)
+        return loaded
 
     monkeypatch.setattr(outbox, "record_many", held_record_many)
-    monkeypatch.setattr(commitments, "open_deficiency", noted_open_deficiency)
+    monkeypatch.setattr(CaseRepository, "of_task", noted_of_task)
     outcome: dict = {}
 
     def batch():

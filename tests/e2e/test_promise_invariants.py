@@ -46,6 +46,7 @@ from schemas.review import ReviewTask
 from services import cases, commitments
 from services import sweep as sweeps
 from services.catalog import builtin_catalog_text, parse_catalog_text
+from services.case_repository import cases as case_files
 from services.db import UnitOfWork
 from services.reopen import reopen as reopen_case
 from services.workdays import calendar_for
@@ -245,13 +246,12 @@ class PromiseMachine(RuleBasedStateMachine):
         index = self._pick(data, list(range(len(self.case_ids))), lambda i: f"case #{i}")
         case_id, case_no = self.case_ids[index], self.case_nos[index]
         with UnitOfWork(self.url, write=False) as uow:
-            case = uow.session.get(Case, case_id)
+            case = case_files(uow.session).by_id(case_id)
             if case.status == "correction_required":
-                awaited = [m for m in case.required_materials if m not in case.provided_materials]
+                awaited = case.missing()
             else:
-                awaited = sorted({m for t in uow.session.exec(select(ReviewTask).where(
-                    ReviewTask.case_id == case_id, ReviewTask.status == "supplement_requested"))
-                    for m in t.requested_materials} | set(commitments.promised_awaited(uow.session, case)))
+                awaited = sorted({m for t in case.tasks if t.status == "supplement_requested"
+                                  for m in t.requested_materials} | set(case.promised_awaited()))
         if stray and data.draw(st.integers(0, 3)) == 0:  # now and then, something nobody waits for
             awaited = awaited + [data.draw(st.sampled_from(list(CATALOG.materials_of(case.matters))))]
         if not awaited:

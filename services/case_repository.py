@@ -1,0 +1,398 @@
+"""The cases' repository: loads a case aggregate (`approvals.casefile`) under lock and saves what changed.
+
+One per unit of work (`cases(session)`). Loading takes the case's row lock, its timeline's head, and its
+tasks, open stops, promises and certificates in one round trip on PostgreSQL (a pipeline: each statement
+starts after the lock was had, so it reads what the previous holder committed). Saving is not the caller's
+business: when the unit of work commits, every case it loaded or added is compared with what was read and
+only the changes are written, in one round trip, with the case's timeline lines and outward work.
+
+Inside, rows cross over the DB-API with each column's own SQLAlchemy type (its bind and result processors),
+so what is stored is exactly what the ORM would store; nothing outside this module sees how.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from enum import StrEnum
+from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter
+from typing import Any
+
+from sqlalchemy import JSON, Dialect, Table
+from sqlmodel import Session, SQLModel
+
+from approvals.case_parts import Certificate as CertificatePart
+from approvals.case_parts import Promise, SharedRequest, Stop, Task
+from approvals.casefile import CaseFile
+from approvals.commitments import CommitmentKind, CommitmentStatus
+from approvals.deadlines import StopKind
+from approvals.errors import NotFound
+from approvals.review import CaseStatus, TaskStatus
+from schemas.case import Case
+from schemas.certificate import Certificate
+from schemas.clock import ClockStop
+from schemas.commitment import Commitment, CreditRecord
+from schemas.review import ReviewTask
+from schemas.sharing import SharedMaterial
+from services.db import raw
+from services.records import adopt_head, enqueue, new_chain, record_many
+
+# What each part of the aggregate is stored as, and which of its fields are enums.
+_STORED: dict[type, tuple[type[SQLModel], dict[str, type[StrEnum]]]] = {
+    CaseFile: (Case, {"status": CaseStatus, "suspended_from": CaseStatus}),
+    Task: (ReviewTask, {"status": TaskStatus, "stopped": StopKind}),
+    Stop: (ClockStop, {"kind": StopKind}),
+    Promise: (Commitment, {"kind": CommitmentKind, "status": CommitmentStatus}),
+    CertificatePart: (Certificate, {}),
+    SharedRequest: (SharedMaterial, {}),
+}
+
+_WHICH = {  # the case a load is keyed on, as a scalar subquery every statement of the load can use
+    "case_no": "(SELECT id FROM case_file WHERE case_no = %(key)s)",
+    "task_id": "(SELECT case_id FROM review_task WHERE id = %(key)s)",
+    "case_id": "%(key)s",
+}
+
+
+def cases(session: Session) -> CaseRepository:
+    """The unit of work's repository of cases."""
+    repository = session.info.get("cases")
+    if repository is None:
+        repository = session.info["cases"] = CaseRepository(session)
+    return repository
+
+
+class CaseRepository:
+    def __init__(self, session: Session):
+        self.session = session
+        self._held: dict[int, CaseFile] = {}
+        self._read: dict[int, tuple] = {}  # id(part) -> its values as read or last written
+        self._next_ids: dict[str, int] = {}
+
+    # --- loading ------------------------------------------------------------------------------------
+
+    def get(self, case_no: str) -> CaseFile:
+        found = self._load("case_no", case_no)
+        if found is None:
+            raise NotFound(f"no case {case_no}")
+        return found
+
+    def by_id(self, case_id: int) -> CaseFile:
+        found = self._load("case_id", case_id)
+        if found is None:
+            raise NotFound(f"no case {case_id}")
+        return found
+
+    def of_task(self, task_id: int) -> CaseFile:
+        found = self._load("task_id", task_id) if 0 < task_id < 2**31 else None
+        if found is None:
+            raise NotFound(f"no review task {task_id}")
+        return found
+
+    def _load(self, by: str, key: Any) -> CaseFile | None:
+        which = _WHICH[by]
+        for held in self._held.values():  # loaded already in this unit of work: the same object
+            if (by == "case_no" and held.case_no == key) or (by == "case_id" and held.id == key) or (
+                    by == "task_id" and any(t.id == key for t in held.tasks)):
+                return held
+        db = raw(self.session)
+        lock = "" if db.sqlite else " FOR NO KEY UPDATE"
+        statements = [
+            (CaseFile, f"FROM case_file WHERE id = {which}{lock}"),
+            (None, f"SELECT case_id, seq, hash, at FROM event_chain WHERE case_id = {which}"
+                   + ("" if db.sqlite else " FOR UPDATE")),
+            (Task, f"FROM review_task WHERE case_id = {which} ORDER BY id"),
+            (Stop, f"FROM clock_stop WHERE case_id = {which} AND ended_at IS NULL ORDER BY id"),
+            (Promise, f"FROM commitment WHERE case_id = {which} ORDER BY id"),
+            (CertificatePart, f"FROM certificate WHERE case_id = {which} ORDER BY id"),
+        ]
+        with db.together():
+            cursors = [db.cursor(sql if part is None else f"SELECT {_codec(part, _dialect(self.session))[0]} {sql}",
+                                 {"key": key}) for part, sql in statements]
+        rows = [cursor.fetchall() for cursor in cursors]
+        if not rows[0]:
+            return None
+        case = self._part(CaseFile, rows[0][0])
+        adopt_head(self.session, case.id, rows[1][0] if rows[1] else None)
+        case.tasks = [self._part(Task, values) for values in rows[2]]
+        case.stops = [self._part(Stop, values) for values in rows[3]]
+        case.promises = [self._part(Promise, values) for values in rows[4]]
+        case.certificates = [self._part(CertificatePart, values) for values in rows[5]]
+        self._held[case.id] = case
+        return case
+
+    def _part(self, kind: type, values) -> Any:
+        names, _, results = _codec(kind, _dialect(self.session))
+        values = list(values)
+        for index, process in results:
+            values[index] = process(values[index])
+        part = kind(*values)
+        self._read[id(part)] = _snapshot(part)
+        return part
+
+    def holding(self) -> set[int]:
+        return set(self._held)
+
+    def let_go(self, kept: set[int]) -> None:
+        """Forget the cases loaded since `holding()` said `kept` (a savepoint rolled back their rows)."""
+        for case_id in set(self._held) - kept:
+            del self._held[case_id]
+
+    # --- new cases and tasks ------------------------------------------------------------------------
+
+    def numbers_for_a_new_case(self, today, tasks: int) -> tuple[str, int, list[int]]:
+        """A new case's number (`OV{day}{n}`: the day's next, 1, 2, 3... with no gap on either database: the
+        day's counter row stays locked until the submission commits, and one rolled back gives its number
+        back), its id, and ids for the tasks it opens: one round trip on PostgreSQL."""
+        db = raw(self.session)
+        if db.sqlite:
+            number = db.one(_NEXT_NUMBER, day=today.isoformat())["last"]
+            case_id, task_ids = self.reserve("case_file", 1)[0], self.reserve("review_task", tasks)
+        else:
+            with db.together():
+                asked = [db.cursor(_NEXT_NUMBER, {"day": today.isoformat()}),
+                         db.cursor(_NEXTVAL.format(table="case_file"), {"count": 1}),
+                         db.cursor(_NEXTVAL.format(table="review_task"), {"count": tasks})]
+            (number,), (case_id,) = asked[0].fetchone(), asked[1].fetchone()
+            task_ids = [row[0] for row in asked[2].fetchall()]
+        return f"OV{today:%Y%m%d}{number:06d}", case_id, task_ids
+
+    def add(self, case: CaseFile) -> None:
+        """A case filed in this unit of work (its id from `numbers_for_a_new_case`): written with the rest."""
+        new_chain(self.session, case.id)
+        self._held[case.id] = case
+
+    def reserve(self, table: str, count: int) -> list[int]:
+        """Ids for new rows of `table` (its sequence on PostgreSQL; on SQLite, whose writers queue, the next
+        free ones), so that a new case's timeline and outward work can name its tasks before they are written."""
+        if count == 0:
+            return []
+        db = raw(self.session)
+        if db.sqlite:
+            start = self._next_ids.get(table)
+            if start is None:
+                start = db.one(f"SELECT coalesce(max(id), 0) + 1 AS n FROM {table}")["n"]
+            self._next_ids[table] = start + count
+            return list(range(start, start + count))
+        return [row[0] for row in db.cursor(_NEXTVAL.format(table=table), {"count": count}).fetchall()]
+
+    # --- saving -------------------------------------------------------------------------------------
+
+    def flush(self) -> Pending:
+        """Hand over what changed in every case held: its timeline lines and outward work go to the unit of
+        work's queues (services.records), its rows to the returned `Pending`, which the commit sends with
+        them in one round trip. Nothing is read, except ids for new promises (their ids are in the state)."""
+        dialect = _dialect(self.session)
+        pending = Pending(self)
+        for case in self._held.values():
+            fresh = [p for p in case.promises if p.id is None]
+            for promise, promise_id in zip(fresh, self.reserve("commitment", len(fresh))):
+                promise.id = promise_id
+            if id(case) in self._read:
+                pending.writes.extend(self._changes(case, dialect))
+            else:
+                pending.inserts.append((case, *_insert(case, dialect)))
+                pending.new_cases += 1
+            for parts in (case.tasks, case.stops, case.promises, case.certificates, case.shared):
+                for part in parts:
+                    if id(part) in self._read:
+                        pending.writes.extend(self._changes(part, dialect))
+                    else:
+                        pending.inserts.append((part, *_insert(part, dialect)))
+            pending.signatures.extend(
+                {"task_id": s.task_id, "case_id": case.id, "step": s.step, "name": s.name, "operator": s.operator,
+                 "action": str(s.action), "signed_at": s.signed_at} for s in case.signatures)
+            pending.closings.extend({"at": c.at, "actor": c.actor, "note": c.note, "task_id": c.task_id}
+                                    for c in case.ledger_closings)
+            for entry in case.credit_entries:  # audited: through the ORM, whose flush the system chain watches
+                self.session.add(CreditRecord(uscc=case.uscc, commitment_id=entry.promise.id, case_id=case.id,
+                                              kind=entry.kind, reason=entry.reason, created_at=entry.at))
+            for item in case.outward.values():
+                enqueue(self.session, case, item.at, item.key, item.kind, task_id=item.task_id,
+                        payload=item.payload)
+            if case.happened:
+                record_many(self.session, [{"case_id": case.id, "at": h.at, "kind": h.kind,
+                                            "actor": h.actor, "detail": h.detail, "flow_run_id": h.flow_run_id}
+                                           for h in case.happened])
+                pending.states[case.id] = state_of(case)
+            case.happened, case.outward, case.signatures, case.ledger_closings, case.credit_entries = [], {}, [], [], []
+        return pending
+
+    def _changes(self, part, dialect: Dialect) -> list[tuple[str, dict]]:
+        now, then = _snapshot(part), self._read[id(part)]
+        if now == then:
+            return []
+        names = _fields(type(part))
+        changed = {name: value for name, value, was in zip(names, now, then) if value != was}
+        model = _STORED[type(part)][0]
+        _, binds, _ = _codec(type(part), dialect)
+        values = {name: _bind(binds, name, value) for name, value in changed.items()}
+        self._read[id(part)] = now
+        return [(_update_sql(model.__table__, dialect, tuple(changed)), {**values, "id": part.id})]
+
+
+class Pending:
+    """The rows a flush left to write: `send(db)` inside the commit's round trip, then `done()`."""
+
+    def __init__(self, repository: CaseRepository):
+        self.repository = repository
+        self.writes: list[tuple[str, dict]] = []
+        self.inserts: list[tuple[Any, str, dict]] = []
+        self.signatures: list[dict] = []
+        self.closings: list[dict] = []
+        self.states: dict[int, str] = {}
+        self.new_cases = 0  # the first inserts: cases filed in this unit of work
+        self._cursors: list = []
+
+    def __bool__(self) -> bool:
+        return bool(self.writes or self.inserts or self.signatures or self.closings)
+
+    def send_new_cases(self, db) -> None:
+        """Write the cases filed in this unit of work now, ahead of rows the ORM adds that refer to them."""
+        self._insert(db, self.inserts[:self.new_cases])
+        self.inserts, self.new_cases = self.inserts[self.new_cases:], 0
+
+    def send(self, db) -> None:
+        self._insert(db, self.inserts)
+        for sql, values in self.writes:
+            db.many(sql, [values])
+        if self.signatures:
+            db.many(_SIGNATURES, [{**row, "signed_at": db.stamp(row["signed_at"])} for row in self.signatures])
+        if self.closings:
+            db.many(_CLOSINGS, [{**row, "at": db.stamp(row["at"])} for row in self.closings])
+
+    def _insert(self, db, inserts: list) -> None:
+        """Rows with their ids given (a case, its tasks): one statement for those of a kind; the others one by
+        one, each returning its id."""
+        for sql, group in groupby(inserts, key=lambda insert: insert[1]):
+            group = list(group)
+            if group[0][0].id is None:
+                self._cursors += [(part, db.cursor(sql, values)) for part, sql, values in group]
+            else:
+                db.many(sql, [values for _, _, values in group])
+                self._cursors += [(part, None) for part, _, _ in group]
+
+    def done(self) -> None:
+        """New rows take the ids the database gave them; what was written is what was read from now on."""
+        for part, cursor in self._cursors:
+            if cursor is not None:
+                part.id = cursor.fetchone()[0]
+            self.repository._read[id(part)] = _snapshot(part)
+
+
+_SIGNATURES = ("INSERT INTO sign_off (task_id, case_id, step, name, operator, action, signed_at) "
+               "VALUES (%(task_id)s, %(case_id)s, %(step)s, %(name)s, %(operator)s, %(action)s, %(signed_at)s)")
+_CLOSINGS = ("UPDATE ledger_item SET status = 'closed', closed_at = %(at)s, closed_by = %(actor)s, "
+             "closing_note = %(note)s WHERE task_id = %(task_id)s AND status <> 'closed'")
+
+
+_NEXTVAL = "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %(count)s)"
+_NEXT_NUMBER = ("INSERT INTO case_number_day (day, last) VALUES (%(day)s, 1) "
+                "ON CONFLICT (day) DO UPDATE SET last = case_number_day.last + 1 RETURNING last")
+
+
+def state_of(case: CaseFile) -> str:
+    """The case as its timeline's last line of a unit of work records it (see services.audit.case_states)."""
+    state = {"status": str(case.status),
+             "tasks": {str(t.id): f"{t.status} by {t.decided_by}" if t.decided_by else str(t.status) for t in case.tasks},
+             "certificates": {c.number: c.status for c in case.certificates},
+             "promises": {str(p.id): str(p.status) for p in case.promises}}
+    return json.dumps(state, sort_keys=True, ensure_ascii=False)
+
+
+# --- the columns' own types, straight over the DB-API ----------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def _fields(kind: type) -> tuple[str, ...]:
+    """The part's fields that are columns: the first ones, so that a row builds it positionally."""
+    model = _STORED[kind][0]
+    columns = {column.key for column in model.__table__.c}
+    names = [f.name for f in fields(kind)]
+    stored = tuple(name for name in names if name in columns)
+    assert names[:len(stored)] == list(stored), f"{kind.__name__}: its columns come first"
+    return stored
+
+
+@lru_cache(maxsize=None)
+def _reading(kind: type) -> tuple[Any, tuple[int, ...]]:
+    """How to take a part's column values at once, and which of them are lists (JSON columns)."""
+    table = _STORED[kind][0].__table__
+    names = _fields(kind)
+    return attrgetter(*names), tuple(i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON))
+
+
+def _snapshot(part) -> tuple:
+    """The part's column values; lists are copied, so that a list changed in place is a change too."""
+    get, lists = _reading(type(part))
+    values = get(part)
+    if not lists:
+        return values
+    copied = list(values)
+    for index in lists:
+        if copied[index] is not None:
+            copied[index] = list(copied[index])
+    return tuple(copied)
+
+
+def _bind(binds: dict, name: str, value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        value = value.value
+    process = binds.get(name)
+    return process(value) if process else value
+
+
+def _insert(part, dialect: Dialect) -> tuple[str, dict]:
+    """The INSERT of a new part: with its id when it has one (given ahead), else returning the one it gets."""
+    sql, names = _insert_sql(type(part), dialect, part.id is not None)
+    _, binds, _ = _codec(type(part), dialect)
+    return sql, {name: _bind(binds, name, getattr(part, name)) for name in names}
+
+
+@lru_cache(maxsize=None)
+def _insert_sql(kind: type, dialect: Dialect, with_id: bool) -> tuple[str, tuple[str, ...]]:
+    names = tuple(name for name in _fields(kind) if with_id or name != "id")
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {_STORED[kind][0].__table__.name} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join(f'%({n})s' for n in names)})")
+    return sql if with_id else sql + " RETURNING id", names
+
+
+def _dialect(session: Session) -> Dialect:
+    return session.get_bind().dialect
+
+
+@lru_cache(maxsize=1024)
+def _update_sql(table: Table, dialect: Dialect, names: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer.quote
+    return f"UPDATE {table.name} SET {', '.join(f'{quote(name)} = %({name})s' for name in names)} WHERE id = %(id)s"
+
+
+@lru_cache(maxsize=None)
+def _codec(kind: type, dialect: Dialect) -> tuple[str, dict, list]:
+    """The part's select list, each column's bind processor, and (by position) its result processors:
+    the column type's own, then the enum the aggregate holds."""
+    model, enums = _STORED[kind]
+    table = model.__table__
+    columns = [table.c[name] for name in _fields(kind)]
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(f"{table.name}.{quote(column.name)}" for column in columns)
+    binds = {column.key: column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns}
+    results = []
+    for index, column in enumerate(columns):
+        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        enum = enums.get(column.key)
+        if enum is not None:
+            process = _as_enum(enum, process)
+        if process is not None:
+            results.append((index, process))
+    return names, binds, results
+
+
+def _as_enum(enum: type[StrEnum], process):
+    def read(value):
+        value = process(value) if process else value
+        return None if value is None else enum(value)
+    return read
