@@ -54,14 +54,8 @@ def _engine(url: str, write: bool) -> Engine:  # keyed on both, however the call
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):
-        # Straight to sqlite3: through SQLAlchemy's execution path this statement cost 60 us, a third of
-        # an empty unit of work, paid by every action. A failure (the lock not had in time) still raises
-        # as SQLAlchemy's OperationalError, which the CLI's and the flows' retries know.
-        try:
-            conn.connection.dbapi_connection.execute(begin)
-        except conn.dialect.loaded_dbapi.Error as error:
-            raise _as_sqlalchemy_error(conn.dialect)(begin, None, error) from error
+    def _begin(conn):  # SQLAlchemy's recipe for SQLite (its documentation, "Serializable isolation")
+        conn.exec_driver_sql(begin)
 
     return engine
 
