@@ -26,7 +26,6 @@ CHAIN = EventChain.__table__
 
 _HEADS = (select(CHAIN.c.case_id, CHAIN.c.seq, CHAIN.c.hash, CHAIN.c.at).where(CHAIN.c.case_id.in_(bindparam("ids", expanding=True)))
           .order_by(CHAIN.c.case_id).with_for_update())
-_HEAD = "SELECT case_id, seq, hash, at FROM event_chain WHERE case_id = %(case_id)s"
 
 
 def record(session: Session, case: Case, at: datetime, kind: str, actor: str, detail: str = "",
@@ -72,12 +71,7 @@ def lock_heads(session: Session, case_ids) -> dict:
     unknown = sorted(set(case_ids) - heads.keys())
     if not unknown:
         return heads
-    if len(unknown) == 1:  # a use case's one case: straight over the DB-API
-        db = raw(session)
-        found = db.cursor(_HEAD if db.sqlite else _HEAD + " FOR UPDATE", {"case_id": unknown[0]}).fetchall()
-    else:
-        found = session.execute(_HEADS, {"ids": unknown}).all()
-    for case_id, seq, digest, at in found:
+    for case_id, seq, digest, at in session.execute(_HEADS, {"ids": unknown}):
         heads[case_id] = _Head(seq, digest, stored=seq, at=utc(at))
     for case_id in unknown:
         heads.setdefault(case_id, _Head(0, GENESIS, stored=None))
