@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -164,64 +162,6 @@ def plan_remote(items: list[WorkItem]) -> list[RemoteCall]:
         return remote.plan(uow.session, items, gateway=settings.notify_gateway_url, sharing=settings.sharing_services)
 
 
-@contextmanager
-def collect_only_what_the_batch_makes() -> Iterator[None]:
-    """While a batch runs, the garbage collector leaves alone what was alive before it.
-
-    A flow process holds a few hundred thousand long-lived objects (modules, Prefect's, pydantic's and
-    SQLAlchemy's caches), and a batch allocates millions of short-lived ones (HTTP requests, rows), each
-    older-generation pass walking them all again: 2 to 3 s of a 5,000-call dispatch. `gc.freeze` parks
-    the long-lived ones for the batch and `gc.unfreeze` gives them back, so nothing is kept for good.
-    In a process that runs batch after batch, `long_lived_heap_parked` has parked them already.
-    """
-    with _parked(collect_first=False):
-        yield
-
-
-@contextmanager
-def long_lived_heap_parked() -> Iterator[Callable[[], None]]:
-    """For a process that carries out run after run (`serve` on the embedded API, the orchestrate loop):
-    park what is alive now for good, and collect what each run leaves behind once it is done.
-
-    A run leaves reference cycles behind (its task runs' states, futures and results). The collector
-    frees them only on a full pass, and full passes grow rarer as the heap grows: a `serve` process went
-    from 150 MB to 470 MB over 10,000 cases. A full pass over the whole heap costs 0.15 s here; with the
-    long-lived objects parked, it walks only what came since. Yields the collection to call after a run.
-    Inside a process that has parked its heap already (an orchestrate loop that `serve` runs), the park
-    is left as it is.
-    """
-    with _parked(collect_first=True):
-        yield gc.collect
-
-
-_heap_parked = False  # whether `_parked` holds this process's heap parked now
-
-
-@contextmanager
-def _parked(collect_first: bool) -> Iterator[None]:
-    """Park what is alive now (`gc.freeze`) and give it back on the way out, unless it is parked already.
-    Whether it is is kept here: `gc.get_freeze_count()` walks the whole park, 10-15 ms for a flow process,
-    and the orchestrate loop asks before every batch."""
-    global _heap_parked
-    if _heap_parked:
-        yield
-        return
-    if collect_first:
-        gc.collect()
-    gc.freeze()
-    _heap_parked = True
-    try:
-        yield
-    finally:
-        _heap_parked = False
-        gc.unfreeze()
-
-
-def _carry_out_batch(run_id: str, items: list[WorkItem]) -> tuple[int, int, list[str], int]:
-    with collect_only_what_the_batch_makes():
-        return _carry_out(run_id, items)
-
-
 def _carry_out(run_id: str, items: list[WorkItem]) -> tuple[int, int, list[str], int]:
     """Every claimed item, in parallel task runs of one chunk each: calls to agencies' systems, the data
     sharing service and the notification gateway over HTTP (flows.remote), the rest in the database.
@@ -289,7 +229,7 @@ def orchestrate(request: OrchestrateInput | None = None) -> OrchestrateReport:
     name = f"{request.occasion} {cases_named(cases)}: {_what(items)}" if items else \
         f"{request.occasion} {request.case_no or ''}: nothing queued".replace("  ", " ")
     label(name, cases or ([request.case_no] if request.case_no else []))
-    done, already, failures, incidents = _carry_out_batch(run_id, items)
+    done, already, failures, incidents = _carry_out(run_id, items)
     _end_run(run_id, failures, name)
     publish(run_id, f"**{name}**\n\n{len(items)} items claimed: {done} done, {already} found done already, "
                     f"{len(failures)} failed, {incidents} incidents (retries spent over HTTP)."
@@ -343,24 +283,22 @@ def orchestrate_loop(request: LoopInput | None = None) -> OrchestrateReport:
     next_pull = time.monotonic()
     cases: dict[str, None] = {}
     failures: list[str] = []
-    with long_lived_heap_parked() as collect:
-        while (claimed_at := time.monotonic()) < until:
-            items = claim_work.fn(run_id, OrchestrateInput(limit=settings.batch_size))
-            if not items:
-                if request.poll_agencies_every and claimed_at >= next_pull:
-                    next_pull = claimed_at + request.poll_agencies_every
-                    _pull_awaited_decisions()
-                time.sleep(request.poll_seconds)
-                continue
-            batch_done, batch_already, batch_failures, _ = _carry_out_batch(run_id, items)
-            claimed, done, already = claimed + len(items), done + batch_done, already + batch_already
-            failures += batch_failures
-            cases.update(dict.fromkeys(item.case_no for item in items))
-            collect()
-            # One claim a poll at most, busy or not: what is queued meanwhile waits for the next one. Back to
-            # back, a busy hall's trickle made a batch (and a task run, ~50 ms of the server's CPU) of a few
-            # items every tenth of a second.
-            time.sleep(max(0.0, claimed_at + request.poll_seconds - time.monotonic()))
+    while (claimed_at := time.monotonic()) < until:
+        items = claim_work.fn(run_id, OrchestrateInput(limit=settings.batch_size))
+        if not items:
+            if request.poll_agencies_every and claimed_at >= next_pull:
+                next_pull = claimed_at + request.poll_agencies_every
+                _pull_awaited_decisions()
+            time.sleep(request.poll_seconds)
+            continue
+        batch_done, batch_already, batch_failures, _ = _carry_out(run_id, items)
+        claimed, done, already = claimed + len(items), done + batch_done, already + batch_already
+        failures += batch_failures
+        cases.update(dict.fromkeys(item.case_no for item in items))
+        # One claim a poll at most, busy or not: what is queued meanwhile waits for the next one. Back to
+        # back, a busy hall's trickle made a batch (and a task run, ~50 ms of the server's CPU) of a few
+        # items every tenth of a second.
+        time.sleep(max(0.0, claimed_at + request.poll_seconds - time.monotonic()))
     ended = settings.current_time().astimezone(settings.tz)
     name = (f"orchestrate-loop {began:%Y-%m-%d %H:%M}-{ended:%H:%M}: "
             + (f"{cases_named(list(cases))}: {claimed} items" if cases else "nothing queued"))

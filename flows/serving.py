@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
 
-from flows.orchestrate import (FLOW_NAME, LoopInput, OrchestrateInput, OrchestrateReport, long_lived_heap_parked,
+from flows.orchestrate import (FLOW_NAME, LoopInput, OrchestrateInput, OrchestrateReport,
                                orchestrate, orchestrate_loop)
 from flows.sweep import sweep
 from flows.remote import PollInput, poll_agencies
@@ -171,16 +170,10 @@ def serve_forever(work_pool: str | None = None) -> None:
           f"{settings.sweep_every_seconds}s (Ctrl+C stops)", flush=True)
     next_sweep = time.monotonic()
     try:
-        with ExitStack() as stack:
-            collect = None
-            while True:
-                ran, next_sweep = serve_once(next_sweep)
-                if collect is None:  # the first runs imported and cached what a run needs: parked for good
-                    collect = stack.enter_context(long_lived_heap_parked())
-                elif ran:
-                    collect()
-                if not settings.orchestrate_loop_seconds:  # a loop has just been looking for work all along
-                    time.sleep(settings.orchestrate_every_seconds)
+        while True:
+            _, next_sweep = serve_once(next_sweep)
+            if not settings.orchestrate_loop_seconds:  # a loop has just been looking for work all along
+                time.sleep(settings.orchestrate_every_seconds)
     except KeyboardInterrupt:
         print("stopped")
 

@@ -1,29 +1,10 @@
-"""`onevisit serve` on the embedded API: its rounds, and the memory a long-lived process gives back."""
+"""`onevisit serve` on the embedded API: its rounds."""
 
 from __future__ import annotations
 
-import gc
 import time
-import weakref
 
-import pytest
-
-from flows.orchestrate import collect_only_what_the_batch_makes, long_lived_heap_parked
 from flows.serving import serve_once
-
-
-class _Node:
-    pass
-
-
-@pytest.fixture
-def collector_off():
-    """Automatic collections off for the test, so only the collections under test free anything."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def test_one_serve_round_carries_out_queued_work_and_sweeps_when_due(env, run, application):
@@ -59,36 +40,3 @@ def test_with_the_loop_configured_a_serve_round_is_one_long_flow_run_that_carrie
     flows = {r["flow"] for r in runs}
     assert "onevisit-orchestrate-loop" in flows and "onevisit-orchestrate" not in flows  # no run per batch
     assert next(r for r in runs if r["flow"] == "onevisit-orchestrate-loop")["state"] == "COMPLETED"
-
-
-def test_a_park_inside_a_parked_heap_leaves_the_outer_park_in_place(collector_off):
-    with long_lived_heap_parked():
-        with long_lived_heap_parked() as collect:  # the orchestrate loop, run by a `serve` that parked
-            collect()
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
-
-
-def test_a_long_lived_process_frees_the_cycles_each_run_leaves_and_keeps_its_heap_parked(collector_off):
-    before = _Node()
-    with long_lived_heap_parked() as collect:
-        assert gc.get_freeze_count() > 0
-        assert not any(o is before for o in gc.get_objects())  # parked: no collection walks it again
-        left = _Node()
-        left.itself = left  # a cycle, as a run's states and futures leave behind
-        gone = weakref.ref(left)
-        del left
-        with collect_only_what_the_batch_makes():  # a batch inside leaves the parked heap parked
-            pass
-        assert gc.get_freeze_count() > 0 and gone() is not None
-        collect()
-        assert gone() is None
-    assert gc.get_freeze_count() == 0  # given back on the way out
-    assert any(o is before for o in gc.get_objects())
-
-
-def test_a_batch_on_its_own_parks_the_heap_only_while_it_runs(collector_off):
-    assert gc.get_freeze_count() == 0
-    with collect_only_what_the_batch_makes():
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
