@@ -49,6 +49,8 @@ _STORED: dict[type, tuple[type[SQLModel], dict[str, type[StrEnum]]]] = {
     SharedRequest: (SharedMaterial, {}),
 }
 
+_HEAD = "head"  # the case's timeline head, loaded (and locked) with it
+
 _WHICH = {  # the case a load is keyed on, as a scalar subquery every statement of the load can use
     "case_no": "(SELECT id FROM case_file WHERE case_no = %(key)s)",
     "task_id": "(SELECT case_id FROM review_task WHERE id = %(key)s)",
@@ -70,6 +72,7 @@ class CaseRepository:
         self._held: dict[int, CaseFile] = {}
         self._read: dict[int, tuple] = {}  # id(part) -> its values as read or last written
         self._next_ids: dict[str, int] = {}
+        self.dialect = session.get_bind().dialect
 
     # --- loading ------------------------------------------------------------------------------------
 
@@ -92,39 +95,37 @@ class CaseRepository:
         return found
 
     def _load(self, by: str, key: Any) -> CaseFile | None:
-        which = _WHICH[by]
         for held in self._held.values():  # loaded already in this unit of work: the same object
             if (by == "case_no" and held.case_no == key) or (by == "case_id" and held.id == key) or (
                     by == "task_id" and any(t.id == key for t in held.tasks)):
                 return held
         db = raw(self.session)
-        lock = "" if db.sqlite else " FOR NO KEY UPDATE"
-        statements = [
-            (CaseFile, f"FROM case_file WHERE id = {which}{lock}"),
-            (None, f"SELECT case_id, seq, hash, at FROM event_chain WHERE case_id = {which}"
-                   + ("" if db.sqlite else " FOR UPDATE")),
-            (Task, f"FROM review_task WHERE case_id = {which} ORDER BY id"),
-            (Stop, f"FROM clock_stop WHERE case_id = {which} AND ended_at IS NULL ORDER BY id"),
-            (Promise, f"FROM commitment WHERE case_id = {which} ORDER BY id"),
-            (CertificatePart, f"FROM certificate WHERE case_id = {which} ORDER BY id"),
-        ]
-        with db.together():
-            cursors = [db.cursor(sql if part is None else f"SELECT {_codec(part, _dialect(self.session))[0]} {sql}",
-                                 {"key": key}) for part, sql in statements]
-        rows = [cursor.fetchall() for cursor in cursors]
-        if not rows[0]:
-            return None
-        case = self._part(CaseFile, rows[0][0])
-        adopt_head(self.session, case.id, rows[1][0] if rows[1] else None)
-        case.tasks = [self._part(Task, values) for values in rows[2]]
-        case.stops = [self._part(Stop, values) for values in rows[3]]
-        case.promises = [self._part(Promise, values) for values in rows[4]]
-        case.certificates = [self._part(CertificatePart, values) for values in rows[5]]
+        if db.sqlite:  # in-process, a statement at a time: the case first, then only what it can have
+            found = db.cursor(_select(CaseFile, by, self.dialect), {"key": key}).fetchall()
+            if not found:
+                return None
+            case = self._part(CaseFile, found[0])
+            parts = [Task, Promise] + [Stop] * (case.stops_open > 0) + [CertificatePart] * (case.finished_at is not None)
+            rows = {kind: db.cursor(_select(kind, "case_id", self.dialect), {"key": case.id}).fetchall()
+                    for kind in (_HEAD, *parts)}
+        else:  # one round trip: each statement of the pipeline starts after the lock before it was had
+            kinds = (CaseFile, _HEAD, Task, Promise, Stop, CertificatePart)
+            with db.together():
+                cursors = {kind: db.cursor(_select(kind, by, self.dialect), {"key": key}) for kind in kinds}
+            rows = {kind: cursor.fetchall() for kind, cursor in cursors.items()}
+            if not rows[CaseFile]:
+                return None
+            case = self._part(CaseFile, rows[CaseFile][0])
+        adopt_head(self.session, case.id, rows[_HEAD][0] if rows[_HEAD] else None)
+        case.tasks = [self._part(Task, values) for values in rows[Task]]
+        case.promises = [self._part(Promise, values) for values in rows[Promise]]
+        case.stops = [self._part(Stop, values) for values in rows.get(Stop, ())]
+        case.certificates = [self._part(CertificatePart, values) for values in rows.get(CertificatePart, ())]
         self._held[case.id] = case
         return case
 
     def _part(self, kind: type, values) -> Any:
-        names, _, results = _codec(kind, _dialect(self.session))
+        _, _, results = _codec(kind, self.dialect)
         values = list(values)
         for index, process in results:
             values[index] = process(values[index])
@@ -184,7 +185,7 @@ class CaseRepository:
         """Hand over what changed in every case held: its timeline lines and outward work go to the unit of
         work's queues (services.records), its rows to the returned `Pending`, which the commit sends with
         them in one round trip. Nothing is read, except ids for new promises (their ids are in the state)."""
-        dialect = _dialect(self.session)
+        dialect = self.dialect
         pending = Pending(self)
         for case in self._held.values():
             fresh = [p for p in case.promises if p.id is None]
@@ -293,6 +294,20 @@ _NEXT_NUMBER = ("INSERT INTO case_number_day (day, last) VALUES (%(day)s, 1) "
                 "ON CONFLICT (day) DO UPDATE SET last = case_number_day.last + 1 RETURNING last")
 
 
+@lru_cache(maxsize=None)
+def _select(kind: type | str, by: str, dialect: Dialect) -> str:
+    """The statement that reads (and on PostgreSQL locks) one kind of the case's rows, keyed `by`."""
+    which, postgres = _WHICH[by], dialect.name == "postgresql"
+    if kind is _HEAD:
+        return f"SELECT case_id, seq, hash, at FROM event_chain WHERE case_id = {which}" + (" FOR UPDATE" * postgres)
+    columns = _codec(kind, dialect)[0]
+    if kind is CaseFile:
+        return f"SELECT {columns} FROM case_file WHERE id = {which}" + (" FOR NO KEY UPDATE" * postgres)
+    table = _STORED[kind][0].__table__.name
+    only_open = " AND ended_at IS NULL" if kind is Stop else ""
+    return f"SELECT {columns} FROM {table} WHERE case_id = {which}{only_open} ORDER BY id"
+
+
 def state_of(case: CaseFile) -> str:
     """The case as its timeline's last line of a unit of work records it (see services.audit.case_states)."""
     state = {"status": str(case.status),
@@ -358,10 +373,6 @@ def _insert_sql(kind: type, dialect: Dialect, with_id: bool) -> tuple[str, tuple
     sql = (f"INSERT INTO {_STORED[kind][0].__table__.name} ({', '.join(quote(n) for n in names)}) "
            f"VALUES ({', '.join(f'%({n})s' for n in names)})")
     return sql if with_id else sql + " RETURNING id", names
-
-
-def _dialect(session: Session) -> Dialect:
-    return session.get_bind().dialect
 
 
 @lru_cache(maxsize=1024)
