@@ -157,6 +157,14 @@ class _Reader:
     def _cell(self, sheet: str, number: int, key: str) -> Cell:
         return self.cells.get((sheet, number, key)) or Cell(self.names[sheet], number, "?", key)
 
+    def _first_row(self, seen: dict, key, sheet: str, number: int, column: str, repeated: str) -> bool:
+        """Whether row `number` is the first with `key` (noted in `seen`); a later one is reported at its cell."""
+        if key in seen:
+            self.error(self._cell(sheet, number, column), f"{repeated} (first in row {seen[key]})")
+            return False
+        seen[key] = number
+        return True
+
     def _matters(self, rows: list[tuple[int, dict, dict]]) -> tuple[dict, dict]:
         agencies: dict[str, dict] = {}
         matters: dict[str, dict] = {}
@@ -165,10 +173,8 @@ class _Reader:
             code = values.get("code")
             if code is None:
                 continue
-            if code in matters:
-                self.error(self._cell(MATTERS, number, "code"), f"matter {code} repeated (first in row {self.matter_rows[code]})")
+            if not self._first_row(self.matter_rows, code, MATTERS, number, "code", f"matter {code} repeated"):
                 continue
-            self.matter_rows[code] = number
             agency, agency_name = values.get("agency"), values.get("agency_name")
             if agency:  # the agencies are the matters' 实施机构: one name per code, one code per name
                 known = agencies.setdefault(agency, {"code": agency, "name": agency_name or agency})
@@ -180,11 +186,8 @@ class _Reader:
                     self.error(self._cell(MATTERS, number, "agency"),
                                f"{agency_name} is agency {first_code} in row {first_row}, not {agency}")
             # A faulty cell (reported) is stood in for, so that the catalog's checks still see the row.
-            matter = {"name": code, "agency": "", "statutory_days": 10**6, "promised_days": 1} | \
-                {k: v for k, v in values.items() if k != "agency_name"} | {"materials": []}
-            if extra:
-                matter["extra_columns"] = extra
-            matters[code] = matter
+            matters[code] = _kept({"name": code, "agency": "", "statutory_days": 10**6, "promised_days": 1}
+                                  | {k: v for k, v in values.items() if k != "agency_name"} | {"materials": []}, extra)
         return agencies, matters
 
     def _materials(self, rows: list[tuple[int, dict, dict]], matters: dict[str, dict]) -> None:
@@ -196,15 +199,10 @@ class _Reader:
                 if matter not in self.matter_rows:  # a repeated matter row was reported already
                     self.error(self._cell(MATERIALS, number, "matter"), f"unknown matter {matter} (not in sheet {self.names[MATTERS]})")
                 continue
-            if (matter, code) in self.material_rows:
-                self.error(self._cell(MATERIALS, number, "code"),
-                           f"material {code} of matter {matter} repeated (first in row {self.material_rows[(matter, code)]})")
+            if not self._first_row(self.material_rows, (matter, code), MATERIALS, number, "code",
+                                   f"material {code} of matter {matter} repeated"):
                 continue
-            self.material_rows[(matter, code)] = number
-            material = {k: v for k, v in values.items() if k != "matter"}
-            if extra:
-                material["extra_columns"] = extra
-            matters[matter]["materials"].append(material)
+            matters[matter]["materials"].append(_kept({k: v for k, v in values.items() if k != "matter"}, extra))
 
     def _bundles(self, rows: list[tuple[int, dict, dict]]) -> dict[str, dict]:
         bundles: dict[str, dict] = {}
@@ -229,15 +227,10 @@ class _Reader:
                                    "leave it empty or repeat it")
             if matter is None:
                 continue
-            if (code, matter) in self.bundle_rows:
-                self.error(self._cell(BUNDLES, number, "matter"),
-                           f"matter {matter} repeated in bundle {code} (first in row {self.bundle_rows[(code, matter)]})")
+            if not self._first_row(self.bundle_rows, (code, matter), BUNDLES, number, "matter",
+                                   f"matter {matter} repeated in bundle {code}"):
                 continue
-            self.bundle_rows[(code, matter)] = number
-            entry = {"matter": matter, "optional": values.get("optional", False)}
-            if extra:
-                entry["extra_columns"] = extra
-            bundle["matters"].append(entry)
+            bundle["matters"].append(_kept({"matter": matter, "optional": values.get("optional", False)}, extra))
         return bundles
 
     def _faulty(self, sheet: str, number: int, key: str) -> bool:
@@ -271,3 +264,10 @@ class _Reader:
             return self._cell(BUNDLES, number, "matter" if key == "matters" else key) if number else \
                 f"{self.names[BUNDLES]} ({code})"
         return f"{part} {code}"
+
+
+def _kept(entry: dict, extra: dict) -> dict:
+    """A row's entry, with the columns the catalog does not use kept in it as they were."""
+    if extra:
+        entry["extra_columns"] = extra
+    return entry
