@@ -31,7 +31,10 @@ def calendar_for(session: Session) -> WorkingCalendar:
     """The calendar in force, read in the session's transaction when a day is first asked of it.
 
     Every action builds its clock with one, and most decisions count no day (an approval with no stop and
-    nothing to release): they skip the read, a round trip on PostgreSQL."""
+    nothing to release): they skip the read. Read when the clock is made instead, a decision takes 4 round
+    trips on PostgreSQL, not 2, and a submission 5, not 3 (`bench/round_trips.py`); whole cases, 5 alternating
+    pairs: PostgreSQL 78.9 against 74.0 cases/s (medians; pairs 0.76-1.03 of this), SQLite 171.8 against
+    167.4 (0.93-1.06) (docs/benchmarks.md, fourth session)."""
     return _CalendarInForce(session)
 
 
