@@ -6,48 +6,28 @@ starts after the lock was had, so it reads what the previous holder committed). 
 business: when the unit of work commits, every case it loaded or added is compared with what was read and
 only the changes are written, in one round trip, with the case's timeline lines and outward work.
 
-Inside, rows cross over the DB-API with each column's own SQLAlchemy type (its bind and result processors),
-so what is stored is exactly what the ORM would store; nothing outside this module sees how.
+Inside, rows cross over the DB-API with each column's own SQLAlchemy type (`services.case_columns`), so
+what is stored is exactly what the ORM would store; nothing outside the two modules sees how.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import fields
-from enum import StrEnum
 from functools import lru_cache
 from itertools import groupby
-from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import JSON, Dialect, Table
-from sqlmodel import Session, SQLModel
+from sqlalchemy import Dialect
+from sqlmodel import Session
 
 from approvals.case_parts import Certificate as CertificatePart
-from approvals.case_parts import Promise, SharedRequest, Stop, Task
+from approvals.case_parts import Promise, Stop, Task
 from approvals.casefile import CaseFile
-from approvals.commitments import CommitmentKind, CommitmentStatus
-from approvals.deadlines import StopKind
 from approvals.errors import NotFound
-from approvals.review import CaseStatus, TaskStatus
-from schemas.case import Case
-from schemas.certificate import Certificate
-from schemas.clock import ClockStop
-from schemas.commitment import Commitment, CreditRecord
-from schemas.review import ReviewTask
-from schemas.sharing import SharedMaterial
+from schemas.commitment import CreditRecord
+from services.case_columns import STORED, bind_value, codec, column_fields, insert_of, snapshot, update_sql
 from services.db import raw
 from services.records import adopt_head, enqueue, new_chain, record_many
-
-# What each part of the aggregate is stored as, and which of its fields are enums.
-_STORED: dict[type, tuple[type[SQLModel], dict[str, type[StrEnum]]]] = {
-    CaseFile: (Case, {"status": CaseStatus, "suspended_from": CaseStatus}),
-    Task: (ReviewTask, {"status": TaskStatus, "stopped": StopKind}),
-    Stop: (ClockStop, {"kind": StopKind}),
-    Promise: (Commitment, {"kind": CommitmentKind, "status": CommitmentStatus}),
-    CertificatePart: (Certificate, {}),
-    SharedRequest: (SharedMaterial, {}),
-}
 
 _HEAD = "head"  # the case's timeline head, loaded (and locked) with it
 
@@ -125,12 +105,12 @@ class CaseRepository:
         return case
 
     def _part(self, kind: type, values) -> Any:
-        _, _, results = _codec(kind, self.dialect)
+        _, _, results = codec(kind, self.dialect)
         values = list(values)
         for index, process in results:
             values[index] = process(values[index])
         part = kind(*values)
-        self._read[id(part)] = _snapshot(part)
+        self._read[id(part)] = snapshot(part)
         return part
 
     def holding(self) -> set[int]:
@@ -194,14 +174,14 @@ class CaseRepository:
             if id(case) in self._read:
                 pending.writes.extend(self._changes(case, dialect))
             else:
-                pending.inserts.append((case, *_insert(case, dialect)))
+                pending.inserts.append((case, *insert_of(case, dialect)))
                 pending.new_cases += 1
             for parts in (case.tasks, case.stops, case.promises, case.certificates, case.shared):
                 for part in parts:
                     if id(part) in self._read:
                         pending.writes.extend(self._changes(part, dialect))
                     else:
-                        pending.inserts.append((part, *_insert(part, dialect)))
+                        pending.inserts.append((part, *insert_of(part, dialect)))
             pending.signatures.extend(
                 {"task_id": s.task_id, "case_id": case.id, "step": s.step, "name": s.name, "operator": s.operator,
                  "action": str(s.action), "signed_at": s.signed_at} for s in case.signatures)
@@ -222,16 +202,16 @@ class CaseRepository:
         return pending
 
     def _changes(self, part, dialect: Dialect) -> list[tuple[str, dict]]:
-        now, then = _snapshot(part), self._read[id(part)]
+        now, then = snapshot(part), self._read[id(part)]
         if now == then:
             return []
-        names = _fields(type(part))
+        names = column_fields(type(part))
         changed = {name: value for name, value, was in zip(names, now, then) if value != was}
-        model = _STORED[type(part)][0]
-        _, binds, _ = _codec(type(part), dialect)
-        values = {name: _bind(binds, name, value) for name, value in changed.items()}
+        model = STORED[type(part)][0]
+        _, binds, _ = codec(type(part), dialect)
+        values = {name: bind_value(binds, name, value) for name, value in changed.items()}
         self._read[id(part)] = now
-        return [(_update_sql(model.__table__, dialect, tuple(changed)), {**values, "id": part.id})]
+        return [(update_sql(model.__table__, dialect, tuple(changed)), {**values, "id": part.id})]
 
 
 class Pending:
@@ -280,7 +260,7 @@ class Pending:
         for part, cursor in self._cursors:
             if cursor is not None:
                 part.id = cursor.fetchone()[0]
-            self.repository._read[id(part)] = _snapshot(part)
+            self.repository._read[id(part)] = snapshot(part)
 
 
 _SIGNATURES = ("INSERT INTO sign_off (task_id, case_id, step, name, operator, action, signed_at) "
@@ -300,10 +280,10 @@ def _select(kind: type | str, by: str, dialect: Dialect) -> str:
     which, postgres = _WHICH[by], dialect.name == "postgresql"
     if kind is _HEAD:
         return f"SELECT case_id, seq, hash, at FROM event_chain WHERE case_id = {which}" + (" FOR UPDATE" * postgres)
-    columns = _codec(kind, dialect)[0]
+    columns = codec(kind, dialect)[0]
     if kind is CaseFile:
         return f"SELECT {columns} FROM case_file WHERE id = {which}" + (" FOR NO KEY UPDATE" * postgres)
-    table = _STORED[kind][0].__table__.name
+    table = STORED[kind][0].__table__.name
     only_open = " AND ended_at IS NULL" if kind is Stop else ""
     return f"SELECT {columns} FROM {table} WHERE case_id = {which}{only_open} ORDER BY id"
 
@@ -315,95 +295,3 @@ def state_of(case: CaseFile) -> str:
              "certificates": {c.number: c.status for c in case.certificates},
              "promises": {str(p.id): str(p.status) for p in case.promises}}
     return json.dumps(state, sort_keys=True, ensure_ascii=False)
-
-
-# --- the columns' own types, straight over the DB-API ----------------------------------------------
-
-
-@lru_cache(maxsize=None)
-def _fields(kind: type) -> tuple[str, ...]:
-    """The part's fields that are columns: the first ones, so that a row builds it positionally."""
-    model = _STORED[kind][0]
-    columns = {column.key for column in model.__table__.c}
-    names = [f.name for f in fields(kind)]
-    stored = tuple(name for name in names if name in columns)
-    assert names[:len(stored)] == list(stored), f"{kind.__name__}: its columns come first"
-    return stored
-
-
-@lru_cache(maxsize=None)
-def _reading(kind: type) -> tuple[Any, tuple[int, ...]]:
-    """How to take a part's column values at once, and which of them are lists (JSON columns)."""
-    table = _STORED[kind][0].__table__
-    names = _fields(kind)
-    return attrgetter(*names), tuple(i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON))
-
-
-def _snapshot(part) -> tuple:
-    """The part's column values; lists are copied, so that a list changed in place is a change too."""
-    get, lists = _reading(type(part))
-    values = get(part)
-    if not lists:
-        return values
-    copied = list(values)
-    for index in lists:
-        if copied[index] is not None:
-            copied[index] = list(copied[index])
-    return tuple(copied)
-
-
-def _bind(binds: dict, name: str, value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        value = value.value
-    process = binds.get(name)
-    return process(value) if process else value
-
-
-def _insert(part, dialect: Dialect) -> tuple[str, dict]:
-    """The INSERT of a new part: with its id when it has one (given ahead), else returning the one it gets."""
-    sql, names = _insert_sql(type(part), dialect, part.id is not None)
-    _, binds, _ = _codec(type(part), dialect)
-    return sql, {name: _bind(binds, name, getattr(part, name)) for name in names}
-
-
-@lru_cache(maxsize=None)
-def _insert_sql(kind: type, dialect: Dialect, with_id: bool) -> tuple[str, tuple[str, ...]]:
-    names = tuple(name for name in _fields(kind) if with_id or name != "id")
-    quote = dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {_STORED[kind][0].__table__.name} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join(f'%({n})s' for n in names)})")
-    return sql if with_id else sql + " RETURNING id", names
-
-
-@lru_cache(maxsize=1024)
-def _update_sql(table: Table, dialect: Dialect, names: tuple[str, ...]) -> str:
-    quote = dialect.identifier_preparer.quote
-    return f"UPDATE {table.name} SET {', '.join(f'{quote(name)} = %({name})s' for name in names)} WHERE id = %(id)s"
-
-
-@lru_cache(maxsize=None)
-def _codec(kind: type, dialect: Dialect) -> tuple[str, dict, list]:
-    """The part's select list, each column's bind processor, and (by position) its result processors:
-    the column type's own, then the enum the aggregate holds."""
-    model, enums = _STORED[kind]
-    table = model.__table__
-    columns = [table.c[name] for name in _fields(kind)]
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(f"{table.name}.{quote(column.name)}" for column in columns)
-    binds = {column.key: column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns}
-    results = []
-    for index, column in enumerate(columns):
-        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-        enum = enums.get(column.key)
-        if enum is not None:
-            process = _as_enum(enum, process)
-        if process is not None:
-            results.append((index, process))
-    return names, binds, results
-
-
-def _as_enum(enum: type[StrEnum], process):
-    def read(value):
-        value = process(value) if process else value
-        return None if value is None else enum(value)
-    return read
