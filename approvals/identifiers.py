@@ -86,7 +86,9 @@ _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:
                           r"[0-9]{3}[0-9Xx](?![0-9A-Za-z])")
 # A mobile number as people write it (13912345678, 139 1234 5678, 139-1234-5678), and any number after the
 # country code (+86 or 0086: a mobile or a landline with its area code), which is never anything but a phone.
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])")
+# A mobile number is never part of a longer word of letters and digits: a flow run's id (c59ba178-7016-4421-...)
+# is no phone.
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9A-Za-z])")
 _COUNTRY_CODE = re.compile(r"(?:\+|(?<![0-9])00) ?86[ -]?(?:\(0?[0-9]{2,3}\)|[0-9])(?:[ -]?[0-9]){5,11}(?![0-9])")
 
 

@@ -172,6 +172,9 @@ def test_a_state_no_event_explains_is_named_by_its_row():
     ("0086-10-65123456", "0086 ******3456"),
     ("139-1234-5678 或 139 1234 5678", "139****5678 或 139****5678"),
     ("OV20261128000001 2026-03-02T09:00:00+08:00 13 working days", "OV20261128000001 2026-03-02T09:00:00+08:00 13 working days"),
+    # a flow run's id whose digits look like 178-7016-4421 is no phone; a phone beside Chinese text is one
+    ("c59ba178-7016-4421-9d0a-f55c436acec9", "c59ba178-7016-4421-9d0a-f55c436acec9"),
+    ("电话13912345678。", "电话139****5678。"),
 ])
 def test_phone_numbers_with_or_without_the_country_code_are_masked(text, expected):
     assert mask_text(text) == expected
