@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from approvals.errors import Refused
-from services.queries.connection import Reader, day, from_json
+from services.queries.connection import Reader, day, from_json, utc
 
 
 def catalog_document(read: Reader) -> tuple[int, dict]:
@@ -41,7 +41,7 @@ def calendar_overrides(read: Reader) -> list[dict]:
     earlier: dict = {}
     for r in read.rows("SELECT day, workday, reason, set_by, set_at FROM calendar_override_change ORDER BY id"):
         earlier.setdefault(day(r["day"]), []).append(
-            {"workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"], "set_at": r["set_at"]})
+            {"workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"], "set_at": utc(r["set_at"])})
     return [{"day": day(r["day"]), "workday": bool(r["workday"]), "reason": r["reason"], "set_by": r["set_by"],
              "history": earlier.get(day(r["day"]), [])[:-1]}
             for r in read.rows("SELECT day, workday, reason, set_by FROM calendar_override ORDER BY day")]

@@ -4,6 +4,7 @@ due dates of running cases and says so on each case's timeline; an unknown due d
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -73,4 +74,6 @@ def test_a_day_set_again_keeps_its_earlier_settings(fresh_env, run):
     assert (override["workday"], override["reason"]) == (False, "再次更正 third")
     assert [(h["workday"], h["reason"], h["set_by"]) for h in override["history"]] == [
         (False, "县政府通知 first", "admin"), (True, "通知更正 second", "admin")]
+    # when each was set, as every time in JSON: ISO 8601 with the jurisdiction's offset
+    assert {datetime.fromisoformat(h["set_at"]).utcoffset() for h in override["history"]} == {timedelta(hours=8)}
     assert "set 3 times" in run("calendar", "show", "2026", "--operator", "admin").out
