@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from schemas.case import ApplicationIn
 
@@ -67,7 +67,8 @@ class MandateIn(_In):
     agent: str = _Code
     applicant: str = Field(min_length=1, max_length=32)  # the applicant's USCC
     scopes: list[Literal["submit", "supplement", "sign_commitment", "receive_results"]] = Field(min_length=1)
-    until: date
+    # named as a mandate is shown (`valid_until`); `until`, the CLI's word, is taken too
+    valid_until: date = Field(validation_alias=AliasChoices("valid_until", "until"))
 
 
 class RevokeIn(_In):

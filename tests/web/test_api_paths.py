@@ -85,7 +85,8 @@ def test_proxy_path_an_agent_under_a_mandate(web, application):
         _ok(admin.post("/api/v1/agents", json={"id": agent, "name": "代办员王五"}), 201)
         mandate = _ok(admin.post("/api/v1/mandates", json={"agent": agent, "applicant": body["applicant"]["uscc"],
                                                             "scopes": ["submit", "supplement", "receive_results"],
-                                                            "until": "2026-12-31"}), 201)
+                                                            "valid_until": "2026-12-31"}), 201)
+        assert mandate["valid_until"] == "2026-12-31"  # the field is named going in as coming out
     with web.client(agent) as proxy:
         filed = _ok(proxy.post("/api/v1/applications", json=body), 201)
         mine = _ok(proxy.get("/api/v1/applications"))

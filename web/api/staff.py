@@ -59,7 +59,7 @@ def grant(body: MandateIn, who: CurrentOperator, request: Request):
     from services import staff
 
     row = write(request, lambda s, clock: staff.grant_mandate(s, body.agent, body.applicant, ",".join(body.scopes),
-                                                              body.until, by=who.id, clock=clock))
+                                                              body.valid_until, by=who.id, clock=clock))
     return out(request, {"id": row.id, "agent": row.agent, "applicant": row.uscc, "scopes": row.scopes,
                          "valid_until": row.valid_until}, 201)
 
