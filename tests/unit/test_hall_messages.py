@@ -100,6 +100,25 @@ def test_the_engines_refusals_are_explained_in_the_catalogs_words():
     assert explained("something no pattern knows") is None
 
 
+def test_the_reviewers_commonest_refusals_are_each_explained():
+    """The patterns follow the engine's words: each refusal a reviewer meets first, raised by the rules
+    themselves, finds its sentence in the catalog (a pattern left behind by a reworded message would not)."""
+    import pytest
+
+    from approvals.errors import BadInput
+    from approvals.extension import check_request
+    from approvals.review import Action, TaskStatus, check_decision
+    from web.refusals import explained
+
+    for action, materials in ((Action.DENY, ()), (Action.SPECIAL_START, ()), (Action.SUPPLEMENT, ())):
+        with pytest.raises(BadInput) as refused:
+            check_decision(TaskStatus.PENDING, action, None, materials)
+        assert explained(str(refused.value)) is not None, str(refused.value)
+    with pytest.raises(BadInput) as refused:
+        check_request(TaskStatus.PENDING, None, " ")
+    assert explained(str(refused.value)) is not None, str(refused.value)
+
+
 def test_why_a_case_is_listed_is_said_in_the_catalogs_words():
     from web.refusals import reasons
 
