@@ -172,6 +172,8 @@ class CaseSummary(BaseModel):
     reason: str | None = None  # with --stalled or --overdue: why the case is listed
     agent: str | None = None
     key_project: bool = False
+    delivery_mode: str = "pickup"  # how the results reach the applicant: over the counter, by post...
+    collected_at: datetime | None = None  # handed over at the window (出件)
 
 
 class TaskRow(BaseModel):

@@ -45,6 +45,7 @@ ROLE = {
     "head": N_("Agency head"),
     "supervisor": N_("Supervisor"),
     "admin": N_("Administrator"),
+    "leader": N_("Leader"),
     "agent": N_("Agent"),
 }
 
@@ -98,6 +99,10 @@ EVENT = {
     "dispatched": N_("Sent to the agency"),
     "released": N_("Released for review"),
     "review": N_("Review decided"),
+    "approved": N_("Approved"),
+    "denied": N_("Denied"),
+    "collected": N_("Results handed over"),
+    "ledger_closed": N_("Ledger item crossed off"),
     "supplement_requested": N_("Materials requested"),
     "review_resumed": N_("Review resumed"),
     "clock_stopped": N_("Clock stopped"),
@@ -139,6 +144,12 @@ EVENT = {
     "light": N_("Light changed"),
 }
 
+LEDGER_KIND = {  # items entered by hand (交办)
+    "problem": N_("Problem list"),
+    "duty": N_("Duty list"),
+    "task": N_("Task list"),
+}
+
 RATING_LEVEL = {  # 好差评: the two lowest are a bad rating (差评)
     5: N_("Very satisfied"),
     4: N_("Satisfied"),
@@ -149,7 +160,7 @@ RATING_LEVEL = {  # 好差评: the two lowest are a bad rating (差评)
 
 ALL = {
     "case_status": CASE_STATUS, "task_status": TASK_STATUS, "light": LIGHT, "clock": CLOCK, "role": ROLE,
-    "channel": CHANNEL, "ledger_status": LEDGER_STATUS, "commitment_kind": COMMITMENT_KIND,
+    "channel": CHANNEL, "ledger_status": LEDGER_STATUS, "ledger_kind": LEDGER_KIND, "commitment_kind": COMMITMENT_KIND,
     "commitment_status": COMMITMENT_STATUS, "certificate_status": CERTIFICATE_STATUS,
     "mandate_status": MANDATE_STATUS, "delivery": DELIVERY, "rating_level": RATING_LEVEL, "extension": EXTENSION, "scope": SCOPE, "run_state": RUN_STATE, "event": EVENT,
 }

@@ -170,7 +170,8 @@ def _summary(calendar: WorkingCalendar, today: date, tz, r: dict, reason: str | 
     return CaseSummary(case_no=r["case_no"], status=r["status"], bundle=r["bundle"], applicant=r["applicant_name"],
                        uscc=r["uscc"], submitted_at=utc(r["submitted_at"]), due_date=due, light=light,
                        open_tasks=r["open_tasks"], certificates=r["certificates"], reason=reason,
-                       agent=r["agent"], key_project=bool(r["key_project"]))
+                       agent=r["agent"], key_project=bool(r["key_project"]), delivery_mode=r["delivery_mode"],
+                       collected_at=utc(r["collected_at"]))
 
 def stalled_cases(read: Reader, calendar: WorkingCalendar, now: datetime, *, after_days: int,
                   lease_seconds: int) -> list[CaseSummary]:

@@ -118,6 +118,13 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall, brow
         assert matter in handed
     assert "已办结" in handed
     inspect(clerk, "handover")
+    clerk.click("button:has-text('确认出件')")  # the applicant signs for the results: 出件, recorded once
+    clerk.wait_for_load_state()
+    assert "交付申请人" in clerk.locator("article.notice").inner_text()
+    assert clerk.locator("button:has-text('确认出件')").count() == 0
+    inspect(clerk, "handover-recorded")
+    clerk.goto(f"{hall.base}/hall/window")
+    assert clerk.locator(f"a[href='/hall/cases/{case_no}/handover']").count() == 0  # no longer to hand over
 
     from services.ratings import RatingIn, rate  # 好差评 given at the window: the case page shows it
 

@@ -128,6 +128,19 @@ def handover(case_no: str, request: Request, operator: HallOperator = Depends(si
     return _page(request, operator, case_no, "handover.html")
 
 
+@router.post("/cases/{case_no}/handover")
+def hand_over(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    """出件: the clerk records that the applicant received every result, as `onevisit collect` does."""
+    from services import delivery
+
+    try:
+        acting(request, lambda session, clock: delivery.collect(session, case_no, operator=operator.id, clock=clock))
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        return _page(request, operator, case_no, "handover.html", error=problem, status=problem["status"])
+    return RedirectResponse(f"/hall/cases/{case_no}/handover", status_code=303)
+
+
 @router.get("/cases")
 def case_list(request: Request, status: str | None = None, operator: HallOperator = Depends(signed_in)):
     """Every case, oldest first (an agent: its own), filtered by status."""

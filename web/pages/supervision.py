@@ -35,8 +35,11 @@ def _page(request: Request, operator: HallOperator, *, error=None, done=None, st
         items = ledger(read, open_only=False)
         names = catalog_names(read)
         left = {c.case_no: remaining_days(clock.calendar, c.due_date, clock.today) for c in [*overdue, *stalled]}
+    from services.ledger import HAND_KINDS
+
     return render(request, "supervision.html", status_code=status, operator=operator, overdue=overdue,
-                  stalled=stalled, ledger=items, names=names, left=left, error=error, done=done)
+                  stalled=stalled, ledger=items, names=names, left=left, error=error, done=done,
+                  hand_kinds=HAND_KINDS, today=clock.today)
 
 
 @router.get("/supervision")
@@ -66,3 +69,43 @@ def sweep(request: Request, operator: HallOperator = Depends(signed_in)):
         return _page(request, operator, error=problem, status=problem["status"])
     return RedirectResponse(f"/hall/supervision?opened={report.ledger_opened}&red={report.tasks_red}",
                             status_code=303)
+
+
+@router.post("/supervision/ledger/{item_id}/close")
+async def close_ledger_item(item_id: int, request: Request, operator: HallOperator = Depends(signed_in)):
+    """销号: the supervisor crosses an item off, saying how it was resolved (as `onevisit ledger close`)."""
+    from services.ledger import close_item
+
+    _supervisor(operator)
+    note = str((await request.form()).get("note") or "")
+    try:
+        acting(request, lambda session, clock: close_item(session, item_id, note=note, actor=operator.id, clock=clock))
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        return _page(request, operator, error=problem, status=problem["status"])
+    return RedirectResponse(f"/hall/supervision?closed={item_id}#ledger", status_code=303)
+
+
+@router.post("/supervision/ledger")
+async def add_ledger_item(request: Request, operator: HallOperator = Depends(signed_in)):
+    """交办 by hand: a problem, duty or task assigned to an agency, due on a day (as `onevisit ledger add`)."""
+    from datetime import date
+
+    from approvals.errors import BadInput
+    from services.ledger import add_item
+
+    _supervisor(operator)
+    form = await request.form()
+    field = {name: str(form.get(name) or "").strip() for name in ("kind", "title", "agency", "due", "case_no", "leader")}
+    try:
+        try:
+            due = date.fromisoformat(field["due"])
+        except ValueError:
+            raise BadInput(f"{field['due']!r} is not a date (YYYY-MM-DD)") from None
+        item = acting(request, lambda session, clock: add_item(
+            session, kind=field["kind"], title=field["title"], agency=field["agency"], due=due,
+            case_no=field["case_no"] or None, leader=field["leader"] or None, actor=operator.id, clock=clock))
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        return _page(request, operator, error=problem, status=problem["status"])
+    return RedirectResponse(f"/hall/supervision?added={item.id}#ledger", status_code=303)

@@ -65,9 +65,10 @@ def window(request: Request, operator: HallOperator = Depends(signed_in)):
         waiting = [c for status in ("correction_required", "awaiting_materials", "in_review")
                    for c in list_cases(read, clock.calendar, clock.today, status=status, tz=request.app.state.settings.tz)
                    if operator.role != "agent" or c.agent == operator.id]
-        issued = [c for status in ("issued", "partially_issued")
+        issued = [c for status in ("issued", "partially_issued")  # over the counter, not handed over yet
                   for c in list_cases(read, clock.calendar, clock.today, status=status, tz=request.app.state.settings.tz)
-                  if operator.role != "agent" or c.agent == operator.id]
+                  if (operator.role != "agent" or c.agent == operator.id)
+                  and c.delivery_mode == "pickup" and c.collected_at is None]
     return render(request, "window.html", operator=operator, bundles=list(catalog.bundles.values()), catalog=catalog,
                   names=names, waiting=waiting, issued=issued)
 
