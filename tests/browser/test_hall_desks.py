@@ -196,12 +196,7 @@ def test_one_matter_alone_at_the_window_and_a_refusal_at_intake(desk, hall):
 
 def test_promises_signed_on_the_form_show_on_the_receipt(desk, hall):
     """容缺: a secondary material promised instead of handed in; 告知承诺: a matter decided on the promise."""
-    clerk = desk("window-1")
-    clerk.click("a[href='/hall/window/apply/RESTAURANT']")
-    clerk.fill("#applicant_name", "守信餐饮有限公司")
-    clerk.fill("#uscc", new_uscc())
-    clerk.fill("#legal_rep_name", "钱九")
-    clerk.fill("#legal_rep_id", new_resident_id())
+    clerk = _restaurant_form(desk, "守信餐饮有限公司", "钱九")
     clerk.uncheck("#opt-TOBACCO_RETAIL")
     for code in ALL_MATERIALS:
         if code != "OWNER_CONSENT":
@@ -238,3 +233,28 @@ def test_the_sign_in_page_and_a_wrong_password(browser, hall):
         inspect(page, "sign-in-wrong")
     finally:
         context.close()
+
+
+def test_an_optional_matter_left_out_takes_its_ticked_materials_with_it(desk, hall):
+    """The checklist lists the materials of every matter of the bundle: the clerk who ticks the tobacco licence's
+    site map and then leaves the tobacco licence out files without it, instead of being refused in English."""
+    clerk = _restaurant_form(desk, "不卖烟餐饮有限公司", "孙十")
+    for code in [*ALL_MATERIALS, "TOBACCO_SITE_MAP"]:
+        clerk.check(f"#mat-{code}")
+    clerk.uncheck("#opt-TOBACCO_RETAIL")
+    clerk.click("button[type=submit]:has-text('提交申请')")
+    clerk.wait_for_load_state()
+    assert "/receipt" in clerk.url, clerk.inner_text("main")[:1000]
+    receipt = clerk.locator("article.notice").inner_text()
+    assert "受理回执" in receipt and "烟草" not in receipt
+
+
+def _restaurant_form(desk, applicant: str, legal_representative: str):
+    """The window clerk's page with 开办餐饮店's merged form open, the applicant filled in."""
+    clerk = desk("window-1")
+    clerk.click("a[href='/hall/window/apply/RESTAURANT']")
+    clerk.fill("#applicant_name", applicant)
+    clerk.fill("#uscc", new_uscc())
+    clerk.fill("#legal_rep_name", legal_representative)
+    clerk.fill("#legal_rep_id", new_resident_id())
+    return clerk

@@ -130,21 +130,26 @@ async def _file(request: Request, operator: HallOperator, kind: str, code: str):
         names = catalog_names(read)
     offer = _offer(catalog, kind, code)
     optional = [m.matter for m in offer.matters if m.optional]
+    chosen = [m for m in form.getlist("optional_matters") if m in optional]
+    # The form lists every material of every matter; an optional matter left unticked takes its own materials
+    # (and any promise on them) out of the application, as the clerk expects, rather than being refused.
+    needed = set(catalog.materials_of([m.matter for m in offer.matters if not m.optional or m.matter in chosen]))
+    left_out = set(catalog.materials_of([m for m in optional if m not in chosen])) - needed
     key_project = bool(form.get("key_project"))
     try:
         application = ApplicationIn(
             request_id=form.get("request_id") or None,
             **({"matter": offer.code} if offer.single else {"bundle": offer.code,
-               "optional_matters": [m for m in form.getlist("optional_matters") if m in optional]}),
+               "optional_matters": chosen}),
             channel="proxy" if operator.role == "agent" else "window",
             agent=operator.id if operator.role == "agent" else None,
             applicant={"name": (form.get("applicant_name") or "").strip(), "uscc": form.get("uscc") or "",
                        "legal_representative": {"name": (form.get("legal_rep_name") or "").strip(),
                                                 "id_number": form.get("legal_rep_id") or "",
                                                 "phone": (form.get("legal_rep_phone") or "").strip() or None}},
-            materials=form.getlist("materials"),
-            deficiency_promise=form.getlist("promise"),
-            commitment_matters=form.getlist("commitment"),
+            materials=[m for m in form.getlist("materials") if m not in left_out],
+            deficiency_promise=[m for m in form.getlist("promise") if m not in left_out],
+            commitment_matters=[m for m in form.getlist("commitment") if m not in optional or m in chosen],
             key_project=key_project,
             leader=(form.get("leader") or "").strip() or None if key_project else None,
             delivery={"mode": form.get("delivery_mode") or "pickup",
