@@ -190,6 +190,7 @@ class TaskRow(BaseModel):
     due_note: str | None = None
     clock: str | None = None
     assignee: str | None = None
+    applicant: str | None = None  # the case's applicant, as the queue shows it
 
 
 class RunRow(BaseModel):

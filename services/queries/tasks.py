@@ -29,7 +29,7 @@ def list_tasks(
     statuses = [status] if status else sorted(s.value for s in OPEN_TASK)
     marks = ", ".join(f"%(s{i})s" for i in range(len(statuses)))
     sql = (
-        "SELECT t.*, c.case_no, c.key_project "
+        "SELECT t.*, c.case_no, c.key_project, c.applicant_name "
         "FROM review_task t JOIN case_file c ON c.id = t.case_id "
         f"WHERE t.status IN ({marks})" + (" AND t.agency = %(agency)s" if agency else "") + " ORDER BY t.id"
     )
@@ -45,7 +45,7 @@ def _task_row(calendar: WorkingCalendar, today: date, r: dict) -> TaskRow:
     due, light, note = task_due(calendar, r, today)
     return TaskRow(task_id=r["id"], case_no=r["case_no"], matter=r["matter"], agency=r["agency"],
                    status=r["status"], due_date=due, light=light, due_note=note, clock=clock_label(r),
-                   assignee=r["assignee"], key_project=bool(r["key_project"]))
+                   assignee=r["assignee"], key_project=bool(r["key_project"]), applicant=r["applicant_name"])
 
 
 def task_agency(read: Reader, task_id: int) -> str | None:
@@ -54,7 +54,7 @@ def task_agency(read: Reader, task_id: int) -> str | None:
 
 
 def one_task(read: Reader, calendar: WorkingCalendar, today: date, task_id: int) -> TaskRow:
-    row = read.one("SELECT t.*, c.case_no, c.key_project FROM review_task t JOIN case_file c ON c.id = t.case_id "
+    row = read.one("SELECT t.*, c.case_no, c.key_project, c.applicant_name FROM review_task t JOIN case_file c ON c.id = t.case_id "
                    "WHERE t.id = %(i)s", i=task_id) if 0 < task_id < 2**31 else None
     if row is None:
         raise NotFound(f"no review task {task_id}")

@@ -66,11 +66,14 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall, brow
     samr = desk("SAMR-reviewer")
     assert samr.url.endswith("/hall/review")
     inspect(samr, "review-queue")
+    assert "湘味小馆餐饮有限公司" in samr.locator("tr", has_text=case_no).first.inner_text()  # whose case it is
     open_task(samr, case_no, "营业执照（设立登记）")
     inspect(samr, "review-task")
     samr.click("button[value=approve]")
     samr.wait_for_load_state()
     assert "已通过" in samr.locator("section.card").first.inner_text()
+    assert "审批意见已记录：已通过" in samr.locator("[role=status]").inner_text()
+    inspect(samr, "review-task-decided")
 
     open_task(samr, case_no, "食品经营许可")
     samr.click("button[value=approve]")

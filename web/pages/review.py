@@ -93,7 +93,7 @@ async def ask_extension(task_id: int, request: Request, operator: HallOperator =
     except OnevisitError as exc:
         problem = problem_of(exc)
         return _task_page(request, operator, task_id, error=problem, status=problem["status"])
-    return RedirectResponse(f"/hall/review/tasks/{task_id}", status_code=303)
+    return RedirectResponse(f"/hall/review/tasks/{task_id}?decided=1", status_code=303)
 
 
 @router.post("/review/tasks/{task_id}/extension/decision")
@@ -133,4 +133,4 @@ async def decide(task_id: int, request: Request, operator: HallOperator = Depend
     except OnevisitError as exc:
         problem = problem_of(exc)
         return _task_page(request, operator, task_id, error=problem, status=problem["status"])
-    return RedirectResponse(f"/hall/review/tasks/{task_id}", status_code=303)
+    return RedirectResponse(f"/hall/review/tasks/{task_id}?decided=1", status_code=303)
