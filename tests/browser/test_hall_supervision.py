@@ -20,7 +20,7 @@ def test_a_red_task_is_supervised_and_crossed_off_after_the_decision(desk, hall)
     row = overdue.locator("tr", has_text=case_no)
     assert row.locator(".light-red").count() == 1
     assert "已超期" in row.inner_text()
-    assert "营业执照（设立登记） 应于 2026-03-03 办结" in row.inner_text()  # why, in Chinese
+    assert "营业执照（设立登记） 应于 2026年3月3日 办结" in row.inner_text()  # why, in Chinese, dated as every page
     supervisor.click("button:has-text('立即巡检')")
     supervisor.wait_for_load_state()
     ledger = supervisor.locator("section", has_text="督办台账").first

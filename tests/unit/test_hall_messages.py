@@ -129,7 +129,7 @@ def test_why_a_case_is_listed_is_said_in_the_catalogs_words():
     macro = environment("zh_CN").from_string('{% from "macros.html" import reasons %}{{ reasons(f, n) }}')
     names = type("N", (), {"matters": {"BIZ_LICENCE": "营业执照（设立登记）"}})()
     text = macro.render(f=found, n=names)
-    assert "办件应于 2026-03-09 办结" in text and "营业执照（设立登记） 应于 2026-03-03 办结" in text
+    assert "办件应于 2026年3月9日 办结" in text and "营业执照（设立登记） 应于 2026年3月3日 办结" in text
     assert '<span class="detail" lang="en">something new</span>' in text
 
 

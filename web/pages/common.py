@@ -33,7 +33,9 @@ def environment(language: str) -> Environment:
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations(language), newstyle=True)
     locale = "zh_CN" if language == "zh_CN" else "en"
-    env.filters["day"] = lambda d: format_date(d, "long", locale=locale) if d else "—"
+    # a date, or one as the engine writes it in a sentence (2026-03-03): 2026年3月3日
+    env.filters["day"] = lambda d: format_date(date.fromisoformat(d) if isinstance(d, str) else d, "long",
+                                               locale=locale) if d else "—"
     env.globals["labels"] = labels.ALL
     env.globals["why"] = reasons
     env.globals["said"] = detail
