@@ -60,6 +60,15 @@ REASONS: list[tuple[re.Pattern, str]] = [(re.compile(p), m) for p, m in [
 # What a timeline entry says (its detail), for the entries every case has
 CODES = r"[A-Z0-9_]+(?:, [A-Z0-9_]+)*"
 TIMELINE: list[tuple[re.Pattern, str]] = [(re.compile(p), m) for p, m in [
+    (rf"^容缺 refused: (?P<materials>{CODES}) is a core material",
+     N_("容缺 not accepted: %(materials)s is a core material, which may never be missing")),
+    (r"^容缺 refused: (?P<count>\d+) materials promised, at most (?P<most>\d+)",
+     N_("容缺 not accepted: %(count)s materials promised, at most %(most)s")),
+    (r"^容缺 refused: the applicant has an open credit record",
+     N_("容缺 not accepted: the applicant has an open credit record")),
+    (rf"^容缺 refused: (?P<materials>{CODES}) also missing and not promised",
+     N_("容缺 not accepted: %(materials)s also missing and not promised; a promise covers only what remains "
+        "once everything else is provided")),
     (r"^bundle (?P<bundle>\w+) via \w+", N_("%(bundle)s")),
     (r"^matter (?P<bundle>\w+) via \w+", N_("%(bundle)s")),
     (rf"^missing: (?P<materials>{CODES})$", N_("Missing: %(materials)s")),

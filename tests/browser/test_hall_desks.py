@@ -258,3 +258,22 @@ def _restaurant_form(desk, applicant: str, legal_representative: str):
     clerk.fill("#legal_rep_name", legal_representative)
     clerk.fill("#legal_rep_id", new_resident_id())
     return clerk
+
+
+def test_a_promise_not_accepted_is_said_on_the_correction_notice(desk, hall):
+    """容缺 covers only what remains once everything else is there: with another material missing too, the
+    promise is not accepted, and the one-time notice says why (the promised material is asked for with the rest)."""
+    clerk = _restaurant_form(desk, "缺两样餐饮有限公司", "周十一")
+    clerk.uncheck("#opt-TOBACCO_RETAIL")
+    for code in ALL_MATERIALS:
+        if code not in ("OWNER_CONSENT", "FOOD_EQUIPMENT_LIST"):
+            clerk.check(f"#mat-{code}")
+    clerk.check("#pr-OWNER_CONSENT")
+    clerk.click("button[type=submit]:has-text('提交申请')")
+    clerk.wait_for_load_state()
+    assert clerk.url.endswith("/correction-notice"), clerk.inner_text("main")[:1000]
+    notice = clerk.locator("article.notice").inner_text()
+    assert "容缺受理未予接受：另缺 主要设备设施清单 且未承诺后补" in notice, notice  # why, in the catalog's words
+    assert "建筑物所有权人同意设置证明" in notice  # the promised material, asked for with the rest
+    assert "refused" not in notice
+    inspect(clerk, "correction-notice-promise-refused")
