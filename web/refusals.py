@@ -39,6 +39,7 @@ EXPLAINED: list[tuple[re.Pattern, str]] = [(re.compile(p), m) for p, m in [
     (r"can no longer be refused at intake", N_("The case was accepted: it can no longer be refused at intake.")),
     (r"an extension needs --reason", N_("An extension needs the reason the applicant will be told.")),
     (r"a limit is extended once", N_("A limit is extended once only.")),
+    (r"operator '(?P<id>[^']+)' already exists", N_("The account %(id)s exists already: pick another ID.")),
     (r"a password has at least (?P<length>\d+) characters", N_("A password has at least %(length)s characters.")),
     (r"the two passwords differ", N_("The two passwords differ.")),
     (r"is suspended \(a 容缺 promise is past due\)", N_("The case is suspended: a promise is past due.")),

@@ -113,6 +113,17 @@ def test_the_administration_pages(desk, hall):
     admin.goto(hall.base + "/hall/admin/audit")
     assert "办件过程记录完整" in admin.inner_text("main")
 
+    admin.goto(hall.base + "/hall/admin")  # a leader added by the administrator; the same ID again is explained
+    for _ in range(2):
+        admin.fill("#op-id", "leader-wang")
+        admin.fill("#op-name", "王副县长")
+        admin.select_option("#op-role", "leader")
+        admin.click("form[action='/hall/admin/operators'] button")
+        admin.wait_for_load_state()
+    assert "账号 leader-wang 已存在" in admin.inner_text("main")
+    admin.goto(hall.base + "/hall/admin")
+    assert "包联领导" in admin.locator("tr", has_text="leader-wang").inner_text()
+
     admin.goto(hall.base + "/hall/admin/calendar?year=2026")  # a local holiday, pasted as a line
     admin.fill("#days", "2026-12-31 holiday")
     admin.fill("#cal-reason", "县政府通知（测试）")
@@ -277,3 +288,23 @@ def test_a_promise_not_accepted_is_said_on_the_correction_notice(desk, hall):
     assert "建筑物所有权人同意设置证明" in notice  # the promised material, asked for with the rest
     assert "refused" not in notice
     inspect(clerk, "correction-notice-promise-refused")
+
+
+def test_the_hand_over_sheet_gives_a_matter_not_granted_with_its_reason(desk, hall):
+    """A case partly issued: the certificates go over the counter together, and the matter the agency refused
+    is on the same sheet with the decision's reason, so the applicant leaves with both."""
+    from approvals.review import Action
+    from services import cases
+
+    case_no, tasks = _filed(hall)
+    for matter, task_id in tasks.items():
+        agency = {"BIZ_LICENCE": "SAMR", "FOOD_BUSINESS": "SAMR", "FIRE_CHECK": "FIRE", "SIGNBOARD": "CITY_MGMT"}[matter]
+        action, reason = (Action.DENY, "招牌位置占用消防通道") if matter == "SIGNBOARD" else (Action.APPROVE, None)
+        hall.act(lambda session, clock, t=task_id, a=action, r=reason, who=f"{agency}-reviewer": cases.decide(
+            session, t, a, operator=who, reason=r, materials=(), clock=clock))
+    clerk = desk("window-1")
+    clerk.goto(f"{hall.base}/hall/cases/{case_no}/handover")
+    sheet = clerk.locator("article.notice").inner_text()
+    assert "不予许可的事项" in sheet and "户外招牌设置" in sheet and "招牌位置占用消防通道" in sheet
+    assert "营业执照（设立登记）" in sheet  # and the certificates, together
+    inspect(clerk, "handover-partly-issued")

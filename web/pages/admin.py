@@ -182,8 +182,9 @@ def _catalog_page(request: Request, operator: HallOperator, *, error=None, statu
 
     with reading(request) as (read, _clock):
         version, document = catalog_document(read)
+        names = catalog_names(read)
     return render(request, "admin_catalog.html", status_code=status, operator=operator, version=version,
-                  document=document, error=error)
+                  document=document, names=names, error=error)
 
 
 
