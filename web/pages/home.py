@@ -12,7 +12,7 @@ from web.pages.session import signed_in
 router = APIRouter()
 
 START = {"window": "/hall/window", "reviewer": "/hall/review", "head": "/hall/review", "agent": "/hall/agent",
-         "supervisor": "/hall/supervision", "admin": "/hall/admin"}
+         "supervisor": "/hall/supervision", "admin": "/hall/admin", "leader": "/hall/leader"}
 
 
 @router.get("/hall")

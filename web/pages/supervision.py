@@ -1,4 +1,5 @@
-"""Supervision (督查): overdue and stalled cases, the ledger (交办, 督查, 销号), each case's clock, the sweep."""
+"""Supervision (督查): overdue and stalled cases, the ledger (交办, 督查, 销号), each case's clock, the sweep; and the
+leader's page (包联领导): the key projects he follows and the ledger items that name him."""
 
 from __future__ import annotations
 
@@ -109,3 +110,25 @@ async def add_ledger_item(request: Request, operator: HallOperator = Depends(sig
         problem = problem_of(exc)
         return _page(request, operator, error=problem, status=problem["status"])
     return RedirectResponse(f"/hall/supervision?added={item.id}#ledger", status_code=303)
+
+
+@router.get("/leader")
+def leader_page(request: Request, operator: HallOperator = Depends(signed_in)):
+    """The key projects a leader follows (五个一: cases, issued, running, red) and the ledger items naming him."""
+    from datetime import datetime, time, timedelta
+
+    from services.queries.projects import project_progress
+    from services.queries.supervision import ledger
+
+    if operator.role != "leader":
+        raise PageError(403, N_("Only leaders follow key projects here"))
+    settings = request.app.state.settings
+    with reading(request) as (read, clock):
+        end = datetime.combine(clock.today + timedelta(days=1), time(), settings.tz)
+        projects = project_progress(read, clock.calendar, clock.today, end, settings.tz, leader=operator.id)
+        # a hand-entered ledger item names its leader as typed: by name (王副县长) or by account
+        items = {item.id: item for who in dict.fromkeys(filter(None, (operator.name, operator.id)))
+                 for item in ledger(read, open_only=False, leader=who)}
+        names = catalog_names(read)
+    return render(request, "leader.html", operator=operator, projects=projects,
+                  ledger=[items[i] for i in sorted(items)], names=names)
