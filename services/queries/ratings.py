@@ -195,9 +195,9 @@ def _rectification_rows(read: Reader, where: str, **params) -> list[dict]:
             for r in rows]
 
 
-def rating_form(read: Reader, case_no: str) -> dict:
-    """What the online rating form shows for a case: its matters and agencies by name, the online
-    indicators, the levels, and whether it was rated online already."""
+def rating_form(read: Reader, case_no: str, channel: str = "online") -> dict:
+    """What the rating form of a channel (online, or at the window) shows for a case: its matters and agencies
+    by name, the channel's indicators, the levels, and whether it was rated through that channel already."""
     from approvals.errors import NotFound
     from approvals.ratings import INDICATORS, RATABLE, Channel
 
@@ -209,12 +209,13 @@ def rating_form(read: Reader, case_no: str) -> dict:
     bundle_names = {b["code"]: b["name"] for b in document.get("bundles", [])}
     agencies = agency_names(read)
     tasks = read.rows("SELECT matter, agency FROM review_task WHERE case_id = %(c)s ORDER BY id", c=case["id"])
-    rated = read.one("SELECT id FROM rating WHERE case_id = %(c)s AND channel = 'online'", c=case["id"])
+    rated = read.one("SELECT id FROM rating WHERE case_id = %(c)s AND channel = %(ch)s", c=case["id"],
+                     ch=Channel(channel).value)
     return {
         "case_no": case["case_no"], "bundle": case["bundle"], "bundle_name": bundle_names.get(case["bundle"]),
         "status": case["status"], "ratable": case["status"] in RATABLE, "rated": rated is not None,
         "matters": [{"code": t["matter"], "name": matter_names.get(t["matter"], t["matter"]), "agency": t["agency"],
                      "agency_name": agencies.get(t["agency"], t["agency"])} for t in tasks],
-        "indicators": list(INDICATORS[Channel.ONLINE]),
+        "indicators": list(INDICATORS[Channel(channel)]),
         "levels": {str(n): name for n, name in sorted(LEVEL_NAMES.items(), reverse=True)},
     }

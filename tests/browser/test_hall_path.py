@@ -129,12 +129,18 @@ def test_the_restaurant_bundle_from_the_window_to_the_hand_over(desk, hall, brow
     clerk.goto(f"{hall.base}/hall/window")
     assert clerk.locator(f"a[href='/hall/cases/{case_no}/handover']").count() == 0  # no longer to hand over
 
-    from services.ratings import RatingIn, rate  # 好差评 given at the window: the case page shows it
-
-    hall.act(lambda session, clock: rate(session, case_no, RatingIn(level=4, comment="办事快"), clock=clock,
-                                         callback_days=1, fix_days=15, operator="window-1"))
-    clerk.goto(f"{hall.base}/hall/cases/{case_no}")
-    assert "满意" in clerk.locator("section", has_text="好差评").first.inner_text()
+    clerk.goto(f"{hall.base}/hall/cases/{case_no}")  # 好差评 at the window, on the clerk's screen
+    clerk.click("a:has-text('申请人在窗口评价')")
+    clerk.wait_for_load_state()
+    assert "服务态度" in clerk.inner_text("main")  # the window's indicators, not the online ones
+    clerk.check("input[name=level][value='4']")
+    clerk.fill("textarea[name=comment]", "办事快")
+    inspect(clerk, "rate-window")
+    clerk.click("button:has-text('提交评价')")
+    clerk.wait_for_load_state()
+    rated = clerk.locator("section", has_text="好差评").first.inner_text()
+    assert "满意" in rated and "办事快" in rated and "窗口" in rated
+    assert clerk.locator("a:has-text('申请人在窗口评价')").count() == 0  # one rating per case and channel
     inspect(clerk, "case-issued")
 
     # the applicant opens the link the results notice carries, signed in as nobody, and rates online

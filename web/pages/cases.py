@@ -53,7 +53,10 @@ def _page(request, operator, case_no, template, *, error=None, status=200, **ext
         problem = problem_of(exc)
         raise PageError(problem["status"], problem["title"], problem["detail"]) from None
     if template == "case.html":
+        from approvals.ratings import RATABLE
+
         extra["ratings"] = case_ratings(request, case_no)
+        extra["ratable"] = case.status in RATABLE  # a case is rated once it has ended, however it ended
     awaited = sorted({m for r in case.reviews if r.status == "supplement_requested" for m in r.requested_materials}
                      | {m for p in case.commitments if p.kind == "deficiency" and p.status == "open"
                         for m in (p.materials or [])})
@@ -139,6 +142,45 @@ def hand_over(case_no: str, request: Request, operator: HallOperator = Depends(s
         problem = problem_of(exc)
         return _page(request, operator, case_no, "handover.html", error=problem, status=problem["status"])
     return RedirectResponse(f"/hall/cases/{case_no}/handover", status_code=303)
+
+
+def _window_rating(request: Request, operator: HallOperator, case_no: str) -> dict:
+    from services.queries.ratings import rating_form
+
+    if operator.role not in ("window", "admin"):
+        raise PageError(403, N_("Only the window takes the applicant's rating"))
+    try:
+        with reading(request) as (read, _clock):
+            return rating_form(read, case_no, "window")
+    except OnevisitError as exc:
+        problem = problem_of(exc)
+        raise PageError(problem["status"], problem["title"], problem["detail"]) from None
+
+
+@router.get("/cases/{case_no}/rating")
+def window_rating(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    """好差评 at the window: the applicant rates the case on the clerk's screen (or a pad facing the counter)."""
+    form = _window_rating(request, operator, case_no)
+    return render(request, "rate.html", operator=operator, form=form, error=None, done=False, at_window=True)
+
+
+@router.post("/cases/{case_no}/rating")
+async def rate_at_the_window(case_no: str, request: Request, operator: HallOperator = Depends(signed_in)):
+    from services import ratings
+    from web.pages.rate import bad_form, rating_given
+
+    form = _window_rating(request, operator, case_no)
+    settings = request.app.state.settings
+    try:
+        given = rating_given(form, await request.form())
+        acting(request, lambda session, clock: ratings.rate(
+            session, case_no, given, clock=clock, callback_days=settings.rating_callback_days,
+            fix_days=settings.rating_fix_days, operator=operator.id))
+    except (OnevisitError, ValueError) as exc:
+        problem = problem_of(exc if isinstance(exc, OnevisitError) else bad_form(exc))
+        return render(request, "rate.html", status_code=problem["status"], operator=operator, form=form,
+                      error=problem, done=False, at_window=True)
+    return RedirectResponse(f"/hall/cases/{case_no}#ratings", status_code=303)
 
 
 @router.get("/cases")

@@ -43,26 +43,31 @@ async def rate(token: str, request: Request):
     form = None
     try:
         form = _form(request, token)
-        given = RatingIn(
-            level=int(posted.get("level") or 0),
-            matters={m["code"]: int(posted[f"matter-{m['code']}"]) for m in form["matters"]
-                     if posted.get(f"matter-{m['code']}")},
-            indicators={name: int(posted[f"indicator-{n}"]) for n, name in enumerate(form["indicators"])
-                        if posted.get(f"indicator-{n}")},
-            comment=(posted.get("comment") or "").strip() or None,
-        )
+        given = rating_given(form, posted)
         settings = settings_of(request)
         key = ratings.rating_key(settings)
         write(request, lambda s, clock: ratings.rate(s, None, given, clock=clock, token=token, key=key,
                                                      callback_days=settings.rating_callback_days,
                                                      fix_days=settings.rating_fix_days))
     except (OnevisitError, ValueError) as exc:
-        problem = problem_of(exc if isinstance(exc, OnevisitError) else _bad(exc))
+        problem = problem_of(exc if isinstance(exc, OnevisitError) else bad_form(exc))
         return render(request, "rate.html", status_code=problem["status"], form=form, error=problem, done=False)
     return render(request, "rate.html", form=form, error=None, done=True)
 
 
-def _bad(error: ValueError):
+def rating_given(form: dict, posted) -> RatingIn:
+    """The rating the form's fields give (the whole case's level, each matter's and indicator's if chosen)."""
+    return RatingIn(
+        level=int(posted.get("level") or 0),
+        matters={m["code"]: int(posted[f"matter-{m['code']}"]) for m in form["matters"]
+                 if posted.get(f"matter-{m['code']}")},
+        indicators={name: int(posted[f"indicator-{n}"]) for n, name in enumerate(form["indicators"])
+                    if posted.get(f"indicator-{n}")},
+        comment=(posted.get("comment") or "").strip() or None,
+    )
+
+
+def bad_form(error: ValueError):
     from approvals.errors import BadInput
 
     return BadInput(f"the rating form: {error}".splitlines()[0])
